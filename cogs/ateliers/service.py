@@ -1,0 +1,579 @@
+"""Ateliers: create, modify, cancel, list. No Discord here (STYLE.md rule 2)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time
+from urllib.parse import urlparse
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.dates import SeanceSpec
+from bot.errors import N_, Conflict, InvalidInput, NotFound
+from db import repositories as repo
+from db.models import (
+    Atelier,
+    Chantier,
+    EtatAtelier,
+    EtatInscription,
+    Genre,
+    Membre,
+    Seance,
+)
+
+log = logging.getLogger(__name__)
+
+TITRE_MAX = 200
+DESCRIPTION_MAX = 2000
+LIEU_MAX = 200
+LIEN_MAX = 512
+RAISON_MAX = 500
+CAPACITE_MAX = 10_000
+DUREE_MIN, DUREE_MAX = 15, 720
+SEANCES_MAX = 20
+DEFAULT_LIEU = "visioconférence"
+
+
+@dataclass(frozen=True)
+class SeanceInfo:
+    id: int
+    starts_at: datetime
+    ends_at: datetime | None
+    local_date: date
+    local_time: time | None
+    zone: str
+    scheduled_event_id: int | None
+
+
+@dataclass(frozen=True)
+class Counts:
+    inscrits: int
+    attente: int
+    peut_etre: int
+    non: int
+    capacite: int | None
+
+    @property
+    def places_restantes(self) -> int | None:
+        """None when the atelier has no limit."""
+        return None if self.capacite is None else max(self.capacite - self.inscrits, 0)
+
+
+@dataclass(frozen=True)
+class AtelierInfo:
+    id: int
+    guild_id: int
+    chantier_id: int | None
+    genre: Genre
+    titre: str
+    description: str
+    lieu: str
+    lien: str | None
+    capacite: int | None
+    duree_minutes: int
+    etat: EtatAtelier
+    raison_annulation: str | None
+    organizer_user_id: int | None
+    announcement_channel_id: int | None
+    announcement_message_id: int | None
+    thread_id: int | None
+    version: int
+    seances: tuple[SeanceInfo, ...]
+    counts: Counts
+
+    @property
+    def cancelled(self) -> bool:
+        return self.etat == EtatAtelier.ANNULE
+
+
+@dataclass(frozen=True)
+class AtelierDraft:
+    """What staff (or an import) gives to create an atelier."""
+
+    titre: str
+    seances: Sequence[SeanceSpec]
+    chantier_id: int | None = None
+    duree_minutes: int = 90
+    lieu: str = DEFAULT_LIEU
+    lien: str | None = None
+    capacite: int | None = None
+    genre: Genre = Genre.ATELIER
+    description: str = ""
+    organizer_user_id: int | None = None
+    source_key: str | None = None
+
+
+@dataclass(frozen=True)
+class AtelierChanges:
+    """A modification: fields left at None are unchanged. ``clear_lien``/``clear_capacite`` remove
+    the meeting link or the limit."""
+
+    titre: str | None = None
+    seances: Sequence[SeanceSpec] | None = None
+    chantier_id: int | None = None
+    duree_minutes: int | None = None
+    lieu: str | None = None
+    lien: str | None = None
+    capacite: int | None = None
+    genre: Genre | None = None
+    description: str | None = None
+    clear_lien: bool = False
+    clear_capacite: bool = False
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) in (None, False) for f in fields(self))
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A member to tell something (promotion, change, cancellation), in their language."""
+
+    membre_id: int
+    user_id: int
+    locale: str
+    etat: EtatInscription
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class ModifyResult:
+    atelier: AtelierInfo
+    changed: tuple[str, ...]
+    promoted: tuple[Recipient, ...]
+    notify: tuple[Recipient, ...]
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    atelier: AtelierInfo
+    notify: tuple[Recipient, ...] = field(default_factory=tuple)
+
+
+def validate_text(
+    *, titre: str | None, description: str | None, lieu: str | None, lien: str | None
+) -> None:
+    """Refuse text that Discord could not show or that is not what it claims to be."""
+    if titre is not None and not titre.strip():
+        raise InvalidInput(N_("Le titre ne peut pas être vide."))
+    if titre is not None and len(titre) > TITRE_MAX:
+        raise InvalidInput(
+            N_("Le titre dépasse {max} caractères ({n})."), max=TITRE_MAX, n=len(titre)
+        )
+    if description is not None and len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(
+            N_("La description dépasse {max} caractères ({n})."),
+            max=DESCRIPTION_MAX,
+            n=len(description),
+        )
+    if lieu is not None and not lieu.strip():
+        raise InvalidInput(N_("Le lieu ne peut pas être vide."))
+    if lieu is not None and len(lieu) > LIEU_MAX:
+        raise InvalidInput(N_("Le lieu dépasse {max} caractères ({n})."), max=LIEU_MAX, n=len(lieu))
+    if lien is not None:
+        parsed = urlparse(lien.strip())
+        if len(lien) > LIEN_MAX or parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise InvalidInput(
+                N_("Le lien « {lien} » n'est pas une adresse web (https://…)."), lien=lien[:100]
+            )
+
+
+def validate_numbers(*, duree_minutes: int | None, capacite: int | None) -> None:
+    if duree_minutes is not None and not DUREE_MIN <= duree_minutes <= DUREE_MAX:
+        raise InvalidInput(
+            N_("La durée doit être entre {min} et {max} minutes (reçu : {n})."),
+            min=DUREE_MIN,
+            max=DUREE_MAX,
+            n=duree_minutes,
+        )
+    if capacite is not None and not 1 <= capacite <= CAPACITE_MAX:
+        raise InvalidInput(
+            N_("La capacité doit être entre 1 et {max} (reçu : {n})."),
+            max=CAPACITE_MAX,
+            n=capacite,
+        )
+
+
+def validate_seances(seances: Sequence[SeanceSpec]) -> None:
+    if not seances:
+        raise InvalidInput(N_("Il faut au moins une séance."))
+    if len(seances) > SEANCES_MAX:
+        raise InvalidInput(N_("Au plus {max} séances par atelier."), max=SEANCES_MAX)
+
+
+def seance_info(s: Seance) -> SeanceInfo:
+    return SeanceInfo(
+        id=s.id,
+        starts_at=s.starts_at,
+        ends_at=s.ends_at,
+        local_date=s.local_date,
+        local_time=s.local_time,
+        zone=s.timezone,
+        scheduled_event_id=s.scheduled_event_id,
+    )
+
+
+def atelier_info(
+    a: Atelier, seances: Sequence[Seance], counts: dict[EtatInscription, int]
+) -> AtelierInfo:
+    return AtelierInfo(
+        id=a.id,
+        guild_id=a.guild_id,
+        chantier_id=a.chantier_id,
+        genre=Genre(a.genre),
+        titre=a.titre,
+        description=a.description,
+        lieu=a.lieu,
+        lien=a.lien,
+        capacite=a.capacite,
+        duree_minutes=a.duree_minutes,
+        etat=EtatAtelier(a.etat),
+        raison_annulation=a.raison_annulation,
+        organizer_user_id=a.organizer_user_id,
+        announcement_channel_id=a.announcement_channel_id,
+        announcement_message_id=a.announcement_message_id,
+        thread_id=a.thread_id,
+        version=a.version,
+        seances=tuple(seance_info(s) for s in seances),
+        counts=Counts(
+            inscrits=counts[EtatInscription.INSCRIT],
+            attente=counts[EtatInscription.ATTENTE],
+            peut_etre=counts[EtatInscription.PEUT_ETRE],
+            non=counts[EtatInscription.NON],
+            capacite=a.capacite,
+        ),
+    )
+
+
+async def load_info(session: AsyncSession, a: Atelier) -> AtelierInfo:
+    return atelier_info(
+        a, await repo.seances_of(session, a.id), await repo.etat_counts(session, a.id)
+    )
+
+
+async def promote_waiting(
+    session: AsyncSession, atelier: Atelier, now: datetime
+) -> list[Recipient]:
+    """Give freed places to the first in line, in order; returns who got one. The caller holds
+    the atelier's lock."""
+    if atelier.capacite is None:
+        free = None
+    else:
+        counts = await repo.etat_counts(session, atelier.id)
+        free = atelier.capacite - counts[EtatInscription.INSCRIT]
+        if free <= 0:
+            return []
+    waiting = await repo.first_waiting(session, atelier.id, limit=free if free else 10_000)
+    promoted: list[Recipient] = []
+    for inscription in waiting:
+        inscription.etat = EtatInscription.INSCRIT
+        inscription.rang_attente = None
+        inscription.inscrit_at = now
+        inscription.updated_at = now
+        membre = await session.get(Membre, inscription.membre_id)
+        if membre is not None and membre.user_id is not None:
+            promoted.append(
+                Recipient(
+                    membre_id=membre.id,
+                    user_id=membre.user_id,
+                    locale=membre.locale,
+                    etat=EtatInscription.INSCRIT,
+                )
+            )
+    if promoted:
+        await session.flush()
+        log.info("atelier %s: promoted %d from the waiting list", atelier.id, len(promoted))
+    return promoted
+
+
+class AtelierService:
+    """The rules of ateliers, one transaction per use case."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def _chantier(self, session: AsyncSession, guild_id: int, chantier_id: int) -> Chantier:
+        chantier = await session.get(Chantier, chantier_id)
+        if chantier is None or chantier.guild_id != guild_id:
+            raise NotFound(N_("Chantier introuvable."))
+        if chantier.archived:
+            raise Conflict(
+                N_("Le chantier « {nom} » est archivé : il n'accepte plus d'ateliers."),
+                nom=chantier.nom,
+            )
+        return chantier
+
+    async def create(
+        self, guild_id: int, draft: AtelierDraft, *, actor_user_id: int | None = None
+    ) -> AtelierInfo:
+        validate_text(
+            titre=draft.titre, description=draft.description, lieu=draft.lieu, lien=draft.lien
+        )
+        validate_numbers(duree_minutes=draft.duree_minutes, capacite=draft.capacite)
+        validate_seances(draft.seances)
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            await repo.ensure_guild(session, guild_id, now)
+            if draft.chantier_id is not None:
+                await self._chantier(session, guild_id, draft.chantier_id)
+            atelier = Atelier(
+                guild_id=guild_id,
+                chantier_id=draft.chantier_id,
+                genre=draft.genre,
+                titre=draft.titre.strip(),
+                description=draft.description.strip(),
+                lieu=draft.lieu.strip(),
+                lien=draft.lien.strip() if draft.lien else None,
+                capacite=draft.capacite,
+                duree_minutes=draft.duree_minutes,
+                etat=EtatAtelier.PLANIFIE,
+                organizer_user_id=draft.organizer_user_id,
+                source_key=draft.source_key,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(atelier)
+            await session.flush()
+            for spec in sorted(draft.seances, key=lambda s: s.starts_at):
+                session.add(_seance_from_spec(atelier.id, spec))
+            await repo.audit(
+                session,
+                guild_id=guild_id,
+                actor_user_id=actor_user_id,
+                action="atelier.create",
+                atelier_id=atelier.id,
+                details={"titre": atelier.titre, "seances": len(draft.seances)},
+                at=now,
+            )
+            await session.flush()
+            info = await load_info(session, atelier)
+        log.info(
+            "atelier %s created in guild %s (%d séances)", info.id, guild_id, len(info.seances)
+        )
+        return info
+
+    async def get(self, atelier_id: int, *, guild_id: int | None = None) -> AtelierInfo:
+        async with self.sessions() as session:
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is None or (guild_id is not None and atelier.guild_id != guild_id):
+                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
+            return await load_info(session, atelier)
+
+    async def upcoming(
+        self, guild_id: int, *, chantier_id: int | None = None, limit: int = 25
+    ) -> list[AtelierInfo]:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            ateliers = list(
+                await repo.upcoming_ateliers(session, guild_id, now, chantier_id=chantier_id)
+            )[:limit]
+            counts = await repo.etat_counts_many(session, [a.id for a in ateliers])
+            return [
+                atelier_info(a, await repo.seances_of(session, a.id), counts[a.id])
+                for a in ateliers
+            ]
+
+    async def modify(
+        self,
+        guild_id: int,
+        atelier_id: int,
+        changes: AtelierChanges,
+        *,
+        actor_user_id: int | None = None,
+    ) -> ModifyResult:
+        if changes.is_empty():
+            raise InvalidInput(N_("Rien à modifier : donnez au moins une option."))
+        validate_text(
+            titre=changes.titre,
+            description=changes.description,
+            lieu=changes.lieu,
+            lien=changes.lien,
+        )
+        validate_numbers(duree_minutes=changes.duree_minutes, capacite=changes.capacite)
+        if changes.seances is not None:
+            validate_seances(changes.seances)
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            atelier = await self._locked(session, guild_id, atelier_id)
+            if atelier.etat == EtatAtelier.ANNULE:
+                raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
+            changed: list[str] = []
+            if changes.chantier_id is not None and changes.chantier_id != atelier.chantier_id:
+                await self._chantier(session, guild_id, changes.chantier_id)
+            counts = await repo.etat_counts(session, atelier.id)
+            if changes.capacite is not None and changes.capacite < counts[EtatInscription.INSCRIT]:
+                raise InvalidInput(
+                    N_("La capacité ({n}) est inférieure au nombre d'inscrits ({inscrits})."),
+                    n=changes.capacite,
+                    inscrits=counts[EtatInscription.INSCRIT],
+                )
+            for name in ("titre", "description", "lieu", "lien", "genre", "chantier_id"):
+                value = getattr(changes, name)
+                if isinstance(value, str):
+                    value = value.strip()
+                if value is not None and value != getattr(atelier, name):
+                    setattr(atelier, name, value)
+                    changed.append(name)
+            if changes.clear_lien and atelier.lien is not None:
+                atelier.lien = None
+                changed.append("lien")
+            if changes.capacite is not None and changes.capacite != atelier.capacite:
+                atelier.capacite = changes.capacite
+                changed.append("capacite")
+            if changes.clear_capacite and atelier.capacite is not None:
+                atelier.capacite = None
+                changed.append("capacite")
+            if changes.duree_minutes is not None and changes.duree_minutes != atelier.duree_minutes:
+                atelier.duree_minutes = changes.duree_minutes
+                changed.append("duree")
+            if changes.seances is not None and await self._replace_seances(
+                session, atelier, changes.seances
+            ):
+                changed.append("dates")
+            if not changed:
+                raise InvalidInput(N_("Rien n'a changé : les valeurs données sont les mêmes."))
+            atelier.version += 1
+            atelier.updated_at = now
+            promoted = await promote_waiting(session, atelier, now)
+            notify = await self._recipients(session, atelier.id)
+            await repo.audit(
+                session,
+                guild_id=guild_id,
+                actor_user_id=actor_user_id,
+                action="atelier.modify",
+                atelier_id=atelier.id,
+                details={"changed": changed},
+                at=now,
+            )
+            await session.flush()
+            info = await load_info(session, atelier)
+        log.info("atelier %s modified: %s", atelier_id, ", ".join(changed))
+        return ModifyResult(info, tuple(changed), tuple(promoted), tuple(notify))
+
+    async def cancel(
+        self,
+        guild_id: int,
+        atelier_id: int,
+        *,
+        raison: str | None = None,
+        actor_user_id: int | None = None,
+    ) -> CancelResult:
+        if raison is not None and len(raison) > RAISON_MAX:
+            raise InvalidInput(
+                N_("La raison dépasse {max} caractères ({n})."), max=RAISON_MAX, n=len(raison)
+            )
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            atelier = await self._locked(session, guild_id, atelier_id)
+            if atelier.etat == EtatAtelier.ANNULE:
+                raise Conflict(N_("L'atelier « {titre} » est déjà annulé."), titre=atelier.titre)
+            atelier.etat = EtatAtelier.ANNULE
+            atelier.raison_annulation = raison.strip() if raison else None
+            atelier.version += 1
+            atelier.updated_at = now
+            notify = await self._recipients(session, atelier.id)
+            await repo.audit(
+                session,
+                guild_id=guild_id,
+                actor_user_id=actor_user_id,
+                action="atelier.cancel",
+                atelier_id=atelier.id,
+                details={"raison": atelier.raison_annulation},
+                at=now,
+            )
+            await session.flush()
+            info = await load_info(session, atelier)
+        log.info("atelier %s cancelled", atelier_id)
+        return CancelResult(info, tuple(notify))
+
+    async def set_announcement(
+        self,
+        atelier_id: int,
+        *,
+        channel_id: int | None,
+        message_id: int | None,
+        thread_id: int | None = None,
+    ) -> None:
+        """Remember where the announcement (and its thread) lives."""
+        async with self.sessions.begin() as session:
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is None:
+                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
+            atelier.announcement_channel_id = channel_id
+            atelier.announcement_message_id = message_id
+            if thread_id is not None:
+                atelier.thread_id = thread_id
+
+    async def set_scheduled_event(self, seance_id: int, event_id: int | None) -> None:
+        async with self.sessions.begin() as session:
+            seance = await session.get(Seance, seance_id)
+            if seance is not None:
+                seance.scheduled_event_id = event_id
+
+    async def _locked(self, session: AsyncSession, guild_id: int, atelier_id: int) -> Atelier:
+        atelier = await repo.lock_atelier(session, atelier_id)
+        if atelier is None or atelier.guild_id != guild_id:
+            raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
+        return atelier
+
+    async def _replace_seances(
+        self, session: AsyncSession, atelier: Atelier, specs: Sequence[SeanceSpec]
+    ) -> bool:
+        """Update séances position by position (so per-séance answers follow their séance);
+        extra ones are added or removed. Returns whether anything changed."""
+        current = list(await repo.seances_of(session, atelier.id))
+        wanted = sorted(specs, key=lambda s: s.starts_at)
+        changed = len(current) != len(wanted)
+        for seance, spec in zip(current, wanted, strict=False):
+            if (seance.starts_at, seance.ends_at, seance.local_time) != (
+                spec.starts_at,
+                spec.ends_at,
+                spec.local_time,
+            ):
+                seance.local_date = spec.local_date
+                seance.local_time = spec.local_time
+                seance.timezone = spec.zone
+                seance.starts_at = spec.starts_at
+                seance.ends_at = spec.ends_at
+                changed = True
+        for seance in current[len(wanted) :]:
+            await session.delete(seance)
+        for spec in wanted[len(current) :]:
+            session.add(_seance_from_spec(atelier.id, spec))
+        await session.flush()
+        return changed
+
+    async def _recipients(self, session: AsyncSession, atelier_id: int) -> list[Recipient]:
+        """Registered and waiting members, to tell of a change."""
+        rows = await repo.members_with_etat(
+            session, atelier_id, [EtatInscription.INSCRIT, EtatInscription.ATTENTE]
+        )
+        out = []
+        for inscription, membre in rows:
+            if membre.user_id is None:
+                continue
+            out.append(
+                Recipient(
+                    membre_id=membre.id,
+                    user_id=membre.user_id,
+                    locale=membre.locale,
+                    etat=EtatInscription(inscription.etat),
+                    position=await repo.waiting_position(session, inscription),
+                )
+            )
+        return out
+
+
+def _seance_from_spec(atelier_id: int, spec: SeanceSpec) -> Seance:
+    return Seance(
+        atelier_id=atelier_id,
+        local_date=spec.local_date,
+        local_time=spec.local_time,
+        timezone=spec.zone,
+        starts_at=spec.starts_at,
+        ends_at=spec.ends_at,
+    )

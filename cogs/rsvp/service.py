@@ -1,0 +1,310 @@
+"""Inscriptions: answers oui / peut-être / non, the waiting list, a member's own list.
+
+Every answer runs in one transaction holding the atelier's lock, so capacity and the order of
+the waiting list hold under any concurrency, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.errors import N_, Conflict, NotFound
+from cogs.ateliers.service import (
+    AtelierInfo,
+    Counts,
+    Recipient,
+    atelier_info,
+    load_info,
+    promote_waiting,
+)
+from db import repositories as repo
+from db.models import (
+    Atelier,
+    EtatAtelier,
+    EtatInscription,
+    Inscription,
+    Membre,
+    Reponse,
+    Seance,
+    SeanceReponse,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """What an answer did. ``etat`` is where the member now stands for the atelier; with a
+    séance, ``seance_reponse`` is their answer for that séance."""
+
+    atelier: AtelierInfo
+    membre_id: int
+    previous: EtatInscription | None
+    etat: EtatInscription | None
+    position: int | None
+    promoted: tuple[Recipient, ...]
+    seance_id: int | None = None
+    seance_reponse: Reponse | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.etat or self.seance_id is not None
+
+
+@dataclass(frozen=True)
+class MemberInscription:
+    atelier: AtelierInfo
+    etat: EtatInscription
+    position: int | None
+    seance_reponses: dict[int, Reponse]
+
+
+def _seance_started(seance: Seance, now: datetime) -> bool:
+    """A séance with a time has started at that time; one without a time, on its day."""
+    if seance.local_time is not None:
+        return seance.starts_at <= now
+    return seance.local_date <= now.astimezone(ZoneInfo(seance.timezone)).date()
+
+
+class InscriptionService:
+    """Answers and the waiting list."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def answer(
+        self,
+        guild_id: int,
+        atelier_id: int,
+        user_id: int,
+        reponse: Reponse,
+        *,
+        seance_id: int | None = None,
+        display_name: str | None = None,
+        locale: str | None = None,
+    ) -> AnswerResult:
+        """Record a member's answer, for the whole atelier or (with ``seance_id``) one séance."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            atelier = await repo.lock_atelier(session, atelier_id)
+            if atelier is None or atelier.guild_id != guild_id:
+                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
+            if atelier.etat == EtatAtelier.ANNULE:
+                raise Conflict(
+                    N_("L'atelier « {titre} » est annulé : il n'accepte plus de réponses."),
+                    titre=atelier.titre,
+                )
+            seances = list(await repo.seances_of(session, atelier.id))
+            if all(_seance_started(s, now) for s in seances):
+                raise Conflict(
+                    N_("L'atelier « {titre} » a déjà commencé : les réponses sont closes."),
+                    titre=atelier.titre,
+                )
+            membre = await repo.upsert_membre(
+                session, guild_id, user_id, now, display_name=display_name, locale=locale
+            )
+            inscription = await repo.inscription_of(session, atelier.id, membre.id)
+            previous = EtatInscription(inscription.etat) if inscription else None
+            if seance_id is not None:
+                seance = next((s for s in seances if s.id == seance_id), None)
+                if seance is None:
+                    raise NotFound(N_("Séance n° {id} introuvable pour cet atelier."), id=seance_id)
+                if _seance_started(seance, now):
+                    raise Conflict(N_("Cette séance a déjà commencé."))
+                await self._answer_seance(
+                    session, atelier, seance, membre, inscription, reponse, now
+                )
+                promoted: list[Recipient] = []
+                etat = previous
+            else:
+                inscription = await self._answer_atelier(
+                    session, atelier, membre, inscription, reponse, now
+                )
+                etat = EtatInscription(inscription.etat)
+                promoted = (
+                    await promote_waiting(session, atelier, now)
+                    if previous == EtatInscription.INSCRIT and etat != EtatInscription.INSCRIT
+                    else []
+                )
+            await session.flush()
+            position = await repo.waiting_position(session, inscription) if inscription else None
+            info = await load_info(session, atelier)
+        log.info(
+            "atelier %s: membre %s answered %s%s -> %s",
+            atelier_id,
+            membre.id,
+            reponse.value,
+            f" for séance {seance_id}" if seance_id else "",
+            etat.value if etat else None,
+        )
+        return AnswerResult(
+            atelier=info,
+            membre_id=membre.id,
+            previous=previous,
+            etat=etat,
+            position=position,
+            promoted=tuple(promoted),
+            seance_id=seance_id,
+            seance_reponse=reponse if seance_id is not None else None,
+        )
+
+    async def _answer_atelier(
+        self,
+        session: AsyncSession,
+        atelier: Atelier,
+        membre: Membre,
+        inscription: Inscription | None,
+        reponse: Reponse,
+        now: datetime,
+    ) -> Inscription:
+        current = inscription.etat if inscription is not None else None
+        if inscription is None:
+            # Added to the session only once its state is known (queries below autoflush).
+            inscription = Inscription(
+                atelier_id=atelier.id, membre_id=membre.id, created_at=now, updated_at=now
+            )
+        if reponse == Reponse.OUI:
+            if current in (EtatInscription.INSCRIT, EtatInscription.ATTENTE):
+                return inscription  # already holding a place or a rank: keep it
+            counts = await repo.etat_counts(session, atelier.id)
+            if atelier.capacite is None or counts[EtatInscription.INSCRIT] < atelier.capacite:
+                inscription.etat = EtatInscription.INSCRIT
+                inscription.rang_attente = None
+                inscription.inscrit_at = now
+            else:
+                inscription.etat = EtatInscription.ATTENTE
+                inscription.rang_attente = await repo.next_rang_attente(session, atelier.id)
+        else:
+            inscription.etat = (
+                EtatInscription.PEUT_ETRE if reponse == Reponse.PEUT_ETRE else EtatInscription.NON
+            )
+            inscription.rang_attente = None
+            inscription.inscrit_at = None
+        inscription.updated_at = now
+        session.add(inscription)
+        await session.flush()
+        return inscription
+
+    async def _answer_seance(
+        self,
+        session: AsyncSession,
+        atelier: Atelier,
+        seance: Seance,
+        membre: Membre,
+        inscription: Inscription | None,
+        reponse: Reponse,
+        now: datetime,
+    ) -> None:
+        """A per-séance exception. A registered member may skip a séance (``non``/``peut-etre``)
+        and come back (``oui``); a member without a place may attend one séance with ``oui``
+        only while that séance has room."""
+        existing = (
+            await session.execute(
+                select(SeanceReponse).where(
+                    SeanceReponse.seance_id == seance.id, SeanceReponse.membre_id == membre.id
+                )
+            )
+        ).scalar_one_or_none()
+        registered = inscription is not None and inscription.etat == EtatInscription.INSCRIT
+        if reponse == Reponse.OUI and registered:
+            if existing is not None:
+                await session.delete(existing)
+            return
+        if reponse == Reponse.OUI and atelier.capacite is not None:
+            attending = await self._attendance(session, atelier.id, seance.id)
+            if attending >= atelier.capacite:
+                raise Conflict(
+                    N_(
+                        "Cette séance est complète ; répondez « oui » à l'atelier entier pour "
+                        "rejoindre la liste d'attente."
+                    )
+                )
+        if existing is None:
+            session.add(
+                SeanceReponse(
+                    seance_id=seance.id, membre_id=membre.id, reponse=reponse, updated_at=now
+                )
+            )
+        else:
+            existing.reponse = reponse
+            existing.updated_at = now
+
+    async def _attendance(self, session: AsyncSession, atelier_id: int, seance_id: int) -> int:
+        """Members expected at one séance: registered ones who did not skip it, plus those who
+        said ``oui`` to this séance alone."""
+        registered = {
+            m.id
+            for _, m in await repo.members_with_etat(session, atelier_id, [EtatInscription.INSCRIT])
+        }
+        answers = await repo.seance_reponses(session, [seance_id])
+        skipping = {r.membre_id for r in answers if r.reponse != Reponse.OUI}
+        extra = {r.membre_id for r in answers if r.reponse == Reponse.OUI} - registered
+        return len(registered - skipping) + len(extra)
+
+    async def seance_attendance(self, atelier_id: int) -> dict[int, int]:
+        """Expected attendance per séance id."""
+        async with self.sessions() as session:
+            seances = await repo.seances_of(session, atelier_id)
+            return {s.id: await self._attendance(session, atelier_id, s.id) for s in seances}
+
+    async def of_member(self, guild_id: int, user_id: int) -> list[MemberInscription]:
+        """A member's upcoming ateliers where they hold a place, a rank, or said maybe."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            membre = await repo.find_membre(session, guild_id, user_id)
+            if membre is None:
+                return []
+            upcoming = {a.id: a for a in await repo.upcoming_ateliers(session, guild_id, now)}
+            rows = (
+                await session.execute(
+                    select(Inscription).where(
+                        Inscription.membre_id == membre.id,
+                        Inscription.atelier_id.in_(list(upcoming)),
+                        Inscription.etat != EtatInscription.NON,
+                    )
+                )
+            ).scalars()
+            out: list[MemberInscription] = []
+            for inscription in rows:
+                atelier = upcoming[inscription.atelier_id]
+                seances = await repo.seances_of(session, atelier.id)
+                answers = await repo.seance_reponses(session, [s.id for s in seances])
+                out.append(
+                    MemberInscription(
+                        atelier=atelier_info(
+                            atelier, seances, await repo.etat_counts(session, atelier.id)
+                        ),
+                        etat=EtatInscription(inscription.etat),
+                        position=await repo.waiting_position(session, inscription),
+                        seance_reponses={
+                            r.seance_id: Reponse(r.reponse)
+                            for r in answers
+                            if r.membre_id == membre.id
+                        },
+                    )
+                )
+            out.sort(key=lambda mi: mi.atelier.seances[0].starts_at if mi.atelier.seances else now)
+            return out
+
+    async def counts(self, atelier_id: int) -> Counts:
+        async with self.sessions() as session:
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is None:
+                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
+            return (await load_info(session, atelier)).counts
+
+    async def set_dm_reminders(self, guild_id: int, user_id: int, enabled: bool) -> bool:
+        """Turn a member's direct-message reminders on or off; returns the new value."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            membre = await repo.upsert_membre(session, guild_id, user_id, now)
+            membre.dm_reminders = enabled
+        return enabled

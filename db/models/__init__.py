@@ -1,0 +1,37 @@
+"""Every model, so that ``Base.metadata`` is complete once this package is imported."""
+
+from db.models.ateliers import Atelier, Inscription, Seance, SeanceReponse
+from db.models.base import Base
+from db.models.core import AuditLog, BotState, Chantier, Guild, Membre
+from db.models.enums import (
+    DeliveryStatus,
+    EtatAtelier,
+    EtatInscription,
+    Genre,
+    RappelKind,
+    RappelStatus,
+    Reponse,
+)
+from db.models.rappels import Livraison, Rappel
+
+__all__ = [
+    "Atelier",
+    "AuditLog",
+    "Base",
+    "BotState",
+    "Chantier",
+    "DeliveryStatus",
+    "EtatAtelier",
+    "EtatInscription",
+    "Genre",
+    "Guild",
+    "Inscription",
+    "Livraison",
+    "Membre",
+    "Rappel",
+    "RappelKind",
+    "RappelStatus",
+    "Reponse",
+    "Seance",
+    "SeanceReponse",
+]

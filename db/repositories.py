@@ -1,0 +1,298 @@
+"""Small repositories that speak the domain. They take a session and never commit: the service
+that calls them owns the transaction (STYLE.md rule 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Atelier,
+    AuditLog,
+    Chantier,
+    EtatAtelier,
+    EtatInscription,
+    Guild,
+    Inscription,
+    Membre,
+    Seance,
+    SeanceReponse,
+)
+
+
+def _insert(session: AsyncSession, model: type[Any]) -> Any:
+    """A dialect-specific INSERT that supports ``on_conflict_do_nothing``."""
+    name = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
+
+
+async def ensure_guild(session: AsyncSession, guild_id: int, now: datetime, name: str = "") -> None:
+    """Create the server's row if it is not there yet (safe under concurrency)."""
+    stmt = (
+        _insert(session, Guild)
+        .values(id=guild_id, name=name[:100], created_at=now)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    await session.execute(stmt)
+
+
+async def upsert_membre(
+    session: AsyncSession,
+    guild_id: int,
+    user_id: int,
+    now: datetime,
+    *,
+    display_name: str | None = None,
+    locale: str | None = None,
+) -> Membre:
+    """The member row for a Discord user, created on first sight. Name and locale are refreshed
+    when given, so later messages (reminders, promotions) use the member's language."""
+    await ensure_guild(session, guild_id, now)
+    stmt = (
+        _insert(session, Membre)
+        .values(
+            guild_id=guild_id,
+            user_id=user_id,
+            display_name=display_name[:100] if display_name else None,
+            locale=locale or "fr",
+            dm_reminders=False,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["guild_id", "user_id"])
+    )
+    await session.execute(stmt)
+    membre = (
+        await session.execute(
+            select(Membre).where(Membre.guild_id == guild_id, Membre.user_id == user_id)
+        )
+    ).scalar_one()
+    if display_name and membre.display_name != display_name[:100]:
+        membre.display_name = display_name[:100]
+    if locale and membre.locale != locale:
+        membre.locale = locale
+    return membre
+
+
+async def find_membre(session: AsyncSession, guild_id: int, user_id: int) -> Membre | None:
+    return (
+        await session.execute(
+            select(Membre).where(Membre.guild_id == guild_id, Membre.user_id == user_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def audit(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    actor_user_id: int | None,
+    action: str,
+    at: datetime,
+    atelier_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditLog(
+            guild_id=guild_id,
+            actor_user_id=actor_user_id,
+            action=action,
+            atelier_id=atelier_id,
+            details=details or {},
+            at=at,
+        )
+    )
+
+
+# --- chantiers ---------------------------------------------------------------------------------
+
+
+async def chantiers_of(session: AsyncSession, guild_id: int) -> Sequence[Chantier]:
+    return (
+        (
+            await session.execute(
+                select(Chantier).where(Chantier.guild_id == guild_id).order_by(Chantier.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def chantier_by_slug(session: AsyncSession, guild_id: int, slug: str) -> Chantier | None:
+    return (
+        await session.execute(
+            select(Chantier).where(Chantier.guild_id == guild_id, Chantier.slug == slug)
+        )
+    ).scalar_one_or_none()
+
+
+# --- ateliers ----------------------------------------------------------------------------------
+
+
+async def lock_atelier(session: AsyncSession, atelier_id: int) -> Atelier | None:
+    """Load an atelier and lock its row until the transaction ends (PostgreSQL ``FOR UPDATE``;
+    on SQLite every write transaction already holds the database lock: ``BEGIN IMMEDIATE``)."""
+    return (
+        await session.execute(select(Atelier).where(Atelier.id == atelier_id).with_for_update())
+    ).scalar_one_or_none()
+
+
+async def seances_of(session: AsyncSession, atelier_id: int) -> Sequence[Seance]:
+    return (
+        (
+            await session.execute(
+                select(Seance).where(Seance.atelier_id == atelier_id).order_by(Seance.starts_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def still_running(now: datetime):  # type: ignore[no-untyped-def]
+    """A séance that has not ended: its end, or for a date without time its whole day."""
+    end = func.coalesce(Seance.ends_at, Seance.starts_at)
+    return (end > now) | ((Seance.ends_at.is_(None)) & (Seance.starts_at > now - timedelta(days=1)))
+
+
+async def upcoming_ateliers(
+    session: AsyncSession, guild_id: int, now: datetime, *, chantier_id: int | None = None
+) -> Sequence[Atelier]:
+    """Planned ateliers with at least one séance not over, soonest first."""
+    next_start = (
+        select(Seance.atelier_id, func.min(Seance.starts_at).label("first"))
+        .where(still_running(now))
+        .group_by(Seance.atelier_id)
+        .subquery()
+    )
+    stmt = (
+        select(Atelier)
+        .join(next_start, next_start.c.atelier_id == Atelier.id)
+        .where(Atelier.guild_id == guild_id, Atelier.etat == EtatAtelier.PLANIFIE)
+        .order_by(next_start.c.first, Atelier.id)
+    )
+    if chantier_id is not None:
+        stmt = stmt.where(Atelier.chantier_id == chantier_id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+# --- inscriptions ------------------------------------------------------------------------------
+
+
+async def etat_counts(session: AsyncSession, atelier_id: int) -> dict[EtatInscription, int]:
+    rows = await session.execute(
+        select(Inscription.etat, func.count())
+        .where(Inscription.atelier_id == atelier_id)
+        .group_by(Inscription.etat)
+    )
+    counts = dict.fromkeys(EtatInscription, 0)
+    for etat, n in rows:
+        counts[EtatInscription(etat)] = n
+    return counts
+
+
+async def etat_counts_many(
+    session: AsyncSession, atelier_ids: Sequence[int]
+) -> dict[int, dict[EtatInscription, int]]:
+    result: dict[int, dict[EtatInscription, int]] = {
+        i: dict.fromkeys(EtatInscription, 0) for i in atelier_ids
+    }
+    if not atelier_ids:
+        return result
+    rows = await session.execute(
+        select(Inscription.atelier_id, Inscription.etat, func.count())
+        .where(Inscription.atelier_id.in_(atelier_ids))
+        .group_by(Inscription.atelier_id, Inscription.etat)
+    )
+    for atelier_id, etat, n in rows:
+        result[atelier_id][EtatInscription(etat)] = n
+    return result
+
+
+async def inscription_of(
+    session: AsyncSession, atelier_id: int, membre_id: int
+) -> Inscription | None:
+    return (
+        await session.execute(
+            select(Inscription).where(
+                Inscription.atelier_id == atelier_id, Inscription.membre_id == membre_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def next_rang_attente(session: AsyncSession, atelier_id: int) -> int:
+    current = (
+        await session.execute(
+            select(func.max(Inscription.rang_attente)).where(Inscription.atelier_id == atelier_id)
+        )
+    ).scalar()
+    return (current or 0) + 1
+
+
+async def waiting_position(session: AsyncSession, inscription: Inscription) -> int | None:
+    """1 for the first in line; None when not waiting."""
+    if inscription.etat != EtatInscription.ATTENTE or inscription.rang_attente is None:
+        return None
+    return (
+        await session.execute(
+            select(func.count()).where(
+                Inscription.atelier_id == inscription.atelier_id,
+                Inscription.etat == EtatInscription.ATTENTE,
+                Inscription.rang_attente <= inscription.rang_attente,
+            )
+        )
+    ).scalar_one()
+
+
+async def first_waiting(
+    session: AsyncSession, atelier_id: int, limit: int
+) -> Sequence[Inscription]:
+    return (
+        (
+            await session.execute(
+                select(Inscription)
+                .where(
+                    Inscription.atelier_id == atelier_id,
+                    Inscription.etat == EtatInscription.ATTENTE,
+                )
+                .order_by(Inscription.rang_attente, Inscription.id)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def members_with_etat(
+    session: AsyncSession, atelier_id: int, etats: Sequence[EtatInscription]
+) -> Sequence[tuple[Inscription, Membre]]:
+    rows = await session.execute(
+        select(Inscription, Membre)
+        .join(Membre, Membre.id == Inscription.membre_id)
+        .where(Inscription.atelier_id == atelier_id, Inscription.etat.in_(list(etats)))
+        .order_by(Inscription.etat, Inscription.rang_attente, Inscription.id)
+    )
+    return [(i, m) for i, m in rows.tuples()]
+
+
+async def seance_reponses(
+    session: AsyncSession, seance_ids: Sequence[int]
+) -> Sequence[SeanceReponse]:
+    if not seance_ids:
+        return []
+    return (
+        (
+            await session.execute(
+                select(SeanceReponse).where(SeanceReponse.seance_id.in_(list(seance_ids)))
+            )
+        )
+        .scalars()
+        .all()
+    )
