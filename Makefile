@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/rsvp.py
+	$(BIN)/python -m benchmarks.rsvp
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Re-extract the French source strings and update the English catalog (then fill empty msgstr).
+i18n: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -o bot/locales/partage.pot --project=Partage --version=0.1.0 .
+	$(BIN)/pybabel -q update -i bot/locales/partage.pot -d bot/locales -D partage -l en --no-fuzzy-matching --ignore-obsolete

@@ -31,7 +31,7 @@ TOKEN_PATTERN = re.compile(
 # Shorter values would mask ordinary words.
 MIN_SECRET_LENGTH = 4
 # Loggers that are chatty at INFO and only interesting when debugging.
-QUIET_LOGGERS = ("discord",)
+QUIET_LOGGERS = ("discord", "alembic", "apscheduler")
 
 _secrets: frozenset[str] = frozenset()
 _secrets_lock = threading.Lock()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import (
     Atelier,
     AuditLog,
+    BotState,
     Chantier,
     EtatAtelier,
     EtatInscription,
@@ -296,3 +297,19 @@ async def seance_reponses(
         .scalars()
         .all()
     )
+
+
+# --- bot state ---------------------------------------------------------------------------------
+
+
+async def get_state(session: AsyncSession, key: str) -> str | None:
+    row = await session.get(BotState, key)
+    return row.value if row else None
+
+
+async def set_state(session: AsyncSession, key: str, value: str, now: datetime) -> None:
+    row = await session.get(BotState, key)
+    if row is None:
+        session.add(BotState(key=key, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now

@@ -1,0 +1,149 @@
+"""What every cog needs around an interaction: the caller's language, staff checks, replies,
+and the one error handler for commands, buttons, selects and modals (STYLE.md rule 12)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.errors import N_, UserError
+from bot.i18n import Translations, locale_for
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class StaffOnly(app_commands.CheckFailure):
+    """The caller is not staff (the configured role or Manage Server)."""
+
+
+def bot_of(interaction: discord.Interaction) -> PartageBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+def locale_of(interaction: discord.Interaction) -> str:
+    """The caller's language: English for any English Discord locale, else French."""
+    return locale_for(str(interaction.locale) if interaction.locale else None)
+
+
+def tr_of(interaction: discord.Interaction) -> Translations:
+    return bot_of(interaction).i18n.for_locale(locale_of(interaction))
+
+
+def is_staff(member: discord.abc.User | None, staff_role: str) -> bool:
+    """Staff hold the configured role (by id or name) or the Manage Server permission."""
+    if not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.manage_guild or member.guild_permissions.administrator:
+        return True
+    wanted = staff_role.strip()
+    return any(str(role.id) == wanted or role.name == wanted for role in member.roles)
+
+
+def staff_only() -> Any:
+    """An ``app_commands.check`` evaluated at run time on every call."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild is None or not is_staff(
+            interaction.user, bot_of(interaction).settings.discord.staff_role
+        ):
+            raise StaffOnly()
+        return True
+
+    return app_commands.check(predicate)
+
+
+async def reply(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    ephemeral: bool = True,
+    **kwargs: Any,
+) -> None:
+    """Answer, or follow up when the interaction was already answered or deferred."""
+    kwargs.setdefault("allowed_mentions", NO_MENTIONS)
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=ephemeral, **kwargs)
+    else:
+        await interaction.response.send_message(content, ephemeral=ephemeral, **kwargs)
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Turn any failure into a short translated ephemeral reply; log what is not the user's."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        error = error.__cause__ or getattr(error, "original", error)
+    tr = tr_of(interaction)
+    if isinstance(error, UserError):
+        text = tr.user_error(error)
+    elif isinstance(error, StaffOnly):
+        text = tr._("Cette commande est réservée à l'équipe d'animation.")
+    elif isinstance(error, app_commands.NoPrivateMessage | app_commands.CheckFailure):
+        text = tr._("Cette commande s'utilise sur le serveur de l'Opération Partage.")
+    elif isinstance(error, discord.Forbidden):
+        log.warning(
+            "interaction %s (%s) by user %s: Discord refused an action: %s",
+            interaction.id,
+            _what(interaction),
+            interaction.user.id,
+            error.text,
+        )
+        text = tr._(
+            "Discord a refusé l'action : il manque une permission au bot. "
+            "L'équipe d'animation a été prévenue dans le journal."
+        )
+    else:
+        log.error(
+            "interaction %s (%s) by user %s in guild %s failed",
+            interaction.id,
+            _what(interaction),
+            interaction.user.id,
+            interaction.guild_id,
+            exc_info=error,
+        )
+        text = tr._("Désolé, une erreur imprévue est survenue. Réessayez dans un instant.")
+    try:
+        await reply(interaction, text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("interaction %s: could not deliver the error message", interaction.id)
+
+
+def _what(interaction: discord.Interaction) -> str:
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    data = interaction.data or {}
+    return str(data.get("custom_id", interaction.type.name))
+
+
+class PartageView(discord.ui.View):
+    """A view whose errors go through the one handler."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await report_error(interaction, error)
+
+
+class PartageModal(discord.ui.Modal):
+    """A modal whose errors go through the one handler."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        await report_error(interaction, error)
+
+
+async def run_safely(interaction: discord.Interaction, coro: Any) -> None:
+    """Await a component callback; errors go through the one handler. discord.py only logs
+    exceptions of ``DynamicItem`` callbacks, so persistent buttons call through this."""
+    try:
+        await coro
+    except Exception as exc:
+        await report_error(interaction, exc)
+
+
+UNKNOWN_ERROR = N_("Désolé, une erreur imprévue est survenue. Réessayez dans un instant.")

@@ -1,0 +1,33 @@
+"""An import report as lines of text, in one language (the CLI and /programme importer)."""
+
+from __future__ import annotations
+
+from bot.i18n import Translations
+from cogs.programme.service import ImportReport, RowError, Where
+
+
+def where_text(tr: Translations, row: RowError) -> str:
+    if row.where == Where.LIGNE:
+        return tr._("ligne {n}", n=row.line)
+    if row.where == Where.CHANTIER:
+        return tr._("chantier n° {n}", n=row.line)
+    return tr._("atelier n° {n}", n=row.line)
+
+
+def report_lines(tr: Translations, report: ImportReport) -> list[str]:
+    """A summary line, then one line per refused row with where it is and why."""
+    lines = [
+        tr._(
+            "{fichier} : {crees} créé(s), {ignores} déjà importé(s), {refuses} refusé(s).",
+            fichier=report.fichier,
+            crees=report.n_created,
+            ignores=report.n_skipped,
+            refuses=report.n_refused,
+        )
+    ]
+    if report.chantiers_created:
+        lines.append(tr._("Chantiers créés : {slugs}", slugs=", ".join(report.chantiers_created)))
+    for row in report.refused:
+        title = f" « {row.titre} »" if row.titre else ""
+        lines.append(f"- {where_text(tr, row)}{title} : {tr.user_error(row.error)}")
+    return lines

@@ -1,0 +1,71 @@
+"""The command line as COMMANDS.md describes it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMME = ROOT / "data" / "programme-operation-partage.toml"
+
+
+def run(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PARTAGE_", "DISCORD_"))}
+    clean["PARTAGE_DATABASE__URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_run_without_token_explains_how_to_get_one(tmp_path: Path) -> None:
+    result = run("run", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "discord.token" in result.stderr
+    assert "discord.com/developers/applications" in result.stderr
+    assert "DISCORD_TOKEN" in result.stderr
+
+
+def test_bad_config_value_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[reminders]\noffsets = ["7d", "1x"]\n', encoding="utf-8")
+    result = run("run", "--config", str(config), tmp_path=tmp_path, DISCORD_TOKEN="x" * 60)
+    assert result.returncode != 0
+    assert "reminders.offsets" in result.stderr
+    assert "x" * 60 not in result.stderr + result.stdout
+
+
+def test_bad_env_value_names_key_and_variable(tmp_path: Path) -> None:
+    result = run("check", tmp_path=tmp_path, PARTAGE_TIME__TIMEZONE="Mars/Olympus")
+    assert result.returncode != 0
+    assert "time.timezone" in result.stderr and "PARTAGE_TIME__TIMEZONE" in result.stderr
+
+
+def test_check_reports_pending_migrations_then_ok(tmp_path: Path) -> None:
+    token = "T" * 24 + "." + "a" * 6 + "." + "b" * 27
+    first = run("check", tmp_path=tmp_path, DISCORD_TOKEN=token)
+    assert first.returncode == 1
+    assert "migrations pending" in first.stdout
+    assert run("db", "upgrade", tmp_path=tmp_path).returncode == 0
+    second = run("check", tmp_path=tmp_path, DISCORD_TOKEN=token)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "token: set" in second.stdout and token not in second.stdout + second.stderr
+
+
+def test_import_history_twice(tmp_path: Path) -> None:
+    outputs = [run("import", str(PROGRAMME), "--guild", "42", tmp_path=tmp_path) for _ in range(2)]
+    assert [o.returncode for o in outputs] == [0, 0], outputs[0].stderr
+    assert "17 créé(s), 0 déjà importé(s), 0 refusé(s)" in outputs[0].stdout
+    assert "0 créé(s), 17 déjà importé(s), 0 refusé(s)" in outputs[1].stdout
+
+
+def test_import_needs_a_guild(tmp_path: Path) -> None:
+    result = run("import", str(PROGRAMME), tmp_path=tmp_path)
+    assert result.returncode != 0 and "--guild" in result.stderr
