@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.interactions import report_error
 from bot.scheduler import Scheduler
 from bot.tasks import TaskGroup
 from cogs.ateliers.service import AtelierService
@@ -52,6 +54,15 @@ def intents() -> discord.Intents:
     return wanted
 
 
+class PartageTree(app_commands.CommandTree["PartageBot"]):
+    """Every slash-command error goes through the one handler."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
 class PartageBot(commands.Bot):
     def __init__(
         self,
@@ -67,6 +78,7 @@ class PartageBot(commands.Bot):
             intents=intents(),
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=PartageTree,
             **options,
         )
         self.settings = settings

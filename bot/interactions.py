@@ -77,8 +77,8 @@ async def reply(
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Turn any failure into a short translated ephemeral reply; log what is not the user's."""
-    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
-        error = error.__cause__ or getattr(error, "original", error)
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
     tr = tr_of(interaction)
     if isinstance(error, UserError):
         text = tr.user_error(error)
