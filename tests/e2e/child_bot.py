@@ -1,0 +1,14 @@
+"""``python -m bot run`` in a child process, pointed at the fake Discord named in the
+environment (the only difference from production: discord.py's three base URLs)."""
+
+from __future__ import annotations
+
+import sys
+
+from bot.__main__ import main
+from tests.fakediscord import install_from_env
+
+if __name__ == "__main__":
+    if not install_from_env():
+        sys.exit("child_bot: no fake Discord in the environment")
+    sys.exit(main(sys.argv[1:] or ["run"]))

@@ -1,0 +1,56 @@
+"""Bot processes for crash tests: started like production, killed like a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.fakediscord import FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BotProcess:
+    """``python -m bot run`` (through tests/e2e/child_bot.py) against the fake."""
+
+    def __init__(self, fake: FakeDiscord, env: dict[str, str], log_path: Path) -> None:
+        self.fake = fake
+        self.env = env
+        self.log_path = log_path
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PARTAGE_", "DISCORD_"))}
+        env.update(self.fake.child_env())
+        env["DISCORD_TOKEN"] = self.fake.token
+        env.update(self.env)
+        log = self.log_path.open("ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.e2e.child_bot",
+            "run",
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        log.close()
+
+    async def kill(self) -> None:
+        """SIGKILL: no cleanup, no goodbye to the gateway."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def terminate(self, timeout: float = 10.0) -> int:  # noqa: ASYNC109
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
