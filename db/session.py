@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +18,16 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+# Set while a write use case (``sessions.begin()``) runs in this task: on SQLite its transaction
+# takes the write lock at once (BEGIN IMMEDIATE), so a read-then-write cannot fail on a lock
+# upgrade; read-only sessions begin a deferred transaction and run in parallel (WAL).
+_WRITING: ContextVar[bool] = ContextVar("partage_writing", default=False)
+
 
 def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
     """Build the async engine. SQLite gets WAL, foreign keys, a busy timeout, and write
-    transactions that start with ``BEGIN IMMEDIATE`` so concurrent answers serialize instead of
-    failing on a lock upgrade."""
+    transactions (``Sessions.begin()``) that start with ``BEGIN IMMEDIATE`` so concurrent answers
+    serialize instead of failing on a lock upgrade."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -48,9 +56,24 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN")
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+class Sessions(async_sessionmaker[AsyncSession]):
+    """The session factory. ``async with sessions() as s`` reads; ``async with sessions.begin()
+    as s`` is a write use case: one transaction, committed at the end, holding SQLite's write
+    lock from its first statement."""
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
+        token = _WRITING.set(True)
+        try:
+            async with super().begin() as session:
+                yield session
+        finally:
+            _WRITING.reset(token)
+
+
+def session_factory(engine: AsyncEngine) -> Sessions:
     """Sessions that keep loaded values after commit (services return plain data)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return Sessions(engine, expire_on_commit=False)
