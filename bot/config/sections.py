@@ -1,0 +1,364 @@
+"""The sections of the settings and the ``Settings`` model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.config.values import (
+    _URL_EXPECTED,
+    ASYNC_DRIVERS,
+    ENV_DELIMITER,
+    ENV_PREFIX,
+    TOKEN_HELP,
+    CadenceDays,
+    ConfigError,
+    Digest,
+    GraceDays,
+    Offset,
+    OptionalSnowflake,
+    RetentionMonths,
+    RetryAttempts,
+    Token,
+    _split_offsets,
+    _text,
+    format_duration,
+    parse_duration,
+    safe_url,
+)
+from bot.logsetup import LEVELS
+
+# --------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class DiscordConfig(_Section):
+    token: Token = None
+    guild_id: OptionalSnowflake = None
+    staff_role: str = "Équipe d'animation"
+
+    @field_validator("staff_role", mode="plain")
+    @classmethod
+    def _check_staff_role(cls, value: object) -> str:
+        return _text(
+            value, what="a role name or a role id", min_length=1, max_length=100, allow_int=True
+        )
+
+    @property
+    def staff_role_id(self) -> int | None:
+        """The staff role as an id when ``staff_role`` is numeric, else None (a role name)."""
+        return int(self.staff_role) if self.staff_role.isdigit() else None
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///data/partage.db"
+
+    @field_validator("url", mode="plain")
+    @classmethod
+    def _check_url(cls, value: object) -> str:
+        if isinstance(value, URL):
+            value = value.render_as_string(hide_password=False)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(_URL_EXPECTED)
+        value = value.strip()
+        try:
+            parsed = make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(_URL_EXPECTED) from None
+        if parsed.drivername not in ASYNC_DRIVERS:
+            hint = ""
+            if parsed.get_backend_name() == "sqlite":
+                hint = ' (use "sqlite+aiosqlite://")'
+            elif parsed.get_backend_name() == "postgresql":
+                hint = ' (use "postgresql+asyncpg://")'
+            raise ValueError(f'{_URL_EXPECTED}; driver "{parsed.drivername}" is not one{hint}')
+        return value
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password masked, for logs and messages."""
+        return safe_url(self.url)
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        yield "url", self.safe_url
+
+
+class TimeConfig(_Section):
+    timezone: str = "America/Toronto"
+
+    @field_validator("timezone", mode="plain")
+    @classmethod
+    def _check_timezone(cls, value: object) -> str:
+        expected = 'expected an IANA time zone such as "America/Toronto"'
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(expected)
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(expected) from None
+        return value.strip()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone in which dates are read and shown."""
+        return ZoneInfo(self.timezone)
+
+
+class RemindersConfig(_Section):
+    offsets: Annotated[tuple[Offset, ...], NoDecode] = ("7d", "1d", "1h")  # type: ignore[assignment]
+    digest: Digest = "mon 08:30"  # type: ignore[assignment]
+    digest_channel: OptionalSnowflake = None
+    dm_retry_attempts: RetryAttempts = 5
+
+    _offset_texts: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("offsets", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_offsets(value)
+
+    @field_validator("offsets", mode="after")
+    @classmethod
+    def _unique_sorted(cls, value: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+        seen: set[timedelta] = set()
+        for delta in value:
+            if delta in seen:
+                raise ValueError(
+                    f"expected distinct offsets; {format_duration(delta)} appears twice"
+                )
+            seen.add(delta)
+        return tuple(sorted(value, reverse=True))
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_texts(cls, data: Any, handler: Any) -> RemindersConfig:
+        model: RemindersConfig = handler(data)
+        written: dict[timedelta, str] = {}
+        raw = data.get("offsets") if isinstance(data, Mapping) else None
+        try:
+            items = _split_offsets(raw) if raw is not None else ()
+        except ValueError:
+            items = ()
+        for item in items if isinstance(items, list | tuple) else ():
+            if isinstance(item, str):
+                try:
+                    written[parse_duration(item)] = item.strip()
+                except ValueError:
+                    continue
+        if isinstance(data, RemindersConfig):
+            written.update(zip(data.offsets, data.offset_texts, strict=True))
+        model._offset_texts = tuple(written.get(d, format_duration(d)) for d in model.offsets)
+        return model
+
+    @property
+    def offset_texts(self) -> tuple[str, ...]:
+        """The offsets as written in the configuration, in the order of ``offsets``."""
+        return self._offset_texts or tuple(format_duration(d) for d in self.offsets)
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="plain")
+    @classmethod
+    def _check_level(cls, value: object) -> str:
+        if isinstance(value, str) and value.strip().upper() in LEVELS:
+            return value.strip().upper()
+        raise ValueError(f"expected one of {', '.join(LEVELS)}")
+
+
+class PrivacyConfig(_Section):
+    retention_months: RetentionMonths = 24
+    departure_grace_days: GraceDays = 30
+
+
+class JumelageConfig(_Section):
+    cadence_days: CadenceDays = 14
+    checkin_days: CadenceDays = 7
+
+    @model_validator(mode="after")
+    def _checkin_within_cadence(self) -> JumelageConfig:
+        if self.checkin_days > self.cadence_days:
+            raise ValueError(
+                "jumelage.checkin_days: expected at most jumelage.cadence_days "
+                f"({self.checkin_days} > {self.cadence_days})"
+            )
+        return self
+
+
+_SLUG_RE = re.compile(r"[a-z0-9-]{1,40}")
+
+
+class ChantierConfig(_Section):
+    slug: str
+    nom: str
+    description: str = ""
+    emoji: str = ""
+
+    @field_validator("slug", mode="plain")
+    @classmethod
+    def _check_slug(cls, value: object) -> str:
+        expected = (
+            'expected 1 to 40 lowercase letters (a-z), digits and hyphens, such as "gouvernance"'
+        )
+        if not isinstance(value, str) or not _SLUG_RE.fullmatch(value):
+            raise ValueError(expected)
+        return value
+
+    @field_validator("nom", mode="plain")
+    @classmethod
+    def _check_nom(cls, value: object) -> str:
+        return _text(value, what="a name", min_length=1, max_length=90)
+
+    @field_validator("description", mode="plain")
+    @classmethod
+    def _check_description(cls, value: object) -> str:
+        return _text(value, what="a description", max_length=1000)
+
+    @field_validator("emoji", mode="plain")
+    @classmethod
+    def _check_emoji(cls, value: object) -> str:
+        return _text(value, what="an emoji", max_length=8)
+
+
+DEFAULT_CHANTIERS: tuple[dict[str, str], ...] = (
+    {
+        "slug": "gouvernance",
+        "nom": "Politiques québécoises et gouvernance de l'immigration",
+        "description": (
+            "Les politiques québécoises en immigration et leur gouvernance : le rôle des "
+            "municipalités, du MIFI et des partenaires, les programmes d'appui aux "
+            "collectivités et leur mise en œuvre dans les régions."
+        ),
+        "emoji": "🏛️",
+    },
+    {
+        "slug": "accueil-integration",
+        "nom": "Accueil, intégration et enracinement",
+        "description": (
+            "Les approches en matière d'accueil, d'intégration et d'enracinement des "
+            "personnes immigrantes dans les collectivités locales, et le développement de "
+            "relations interculturelles harmonieuses."
+        ),
+        "emoji": "🤝",
+    },
+    {
+        "slug": "strategies-intervention",
+        "nom": "Stratégies d'intervention",
+        "description": (
+            "Des stratégies d'intervention adaptées aux réalités des territoires : "
+            "territoire, clientèles, catégories d'âge, statut socio-économique, etc., et "
+            "des pratiques innovantes ancrées dans les milieux."
+        ),
+        "emoji": "🧭",
+    },
+)
+
+
+def _default_chantiers() -> tuple[ChantierConfig, ...]:
+    return tuple(ChantierConfig(**data) for data in DEFAULT_CHANTIERS)
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------------
+
+
+class Settings(BaseSettings):
+    """All of Partage's configuration. Build it with ``load_settings()``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_DELIMITER,
+        case_sensitive=False,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    time: TimeConfig = Field(default_factory=TimeConfig)
+    reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    jumelage: JumelageConfig = Field(default_factory=JumelageConfig)
+    chantiers: tuple[ChantierConfig, ...] = Field(default_factory=_default_chantiers)
+
+    _source_path: Path | None = PrivateAttr(default=None)
+
+    @field_validator("chantiers", mode="after")
+    @classmethod
+    def _unique_slugs(cls, value: tuple[ChantierConfig, ...]) -> tuple[ChantierConfig, ...]:
+        first: dict[str, int] = {}
+        for index, chantier in enumerate(value):
+            if chantier.slug in first:
+                raise ValueError(
+                    f'duplicate slug "{chantier.slug}": chantiers[{index}].slug repeats '
+                    f"chantiers[{first[chantier.slug]}].slug (slugs must be unique)"
+                )
+            first[chantier.slug] = index
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only the given values: reading files and the environment is load_settings's job.
+        return (init_settings,)
+
+    @property
+    def source_path(self) -> Path | None:
+        """The TOML file these settings were read from, None for defaults and environment."""
+        return self._source_path
+
+    @property
+    def has_token(self) -> bool:
+        return self.discord.token is not None
+
+    def token_value(self) -> str | None:
+        """The bot token for discord.py, or None. Never log it."""
+        token = self.discord.token
+        return None if token is None else token.get_secret_value()
+
+    def require_token(self) -> str:
+        """The bot token for discord.py; ``ConfigError`` telling how to get one if absent."""
+        token = self.token_value()
+        if token is None:
+            raise ConfigError(f"config: discord.token: no bot token is set; {TOKEN_HELP}")
+        return token
+
+    def chantier(self, slug: str) -> ChantierConfig | None:
+        """The configured chantier with this slug, if any."""
+        return next((c for c in self.chantiers if c.slug == slug), None)
