@@ -1,0 +1,147 @@
+"""Participation statistics (aggregated) and their chart."""
+
+from __future__ import annotations
+
+import struct
+from datetime import UTC, date, datetime
+
+import pytest
+from matplotlib._pylab_helpers import Gcf
+
+from bot.clock import ManualClock
+from bot.errors import InvalidInput
+from cogs.ateliers.service import AtelierDraft, AtelierService
+from cogs.membres.service import ProfilChanges, ProfilService
+from cogs.rsvp.service import InscriptionService
+from cogs.statistiques.service import ChartLabels, Stats, StatsService, chart_png
+from db.models import Region, Reponse
+from tests.cogs.helpers import GUILD, seance, user
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def stats_service(sessions, clock: ManualClock) -> StatsService:
+    return StatsService(sessions, clock)
+
+
+async def _profile(profils: ProfilService, n: int, municipalite: str, region: str) -> None:
+    await profils.give_consent(GUILD, user(n))
+    await profils.update(GUILD, user(n), ProfilChanges(municipalite=municipalite, region=region))
+
+
+async def test_participation_by_region_and_municipality(
+    stats_service: StatsService, sessions, clock: ManualClock
+) -> None:
+    ateliers = AtelierService(sessions, clock)
+    rsvp = InscriptionService(sessions, clock)
+    profils = ProfilService(sessions, clock)
+    autumn = await ateliers.create(
+        GUILD,
+        AtelierDraft(
+            titre="Territoire", seances=[seance(date(2026, 12, 3)), seance(date(2026, 12, 10))]
+        ),
+    )
+    spring = await ateliers.create(
+        GUILD, AtelierDraft(titre="Emploi", seances=[seance(date(2027, 3, 4))], capacite=2)
+    )
+    cancelled = await ateliers.create(
+        GUILD, AtelierDraft(titre="Annulé", seances=[seance(date(2026, 12, 5))])
+    )
+    upcoming = await ateliers.create(
+        GUILD, AtelierDraft(titre="Plus tard", seances=[seance(date(2027, 6, 3))])
+    )
+    await _profile(profils, 1, "Saint-Jérôme", "15")
+    await _profile(profils, 2, "saint-jerome", "15")  # the same municipality, typed otherwise
+    await _profile(profils, 3, "Laval", "13")
+    await profils.give_consent(GUILD, user(4))  # a profile that says nothing
+    for n in (1, 2, 3, 4, 5):  # 5 has no profile at all
+        await rsvp.answer(GUILD, autumn.id, user(n), Reponse.OUI)
+        await rsvp.answer(GUILD, cancelled.id, user(n), Reponse.OUI)
+        await rsvp.answer(GUILD, upcoming.id, user(n), Reponse.OUI)
+    await rsvp.answer(GUILD, spring.id, user(1), Reponse.OUI)
+    await rsvp.answer(GUILD, spring.id, user(3), Reponse.OUI)
+    await rsvp.answer(GUILD, spring.id, user(5), Reponse.OUI)  # waiting list: not counted
+    await rsvp.answer(GUILD, spring.id, user(2), Reponse.PEUT_ETRE)  # not counted
+    await AtelierService(sessions, clock).cancel(GUILD, cancelled.id)
+    clock.set(datetime(2027, 4, 1, 12, tzinfo=UTC))
+
+    whole = await stats_service.participation(GUILD)
+    assert (whole.membres, whole.membres_avec_profil) == (5, 4)
+    assert whole.membres_par_region == ((Region.LAURENTIDES, 2), (Region.LAVAL, 1), (None, 2))
+    assert whole.membres_par_municipalite == (("Saint-Jérôme", 2), ("Laval", 1), (None, 2))
+    assert (whole.ateliers_tenus, whole.seances_tenues) == (2, 3)
+    assert (whole.inscriptions, whole.participants) == (7, 5)
+    assert whole.inscriptions_par_region == (
+        (Region.LAURENTIDES, 3),
+        (Region.LAVAL, 2),
+        (None, 2),
+    )
+    assert whole.inscriptions_par_municipalite == (("Saint-Jérôme", 3), ("Laval", 2), (None, 2))
+
+    autumn_only = await stats_service.participation(GUILD, date(2026, 9, 1), date(2026, 12, 31))
+    assert (autumn_only.ateliers_tenus, autumn_only.inscriptions) == (1, 5)
+    spring_only = await stats_service.participation(GUILD, debut=date(2027, 1, 1))
+    assert (spring_only.ateliers_tenus, spring_only.inscriptions) == (1, 2)
+    assert spring_only.inscriptions_par_region == ((Region.LAURENTIDES, 1), (Region.LAVAL, 1))
+    with pytest.raises(InvalidInput):
+        await stats_service.participation(GUILD, date(2027, 1, 2), date(2027, 1, 1))
+
+
+async def test_empty_server(stats_service: StatsService) -> None:
+    stats = await stats_service.participation(GUILD)
+    assert stats.empty and stats.membres_par_region == () and stats.ateliers_tenus == 0
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_MAGIC
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def _sample() -> Stats:
+    return Stats(
+        debut=date(2026, 9, 1),
+        fin=date(2026, 12, 31),
+        membres=20,
+        membres_avec_profil=17,
+        membres_par_region=((Region.MONTREAL, 9), (Region.ESTRIE, 5), (None, 3)),
+        membres_par_municipalite=(*((f"Ville {i}", 1) for i in range(14)), (None, 3)),
+        ateliers_tenus=4,
+        seances_tenues=6,
+        inscriptions=41,
+        participants=18,
+        inscriptions_par_region=((Region.MONTREAL, 22), (Region.ESTRIE, 12), (None, 7)),
+        inscriptions_par_municipalite=(*((f"Ville {i}", 2) for i in range(14)), (None, 7)),
+    )
+
+
+def test_chart_png_is_a_valid_readable_png_and_leaks_no_figure() -> None:
+    before = Gcf.get_num_fig_managers()
+    data = chart_png(_sample(), ChartLabels(sous_titre="Automne 2026"))
+    width, height = _png_size(data)
+    assert len(data) > 20_000
+    assert width >= 1000 and height >= 900  # two panels stacked, ~50 px per row of bars
+    assert Gcf.get_num_fig_managers() == before == 0  # no pyplot figure left open
+    empty = chart_png(
+        Stats(None, None, 0, 0, (), (), 0, 0, 0, 0, (), ()), ChartLabels().translated(str.upper)
+    )
+    assert _png_size(empty)[1] < height / 2 and len(empty) < len(data)
+
+
+def test_chart_labels_translate_every_text_but_the_footer() -> None:
+    labels = ChartLabels(sous_titre="période").translated(lambda s: f"<{s}>")
+    assert labels.titre == "<Participation à l'Opération Partage>"
+    assert labels.non_precise == "<Non précisé>"
+    assert labels.sous_titre == "période"
+
+
+def test_chart_groups_small_municipalities() -> None:
+    from cogs.statistiques.chart import municipalite_rows, region_rows
+
+    labels = ChartLabels()
+    rows = municipalite_rows(_sample(), labels, top=10)
+    assert len(rows) == 12  # ten, "Autres", "Non précisé"
+    assert rows[-2] == (labels.autres, 4, 8)
+    assert rows[-1] == (labels.non_precise, 3, 7)
+    assert [r[0] for r in region_rows(_sample(), labels)] == ["Montréal", "Estrie", "Non précisé"]
