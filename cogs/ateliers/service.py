@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from urllib.parse import urlparse
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -21,6 +23,7 @@ from db.models import (
     EtatInscription,
     Genre,
     Membre,
+    Reponse,
     Seance,
 )
 
@@ -567,6 +570,122 @@ class AtelierService:
             )
         return out
 
+    # --- autocomplete and the participants export (the Discord adapter's needs) -----
+
+    async def choices(
+        self,
+        guild_id: int,
+        needle: str = "",
+        *,
+        upcoming_only: bool = True,
+        limit: int = 25,
+    ) -> list[AtelierChoice]:
+        """Ateliers whose title (accents ignored) or number contains ``needle``: the upcoming
+        planned ones, soonest first; or (``upcoming_only=False``) every atelier, newest first."""
+        wanted = _fold(needle.strip().lstrip("#"))
+        now = self.clock.now()
+        async with self.sessions() as session:
+            if upcoming_only:
+                ateliers = list(await repo.upcoming_ateliers(session, guild_id, now))
+            else:
+                ateliers = list(
+                    (
+                        await session.execute(
+                            select(Atelier)
+                            .where(Atelier.guild_id == guild_id)
+                            .order_by(Atelier.id.desc())
+                            .limit(500)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            matching = [a for a in ateliers if wanted in _fold(a.titre) or wanted == str(a.id)]
+            matching = matching[:limit]
+            rows = await session.execute(
+                select(Seance.atelier_id, func.min(Seance.starts_at))
+                .where(Seance.atelier_id.in_([a.id for a in matching]))
+                .group_by(Seance.atelier_id)
+            )
+            starts = {atelier_id: first for atelier_id, first in rows.tuples()}
+        return [
+            AtelierChoice(a.id, a.titre, starts.get(a.id), a.etat == EtatAtelier.ANNULE)
+            for a in matching
+        ]
+
+    async def participants(
+        self, guild_id: int, atelier_id: int, *, actor_user_id: int | None
+    ) -> ParticipantsExport:
+        """Every member's answer to an atelier (waiting list in order, per-séance exceptions),
+        written to the audit log as ``atelier.export`` in the same transaction."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is None or atelier.guild_id != guild_id:
+                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
+            info = await load_info(session, atelier)
+            pairs = await repo.members_with_etat(session, atelier_id, list(EtatInscription))
+            answers = await repo.seance_reponses(session, [s.id for s in info.seances])
+            by_membre: dict[int, dict[int, Reponse]] = {}
+            for answer in answers:
+                by_membre.setdefault(answer.membre_id, {})[answer.seance_id] = Reponse(
+                    answer.reponse
+                )
+            rows: list[ParticipantRow] = []
+            position = 0
+            for inscription, membre in pairs:
+                etat = EtatInscription(inscription.etat)
+                if etat == EtatInscription.ATTENTE:
+                    position += 1
+                rows.append(
+                    ParticipantRow(
+                        membre_id=membre.id,
+                        user_id=membre.user_id,
+                        display_name=membre.display_name,
+                        etat=etat,
+                        position=position if etat == EtatInscription.ATTENTE else None,
+                        seance_reponses=by_membre.pop(membre.id, {}),
+                        created_at=inscription.created_at,
+                        updated_at=inscription.updated_at,
+                        inscrit_at=inscription.inscrit_at,
+                    )
+                )
+            for membre_id, seance_reponses in by_membre.items():  # one séance only, no inscription
+                membre = await session.get(Membre, membre_id)
+                rows.append(
+                    ParticipantRow(
+                        membre_id=membre_id,
+                        user_id=membre.user_id if membre else None,
+                        display_name=membre.display_name if membre else None,
+                        etat=None,
+                        position=None,
+                        seance_reponses=seance_reponses,
+                        created_at=None,
+                        updated_at=max(
+                            a.updated_at
+                            for a in answers
+                            if a.membre_id == membre_id and a.seance_id in seance_reponses
+                        ),
+                        inscrit_at=None,
+                    )
+                )
+            await repo.audit(
+                session,
+                guild_id=guild_id,
+                actor_user_id=actor_user_id,
+                action="atelier.export",
+                atelier_id=atelier_id,
+                details={"rows": len(rows)},
+                at=now,
+            )
+        log.info(
+            "atelier %s: participants exported by %s (%d rows)",
+            atelier_id,
+            actor_user_id,
+            len(rows),
+        )
+        return ParticipantsExport(info, tuple(rows))
+
 
 def _seance_from_spec(atelier_id: int, spec: SeanceSpec) -> Seance:
     return Seance(
@@ -577,3 +696,42 @@ def _seance_from_spec(atelier_id: int, spec: SeanceSpec) -> Seance:
         starts_at=spec.starts_at,
         ends_at=spec.ends_at,
     )
+
+
+# --- additions for the Discord adapter: autocomplete and the participants export ------------
+
+
+@dataclass(frozen=True)
+class AtelierChoice:
+    """An atelier as an autocomplete offers it."""
+
+    id: int
+    titre: str
+    first_start: datetime | None
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    """One member's answers to an atelier, for the staff's export."""
+
+    membre_id: int
+    user_id: int | None  # None once the member was erased (pseudonymized)
+    display_name: str | None
+    etat: EtatInscription | None  # None: answered one séance only
+    position: int | None
+    seance_reponses: dict[int, Reponse]
+    created_at: datetime | None
+    updated_at: datetime | None
+    inscrit_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ParticipantsExport:
+    atelier: AtelierInfo
+    rows: tuple[ParticipantRow, ...]
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -59,6 +59,15 @@ class AnswerResult:
 
 
 @dataclass(frozen=True)
+class MemberStatus:
+    """Where one member stands for one atelier (``etat`` None: never answered)."""
+
+    atelier: AtelierInfo
+    etat: EtatInscription | None
+    position: int | None
+
+
+@dataclass(frozen=True)
 class MemberInscription:
     atelier: AtelierInfo
     etat: EtatInscription
@@ -308,3 +317,46 @@ class InscriptionService:
             membre = await repo.upsert_membre(session, guild_id, user_id, now)
             membre.dm_reminders = enabled
         return enabled
+
+    async def member_status(self, guild_id: int, atelier_id: int, user_id: int) -> MemberStatus:
+        """One member's standing for one atelier, read fresh (the meeting-link button)."""
+        async with self.sessions() as session:
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is None or atelier.guild_id != guild_id:
+                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
+            info = await load_info(session, atelier)
+            membre = await repo.find_membre(session, guild_id, user_id)
+            inscription = (
+                await repo.inscription_of(session, atelier_id, membre.id) if membre else None
+            )
+            if inscription is None:
+                return MemberStatus(info, None, None)
+            return MemberStatus(
+                info,
+                EtatInscription(inscription.etat),
+                await repo.waiting_position(session, inscription),
+            )
+
+    async def statuses(
+        self, guild_id: int, user_id: int, atelier_ids: list[int]
+    ) -> dict[int, tuple[EtatInscription, int | None]]:
+        """A member's standing (answer, waiting position) in each of these ateliers where
+        they answered, ``non`` included (``of_member`` leaves those out)."""
+        if not atelier_ids:
+            return {}
+        async with self.sessions() as session:
+            membre = await repo.find_membre(session, guild_id, user_id)
+            if membre is None:
+                return {}
+            rows = (
+                await session.execute(
+                    select(Inscription).where(
+                        Inscription.membre_id == membre.id,
+                        Inscription.atelier_id.in_(atelier_ids),
+                    )
+                )
+            ).scalars()
+            return {
+                i.atelier_id: (EtatInscription(i.etat), await repo.waiting_position(session, i))
+                for i in rows
+            }

@@ -77,6 +77,7 @@ class FakeDiscord(World):
         heartbeat_interval: float = 41.25,
         interaction_deadline: float | None = None,
         interaction_token_ttl: float = 900.0,
+        backlog: int = 128,
     ) -> None:
         super().__init__(token=token, bot_name=bot_name, application_id=application_id)
         self.app_owner = self.create_user("app-owner")
@@ -85,6 +86,8 @@ class FakeDiscord(World):
         #: Seconds a bot has for the first response (None: unlimited); late -> 404 10062.
         self.interaction_deadline = interaction_deadline
         self.interaction_token_ttl = interaction_token_ttl
+        #: Pending connections the listening socket queues (a burst benchmark raises it).
+        self.backlog = backlog
         self.gateway = GatewayHub(self, heartbeat_interval=heartbeat_interval)
         self.rest = RestApi(self)
         for route_set in _ROUTE_SETS:
@@ -109,7 +112,7 @@ class FakeDiscord(World):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        await web.SockSite(self._runner, sock, backlog=self.backlog).start()
         self.cdn_base = f"{self.base_url}/cdn"
         log.info("fake discord listening on %s", self.base_url)
 

@@ -1,0 +1,352 @@
+"""Ateliers on Discord: /atelier creer|modifier|annuler|participants|annoncer (staff) and
+/ateliers. What follows a change (the announcement, its scheduled events, the notices) is in
+``outreach.py``; the announcement's buttons are answered by the rsvp cog."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.dates import SeanceSpec, parse_seances
+from bot.errors import N_, Conflict, InvalidInput, NotFound
+from bot.interactions import reply, staff_only, tr_of
+from cogs.ateliers.export import participants_csv
+from cogs.ateliers.options import GENRES, atelier_choices, parse_atelier_id
+from cogs.ateliers.outreach import Outreach
+from cogs.ateliers.render import compact_line, counts_lines, jump_url, short_status
+from cogs.ateliers.service import (
+    DEFAULT_LIEU,
+    AtelierChanges,
+    AtelierDraft,
+    AtelierInfo,
+    Recipient,
+    SeanceInfo,
+    validate_numbers,
+)
+from cogs.chantiers.cog import chantier_choices
+from cogs.chantiers.service import ChantierInfo
+from db.models import Genre
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+COG_NAME = "AteliersCog"
+LISTED_MAX = 10
+
+
+def outreach_of(bot: commands.Bot) -> Outreach:
+    """The announcer, notifier and event mirror, owned by the ateliers cog."""
+    return tools_of(bot).outreach
+
+
+def tools_of(bot: commands.Bot) -> AteliersCog:
+    """The ateliers cog (other cogs call :meth:`AteliersCog.after_answer`)."""
+    cog = bot.get_cog(COG_NAME)
+    if not isinstance(cog, AteliersCog):
+        raise RuntimeError("the cogs.ateliers extension is not loaded")
+    return cog
+
+
+def _respan(seances: tuple[SeanceInfo, ...], minutes: int) -> list[SeanceSpec]:
+    """The same séances with a new duration."""
+    return [
+        SeanceSpec(
+            s.local_date,
+            s.local_time,
+            s.zone,
+            s.starts_at,
+            s.starts_at + timedelta(minutes=minutes) if s.local_time else None,
+        )
+        for s in seances
+    ]
+
+
+class AteliersCog(commands.Cog):
+    atelier = app_commands.Group(
+        name="atelier", description=DESCRIPTIONS["atelier"], guild_only=True
+    )
+
+    def __init__(self, bot: PartageBot) -> None:
+        self.bot = bot
+        self.outreach = Outreach(bot)
+
+    def after_answer(self, info: AtelierInfo, promoted: Sequence[Recipient] = ()) -> None:
+        """Inscriptions changed outside an atelier command (an answer, an erased member's
+        place given to the next): announcement refreshed, the promoted told."""
+        self.outreach.answered(info, promoted)
+
+    async def _chantier(self, guild_id: int, slug: str) -> ChantierInfo:
+        found = await self.bot.services.chantiers.by_slug(guild_id, slug.strip())
+        if found is None:
+            raise NotFound(N_("Le chantier « {slug} » n'existe pas."), slug=slug[:40])
+        return found
+
+    def _seances(self, dates: str, minutes: int) -> list[SeanceSpec]:
+        return parse_seances(
+            dates, zone=self.bot.zone, now=self.bot.clock.now(), duration=timedelta(minutes=minutes)
+        )
+
+    # --- staff -------------------------------------------------------------------------------
+
+    @atelier.command(name="creer", description=DESCRIPTIONS["atelier creer"])
+    @app_commands.describe(**option_descriptions("atelier creer"))
+    @app_commands.choices(genre=GENRES)
+    @staff_only()
+    async def creer(
+        self,
+        interaction: discord.Interaction,
+        titre: str,
+        chantier: str,
+        dates: str,
+        duree: int = 90,
+        lieu: str = DEFAULT_LIEU,
+        lien: str | None = None,
+        capacite: int | None = None,
+        genre: str = Genre.ATELIER.value,
+        description: str = "",
+    ) -> None:
+        tr = tr_of(interaction)
+        guild_id = interaction.guild_id or 0
+        found = await self._chantier(guild_id, chantier)
+        validate_numbers(duree_minutes=duree, capacite=capacite)
+        draft = AtelierDraft(
+            titre=titre,
+            seances=self._seances(dates, duree),
+            chantier_id=found.id,
+            duree_minutes=duree,
+            lieu=lieu,
+            lien=lien,
+            capacite=capacite,
+            genre=Genre(genre),
+            description=description,
+            organizer_user_id=interaction.user.id,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        info = await self.bot.services.ateliers.create(
+            guild_id, draft, actor_user_id=interaction.user.id
+        )
+        values = {"titre": info.titre, "id": info.id}
+        if found.channel_id is None:
+            await self.outreach.created(info)
+            text = tr._(
+                "Atelier « {titre} » créé (n° {id}). Son chantier n'a pas de salon : "
+                "publiez l'annonce avec /atelier annoncer et l'option salon.",
+                **values,
+            )
+        else:
+            try:
+                await self.outreach.created(info, found.channel_id)
+                text = tr._(
+                    "Atelier « {titre} » créé (n° {id}) : annonce publiée dans {salon}.",
+                    salon=f"<#{found.channel_id}>",
+                    **values,
+                )
+            except discord.HTTPException as exc:
+                log.warning("atelier %s: announcement failed: %s", info.id, exc)
+                text = tr._(
+                    "Atelier « {titre} » créé (n° {id}), mais Discord a refusé son annonce : "
+                    "réessayez avec /atelier annoncer.",
+                    **values,
+                )
+        await reply(interaction, text)
+
+    @atelier.command(name="modifier", description=DESCRIPTIONS["atelier modifier"])
+    @app_commands.describe(**option_descriptions("atelier modifier"))
+    @app_commands.choices(genre=GENRES)
+    @staff_only()
+    async def modifier(
+        self,
+        interaction: discord.Interaction,
+        atelier: str,
+        titre: str | None = None,
+        chantier: str | None = None,
+        dates: str | None = None,
+        duree: int | None = None,
+        lieu: str | None = None,
+        lien: str | None = None,
+        capacite: int | None = None,
+        genre: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        tr = tr_of(interaction)
+        guild_id = interaction.guild_id or 0
+        before = await self.bot.services.ateliers.get(parse_atelier_id(atelier), guild_id=guild_id)
+        validate_numbers(duree_minutes=duree, capacite=capacite)
+        if dates is not None:
+            seances: list[SeanceSpec] | None = self._seances(dates, duree or before.duree_minutes)
+        else:
+            seances = _respan(before.seances, duree) if duree is not None else None
+        changes = AtelierChanges(
+            titre=titre,
+            seances=seances,
+            chantier_id=(await self._chantier(guild_id, chantier)).id if chantier else None,
+            duree_minutes=duree,
+            lieu=lieu,
+            lien=lien,
+            capacite=capacite,
+            genre=Genre(genre) if genre else None,
+            description=description,
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.bot.services.ateliers.modify(
+            guild_id, before.id, changes, actor_user_id=interaction.user.id
+        )
+        told = self.outreach.modified(before, result)
+        await reply(
+            interaction,
+            tr.n_(
+                "Atelier « {titre} » modifié. {n} personne prévenue.",
+                "Atelier « {titre} » modifié. {n} personnes prévenues.",
+                told,
+                titre=result.atelier.titre,
+            ),
+        )
+
+    @atelier.command(name="annuler", description=DESCRIPTIONS["atelier annuler"])
+    @app_commands.describe(**option_descriptions("atelier annuler"))
+    @staff_only()
+    async def annuler(
+        self, interaction: discord.Interaction, atelier: str, raison: str | None = None
+    ) -> None:
+        tr = tr_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.bot.services.ateliers.cancel(
+            interaction.guild_id or 0,
+            parse_atelier_id(atelier),
+            raison=raison,
+            actor_user_id=interaction.user.id,
+        )
+        told = self.outreach.cancelled(result)
+        await reply(
+            interaction,
+            tr.n_(
+                "Atelier « {titre} » annulé. {n} personne prévenue.",
+                "Atelier « {titre} » annulé. {n} personnes prévenues.",
+                told,
+                titre=result.atelier.titre,
+            ),
+        )
+
+    @atelier.command(name="participants", description=DESCRIPTIONS["atelier participants"])
+    @app_commands.describe(**option_descriptions("atelier participants"))
+    @staff_only()
+    async def participants(self, interaction: discord.Interaction, atelier: str) -> None:
+        tr = tr_of(interaction)
+        export = await self.bot.services.ateliers.participants(
+            interaction.guild_id or 0, parse_atelier_id(atelier), actor_user_id=interaction.user.id
+        )
+        data = participants_csv(tr, export)
+        file = discord.File(io.BytesIO(data), filename=f"atelier-{export.atelier.id}.csv")
+        await reply(
+            interaction,
+            tr.n_(
+                "« {titre} » : {n} réponse.",
+                "« {titre} » : {n} réponses.",
+                len(export.rows),
+                titre=export.atelier.titre,
+            ),
+            file=file,
+        )
+
+    @atelier.command(name="annoncer", description=DESCRIPTIONS["atelier annoncer"])
+    @app_commands.describe(**option_descriptions("atelier annoncer"))
+    @staff_only()
+    async def annoncer(
+        self,
+        interaction: discord.Interaction,
+        atelier: str,
+        salon: discord.TextChannel | None = None,
+    ) -> None:
+        tr = tr_of(interaction)
+        guild_id = interaction.guild_id or 0
+        info = await self.bot.services.ateliers.get(parse_atelier_id(atelier), guild_id=guild_id)
+        if info.cancelled:
+            raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=info.titre)
+        channel_id = salon.id if salon else await self.outreach.announcer.default_channel(info)
+        if channel_id is None:
+            raise InvalidInput(
+                N_(
+                    "L'atelier « {titre} » n'a pas de chantier avec un salon : "
+                    "indiquez où publier avec l'option salon."
+                ),
+                titre=info.titre,
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        info = await self.outreach.announce(info, channel_id)
+        await reply(
+            interaction,
+            tr._(
+                "Annonce de « {titre} » publiée dans {salon}.",
+                titre=info.titre,
+                salon=f"<#{channel_id}>",
+            ),
+        )
+
+    @modifier.autocomplete("atelier")
+    @annuler.autocomplete("atelier")
+    async def _upcoming_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await atelier_choices(interaction, current)
+
+    @participants.autocomplete("atelier")
+    @annoncer.autocomplete("atelier")
+    async def _any_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await atelier_choices(interaction, current, upcoming_only=False)
+
+    @creer.autocomplete("chantier")
+    @modifier.autocomplete("chantier")
+    async def _chantier_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await chantier_choices(interaction, current)
+
+    # --- members -----------------------------------------------------------------------------
+
+    @app_commands.command(name="ateliers", description=DESCRIPTIONS["ateliers"])
+    @app_commands.describe(**option_descriptions("ateliers"))
+    @app_commands.guild_only()
+    async def ateliers(self, interaction: discord.Interaction, chantier: str | None = None) -> None:
+        tr = tr_of(interaction)
+        guild_id = interaction.guild_id or 0
+        chantier_id = (await self._chantier(guild_id, chantier)).id if chantier else None
+        upcoming = await self.bot.services.ateliers.upcoming(
+            guild_id, chantier_id=chantier_id, limit=LISTED_MAX
+        )
+        if not upcoming:
+            await reply(interaction, tr._("Aucun atelier à venir."))
+            return
+        mine = await self.bot.services.inscriptions.statuses(
+            guild_id, interaction.user.id, [info.id for info in upcoming]
+        )
+        embed = discord.Embed(title=tr._("Prochains ateliers"))
+        for info in upcoming:
+            lines = [compact_line(tr, s) for s in info.seances[:5]]
+            if len(info.seances) > 5:
+                lines.append(tr.n_("… et {n} autre", "… et {n} autres", len(info.seances) - 5))
+            lines.append(counts_lines(tr, info.counts)[0])
+            lines.append(short_status(tr, *mine.get(info.id, (None, None))))
+            if url := jump_url(info):
+                lines.append(url)
+            name = tr._("{titre} (n° {id})", titre=info.titre, id=info.id)
+            embed.add_field(name=name[:256], value="\n".join(lines)[:1024], inline=False)
+        embed.set_footer(text=tr._("Répondez avec les boutons de l'annonce ou avec /rsvp."))
+        await reply(interaction, embed=embed)
+
+    @ateliers.autocomplete("chantier")
+    async def _ateliers_chantier(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await chantier_choices(interaction, current)

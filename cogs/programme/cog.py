@@ -1,0 +1,90 @@
+"""/programme importer: many ateliers at once from a CSV or TOML attachment (staff)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.errors import InvalidInput
+from bot.interactions import reply, staff_only, tr_of
+from cogs.ateliers.cog import outreach_of
+from cogs.programme.report import report_lines
+from cogs.programme.service import (
+    BAD_EXTENSION,
+    MAX_BYTES,
+    TOO_LARGE,
+    ImportReport,
+    ImportService,
+)
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+REPLY_MAX = 1900
+
+
+class ProgrammeCog(commands.Cog):
+    programme = app_commands.Group(
+        name="programme", description=DESCRIPTIONS["programme"], guild_only=True
+    )
+
+    def __init__(self, bot: PartageBot) -> None:
+        self.bot = bot
+        self.imports = ImportService(
+            bot.sessions, bot.clock, bot.services.ateliers, bot.services.chantiers
+        )
+
+    @programme.command(name="importer", description=DESCRIPTIONS["programme importer"])
+    @app_commands.describe(**option_descriptions("programme importer"))
+    @staff_only()
+    async def importer(self, interaction: discord.Interaction, fichier: discord.Attachment) -> None:
+        tr = tr_of(interaction)
+        name = fichier.filename
+        # Refused before downloading anything: the service checks the same on the bytes.
+        if PurePath(name).suffix.lower() not in (".csv", ".toml"):
+            raise InvalidInput(BAD_EXTENSION, fichier=name)
+        if fichier.size > MAX_BYTES:
+            raise InvalidInput(
+                TOO_LARGE, fichier=name, taille=-(-fichier.size // 1024), max=MAX_BYTES // 1024
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await fichier.read()
+        report = await self.imports.import_file(
+            interaction.guild_id or 0,
+            name,
+            data,
+            zone=self.bot.zone,
+            allow_past=False,
+            actor_user_id=interaction.user.id,
+        )
+        self.bot.tasks.spawn(self._announce(report), name=f"programme:{interaction.id}")
+        text = "\n".join(report_lines(tr, report))
+        if len(text) <= REPLY_MAX:
+            await reply(interaction, text)
+            return
+        summary = report_lines(tr, report)[0]
+        report_file = discord.File(
+            io.BytesIO(text.encode("utf-8-sig")), filename=f"{PurePath(name).stem}-rapport.txt"
+        )
+        await reply(interaction, summary, file=report_file)
+
+    async def _announce(self, report: ImportReport) -> None:
+        """Announce the new ateliers that belong to a chantier (with their events)."""
+        outreach = outreach_of(self.bot)
+        for row in report.created:
+            if row.atelier_id is None:
+                continue
+            info = await self.bot.services.ateliers.get(row.atelier_id)
+            try:
+                await outreach.created(info)
+            except discord.HTTPException as exc:
+                log.warning("atelier %s: imported, not announced: %s", info.id, exc)

@@ -1,0 +1,109 @@
+"""What members see: /ateliers with their own status, /rappels."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from db.models import Membre
+from tests.e2e.harness import Server, partage, settle
+from tests.e2e.test_ateliers_support import (
+    announcements,
+    answered,
+    chantier_channel,
+    create_atelier,
+    text_of,
+)
+from tests.fakediscord import FakeDiscord
+
+
+async def test_ateliers_lists_upcoming_with_places_and_own_status(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, first = await create_atelier(fake, server, capacite=1)
+        _, second = await create_atelier(
+            fake,
+            server,
+            titre="Accueillir en région",
+            chantier="accueil-integration",
+            dates="8 janvier 2031 10 h",
+        )
+        first_id, second_id = (
+            int(re.search(r"n° (\d+)", text).group(1))  # type: ignore[union-attr]
+            for text in (first, second)
+        )
+        await settle(fake, bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        await answered(fake.click(message, f"rsvp:{first_id}:oui", user=server.bob))
+        await answered(fake.click(message, f"rsvp:{first_id}:oui", user=server.alice))
+        await text_of(
+            fake.slash(
+                "rsvp",
+                user=server.alice,
+                channel=server.general,
+                options={"atelier": str(second_id), "reponse": "non"},
+            )
+        )
+        everything = fake.slash("ateliers", user=server.alice, channel=server.general, locale="fr")
+        only = fake.slash(
+            "ateliers",
+            user=server.alice,
+            channel=server.general,
+            options={"chantier": "accueil-integration"},
+            locale="fr",
+        )
+        listed = (await everything.response()).data["embeds"][0]  # type: ignore[index]
+        filtered = (await only.response()).data["embeds"][0]  # type: ignore[index]
+        await settle(fake, bot)
+    assert everything.callbacks[0].ephemeral
+    names = [f["name"] for f in listed["fields"]]
+    assert names == [
+        f"Territoire et immigration (n° {first_id})",
+        f"Accueillir en région (n° {second_id})",
+    ]
+    value = listed["fields"][0]["value"]
+    assert re.search(r"<t:\d+:F> \(<t:\d+:R>\)", value)
+    assert "Complet (1 place)" in value
+    assert "Vous êtes n° 1 sur la liste d'attente." in value
+    assert "Vous avez répondu non." in listed["fields"][1]["value"]
+    assert [f["name"] for f in filtered["fields"]] == names[1:]
+
+
+async def test_rappels_turns_direct_message_reminders_on_and_off(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+
+        async def dm_reminders() -> bool:
+            async with bot.sessions() as session:
+                membre = (
+                    await session.execute(select(Membre).where(Membre.user_id == server.alice.id))
+                ).scalar_one()
+                return membre.dm_reminders
+
+        on = await text_of(
+            fake.slash(
+                "rappels",
+                user=server.alice,
+                channel=server.general,
+                options={"messages-prives": True},
+                locale="fr",
+            )
+        )
+        assert await dm_reminders() is True
+        off = await text_of(
+            fake.slash(
+                "rappels",
+                user=server.alice,
+                channel=server.general,
+                options={"messages-prives": False},
+                locale="fr",
+            )
+        )
+        assert await dm_reminders() is False
+    assert on.startswith("Rappels par message privé activés")
+    assert off == "Rappels par message privé désactivés."

@@ -1,0 +1,195 @@
+"""Staff at work: modify, cancel, export the participants, announce again."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlalchemy import select
+
+from db.models import AuditLog
+from tests.e2e.harness import Server, partage, settle
+from tests.e2e.test_ateliers_support import (
+    announcements,
+    answered,
+    chantier_channel,
+    create_atelier,
+    field,
+    text_of,
+)
+from tests.fakediscord import FakeDiscord
+
+
+def atelier_id_of(text: str) -> int:
+    return int(re.search(r"n° (\d+)", text).group(1))  # type: ignore[union-attr]
+
+
+async def test_modify_edits_the_announcement_moves_the_events_and_tells_members(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    carol = fake.add_member(server.guild, "carol")
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, capacite=1)
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=server.alice))
+        await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=server.bob, locale="fr"))
+        fake.close_dms(carol)
+        await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=carol, locale="fr"))
+        old_events = {e.id: e.scheduled_start_time for e in fake.scheduled_events(server.guild)}
+        done = await text_of(
+            fake.slash(
+                "atelier modifier",
+                user=server.staff,
+                channel=server.general,
+                options={
+                    "atelier": str(atelier_id),
+                    "dates": "4 décembre 2030 9 h 30",
+                    "lieu": "Hôtel de ville de Laval",
+                    "capacite": 2,
+                },
+                locale="fr",
+            )
+        )
+        await settle(fake, bot)
+    assert "modifié" in done and "3 personnes prévenues" in done
+    # The announcement shows the new séance, place and counts.
+    seances = field(message, "Séance")
+    assert "mercredi 4 décembre 2030 à 9 h 30" in seances and "10 déc" not in seances
+    assert field(message, "Lieu").startswith("Hôtel de ville de Laval")
+    assert "2 personnes inscrites" in field(message, "Places")
+    # One event left, moved; the second séance's event deleted.
+    [event] = fake.scheduled_events(server.guild)
+    assert event.id in old_events and event.scheduled_start_time != old_events[event.id]
+    assert event.location == "Hôtel de ville de Laval"
+    assert event.name == "Territoire et immigration"
+    # Bob got the freed place (DM); alice was told what changed (DM, in English: her locale);
+    # carol (DMs closed) was told in the thread, in French, with a ping for her alone.
+    [promoted] = fake.dms(server.bob)
+    assert "une place s'est libérée" in promoted.content
+    [changed] = fake.dms(server.alice)
+    assert "Hôtel de ville de Laval" in changed.content and "was changed" in changed.content
+    [note] = fake.channel_messages(message.thread_id)
+    assert note.mention_user_ids == [carol.id] and "a été modifié" in note.content
+    assert "n° 1 sur la liste d'attente" in note.content
+
+
+async def test_cancel_tells_everyone_and_the_buttons_refuse(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, capacite=1)
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        for member in (server.alice, server.bob):
+            await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=member, locale="fr"))
+        done = await text_of(
+            fake.slash(
+                "atelier annuler",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(atelier_id), "raison": "Tempête de neige @everyone"},
+                locale="fr",
+            )
+        )
+        await settle(fake, bot)
+        refused = await answered(
+            fake.click(message, f"rsvp:{atelier_id}:oui", user=server.staff, locale="fr")
+        )
+        await settle(fake, bot)
+        counts = await bot.services.inscriptions.counts(atelier_id)
+    assert done == "Atelier « Territoire et immigration » annulé. 2 personnes prévenues."
+    for member in (server.alice, server.bob):
+        [dm] = fake.dms(member)
+        assert "est annulé" in dm.content and "Tempête de neige" in dm.content
+        assert dm.mention_everyone is False
+    assert "est annulé : il n'accepte plus de réponses" in refused.content
+    assert (counts.inscrits, counts.attente) == (1, 1)  # nothing recorded
+    embed = message.embeds[0]
+    assert embed["title"].startswith("ANNULÉ — ")
+    assert "Tempête de neige" in embed["description"]
+    assert all(e.status == 4 for e in fake.scheduled_events(server.guild))
+
+
+async def test_participants_csv_opens_in_excel_and_is_audited(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    élodie = fake.add_member(server.guild, "élodie", nick="Élodie Bérubé")
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, capacite=1)
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=élodie))
+        await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=server.alice))
+        seance = (await bot.services.ateliers.get(atelier_id)).seances[1]
+        await text_of(
+            fake.slash(
+                "rsvp",
+                user=élodie,
+                channel=server.general,
+                options={"atelier": str(atelier_id), "reponse": "non", "seance": str(seance.id)},
+            )
+        )
+        handle = fake.slash(
+            "atelier participants",
+            user=server.staff,
+            channel=server.general,
+            options={"atelier": str(atelier_id)},
+            locale="fr",
+        )
+        answer = await handle.response()
+        await settle(fake, bot)
+        async with bot.sessions() as session:
+            audits = (
+                (await session.execute(select(AuditLog).where(AuditLog.action == "atelier.export")))
+                .scalars()
+                .all()
+            )
+    assert answer.ephemeral
+    [upload] = answer.files
+    assert upload.filename == f"atelier-{atelier_id}.csv"
+    assert upload.data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
+    rows = list(csv.reader(io.StringIO(upload.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["Nom", "Identifiant Discord", "Réponse", "Position en liste d'attente"]
+    assert rows[1][0] == "Élodie Bérubé" and rows[1][2] == "inscrit"
+    assert rows[1][4] == "2030-12-10 13:30 : non"
+    assert rows[2][0] == "alice" and rows[2][2:4] == ["liste d'attente", "1"]
+    assert [(a.actor_user_id, a.atelier_id) for a in audits] == [(server.staff.id, atelier_id)]
+
+
+async def test_announce_again_in_another_channel(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, capacite=3)
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        [old] = announcements(fake, chantier_channel(fake, server))
+        done = await text_of(
+            fake.slash(
+                "atelier annoncer",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(atelier_id), "salon": server.general},
+                locale="fr",
+            )
+        )
+        await settle(fake, bot)
+        [new] = announcements(fake, server.general)
+        reply = await answered(
+            fake.click(new, f"rsvp:{atelier_id}:oui", user=server.alice, locale="fr")
+        )
+        await settle(fake, bot)
+    assert done == f"Annonce de « Territoire et immigration » publiée dans <#{server.general.id}>."
+    assert "votre place est réservée" in reply.content
+    assert "2 places restantes sur 3" in field(new, "Places")
+    assert old.custom_ids() == [] and "publiée de nouveau" in old.embeds[0]["description"]
+    assert len(fake.scheduled_events(server.guild)) == 2  # not duplicated
