@@ -1,0 +1,216 @@
+"""Reminders, the fan-out: a claimed rappel's deliveries (the channel post, one DM per
+recipient), each claimed, sent and recorded individually. Mixed into ``RappelService``; the
+policies are described in ``service.py``. No Discord here."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from cogs.reminders import plan
+from cogs.reminders.plan import CHANNEL, DM_CLOSED, ERROR_MAX, IN_FLIGHT, NOT_RECIPIENT, Delivery
+from cogs.reminders.queries import HELD, WAITING, insert_into, update_ids
+from db import repositories as repo
+from db.models import (
+    DeliveryStatus,
+    EtatInscription,
+    Livraison,
+    Membre,
+    Rappel,
+    RappelStatus,
+    Reponse,
+    Seance,
+)
+
+log = logging.getLogger(__name__)
+
+
+# A delivery waiting to be sent, and one a sender holds.
+async def _attendees(s: AsyncSession, atelier_id: int, seance_id: int) -> list[Membre]:
+    """Registered members who did not skip the séance, plus those who said ``oui`` to it alone
+    (the inscriptions' rule of attendance)."""
+    registered = {
+        m.id: m for _, m in await repo.members_with_etat(s, atelier_id, [EtatInscription.INSCRIT])
+    }
+    answers = {r.membre_id: r.reponse for r in await repo.seance_reponses(s, [seance_id])}
+    out = [m for i, m in registered.items() if answers.get(i, Reponse.OUI) == Reponse.OUI]
+    for membre_id, reponse in answers.items():
+        if reponse == Reponse.OUI and membre_id not in registered:
+            membre = await s.get(Membre, membre_id)
+            out += [membre] if membre is not None else []
+    return sorted(out, key=lambda m: m.id)
+
+
+async def _add_deliveries(s: AsyncSession, row: Rappel, now: datetime) -> None:
+    """The channel post and a DM per recipient, created once (``on conflict do nothing``); a
+    waiting DM to someone no longer expected is closed."""
+    seance = await s.get(Seance, row.seance_id)
+    assert seance is not None
+    targets: dict[str, int | None] = {CHANNEL: None}
+    for m in await _attendees(s, seance.atelier_id, seance.id):
+        if m.dm_reminders and m.user_id is not None:
+            targets[f"dm:{m.id}"] = m.id
+    values = [
+        dict(
+            rappel_id=row.id,
+            target=target,
+            membre_id=membre_id,
+            status=DeliveryStatus.PENDING,
+            nonce=plan.nonce(row.id, membre_id, row.due_at),
+            attempts=0,
+            created_at=now,
+        )
+        for target, membre_id in targets.items()
+    ]
+    stmt = insert_into(s, Livraison).values(values)
+    await s.execute(stmt.on_conflict_do_nothing(index_elements=["rappel_id", "target"]))
+    gone = (Livraison.rappel_id == row.id, Livraison.target.not_in(list(targets)))
+    await update_ids(
+        s, Livraison, *gone, *WAITING, status=DeliveryStatus.FAILED, error=NOT_RECIPIENT
+    )
+
+
+async def _deliveries_of(s: AsyncSession, rappel_id: int) -> list[Delivery]:
+    rows = await s.execute(
+        select(Livraison, Membre)
+        .outerjoin(Membre, Membre.id == Livraison.membre_id)
+        .where(Livraison.rappel_id == rappel_id)
+        .order_by(Livraison.membre_id.is_not(None), Livraison.id)
+    )
+    return [
+        Delivery(
+            id=d.id,
+            rappel_id=rappel_id,
+            target=d.target,
+            membre_id=d.membre_id,
+            user_id=m.user_id if m else None,
+            locale=m.locale if m else None,
+            status=DeliveryStatus(d.status),
+            nonce=d.nonce,
+            attempts=d.attempts,
+            message_id=d.message_id,
+            error=d.error,
+        )
+        for d, m in rows.tuples()
+    ]
+
+
+class DeliverySteps:
+    """The delivery half of ``RappelService`` (one transaction per use case)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    worker: str
+    max_attempts: int
+
+    def _held(self, rappel_id: int) -> tuple[ColumnElement[bool], ...]:
+        """The row is claimed, by this process."""
+        return (
+            Rappel.id == rappel_id,
+            Rappel.status == RappelStatus.CLAIMED,
+            Rappel.claimed_by == self.worker,
+        )
+
+    async def deliveries(self, rappel_id: int) -> list[Delivery]:
+        """The row's deliveries, created on the first call while it is claimed (idempotent): the
+        channel post, and a DM to each expected member who turned DM reminders on. Send those
+        whose ``to_send`` is true, each after ``claim_delivery``."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            row = await s.get(Rappel, rappel_id)
+            if row is None:
+                return []
+            if row.status == RappelStatus.CLAIMED:
+                await _add_deliveries(s, row, now)
+            return await _deliveries_of(s, rappel_id)
+
+    async def claim_delivery(self, delivery_id: int) -> bool:
+        """Take one delivery for sending: only the holder of its rappel may, once at a time, up
+        to ``max_attempts``. Refreshes the rappel's claim (heartbeat)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            rappel_id = await s.scalar(
+                select(Livraison.rappel_id).where(Livraison.id == delivery_id)
+            )
+            if rappel_id is None or not await update_ids(
+                s, Rappel, *self._held(rappel_id), claimed_at=now
+            ):
+                return False
+            return bool(
+                await update_ids(
+                    s,
+                    Livraison,
+                    Livraison.id == delivery_id,
+                    *WAITING,
+                    Livraison.attempts < self.max_attempts,
+                    attempts=Livraison.attempts + 1,
+                    error=IN_FLIGHT,
+                )
+            )
+
+    async def delivery_sent(self, delivery_id: int, message_id: int | None) -> bool:
+        """Record a sent delivery (always: it was sent, even if since taken over)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            return bool(
+                await update_ids(
+                    s,
+                    Livraison,
+                    Livraison.id == delivery_id,
+                    Livraison.status != DeliveryStatus.SENT,
+                    status=DeliveryStatus.SENT,
+                    message_id=message_id,
+                    sent_at=now,
+                    error=None,
+                )
+            )
+
+    async def delivery_failed(
+        self, delivery_id: int, error: str, *, permanent: bool
+    ) -> datetime | None:
+        """Record a failed attempt. Returns when to retry (claim it again then), or None when the
+        delivery is closed as failed (permanent, or out of attempts)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            attempts = await s.scalar(select(Livraison.attempts).where(Livraison.id == delivery_id))
+            held = (Livraison.id == delivery_id, *HELD)
+            if attempts is None:
+                return None
+            if permanent or attempts >= self.max_attempts:
+                reason = error if permanent else f"gave up after {attempts} attempts: {error}"
+                await update_ids(
+                    s, Livraison, *held, status=DeliveryStatus.FAILED, error=reason[:ERROR_MAX]
+                )
+                log.warning("delivery %s failed for good: %s", delivery_id, reason)
+                return None
+            if not await update_ids(s, Livraison, *held, error=error[:ERROR_MAX] or "transient"):
+                return None
+        retry_at = now + plan.backoff(attempts)
+        log.info("delivery %s failed (%s), retry at %s", delivery_id, error, retry_at)
+        return retry_at
+
+    async def dm_closed(self, membre_id: int) -> bool:
+        """A DM was refused (Discord 50007): turn the member's DM reminders off and close their
+        waiting DMs. True only when this call turned the option off (tell them once)."""
+        async with self.sessions.begin() as s:
+            first = await update_ids(
+                s,
+                Membre,
+                Membre.id == membre_id,
+                Membre.dm_reminders.is_(True),
+                dm_reminders=False,
+            )
+            await update_ids(
+                s,
+                Livraison,
+                Livraison.membre_id == membre_id,
+                *WAITING,
+                status=DeliveryStatus.FAILED,
+                error=DM_CLOSED,
+            )
+        log.info("membre %s: DMs closed, DM reminders off (first time: %s)", membre_id, bool(first))
+        return bool(first)

@@ -1,0 +1,87 @@
+"""Reminders, the weekly digest: what the coming days hold, where it is posted, and a claim so
+that one process posts it. Mixed into ``RappelService``. No Discord here."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from cogs.ateliers.service import atelier_info, seance_info
+from cogs.reminders.plan import DigestEntry
+from cogs.reminders.queries import insert_into
+from db import repositories as repo
+from db.models import Atelier, BotState, EtatAtelier, Guild, Seance
+
+log = logging.getLogger(__name__)
+
+
+class DigestSteps:
+    """The digest half of ``RappelService``: the coming ateliers, the channel staff chose for
+    them (``guild.digest_channel_id``), and a claim per server and week so that one process
+    posts it."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+
+    async def digest(self, guild_id: int, *, days: int = 14) -> list[DigestEntry]:
+        """Planned ateliers of every chantier with séances in the coming ``days`` (or under way),
+        soonest first, each with its séances in the window."""
+        now = self.clock.now()
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(Seance, Atelier)
+                .join(Atelier, Atelier.id == Seance.atelier_id)
+                .where(
+                    Atelier.guild_id == guild_id,
+                    Atelier.etat == EtatAtelier.PLANIFIE,
+                    repo.still_running(now),
+                    Seance.starts_at < now + timedelta(days=days),
+                )
+                .order_by(Seance.starts_at, Seance.id)
+            )
+            window: dict[int, tuple[Atelier, list[Seance]]] = {}
+            for seance, atelier in rows.tuples():
+                window.setdefault(atelier.id, (atelier, []))[1].append(seance)
+            counts = await repo.etat_counts_many(s, list(window))
+            return [
+                DigestEntry(
+                    atelier_info(a, await repo.seances_of(s, a.id), counts[a.id]),
+                    tuple(seance_info(x) for x in seances),
+                )
+                for a, seances in window.values()
+            ]
+
+    async def digest_channel(self, guild_id: int) -> int | None:
+        """The channel staff chose for the server's digest, if any."""
+        async with self.sessions() as s:
+            return await s.scalar(select(Guild.digest_channel_id).where(Guild.id == guild_id))
+
+    async def set_digest_channel(self, guild_id: int, channel_id: int | None) -> None:
+        """Choose (or, with None, forget) the server's digest channel."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            await repo.ensure_guild(s, guild_id, now)
+            await s.execute(
+                update(Guild).where(Guild.id == guild_id).values(digest_channel_id=channel_id)
+            )
+        log.info("guild %s: digest channel set to %s", guild_id, channel_id)
+
+    async def claim_digest(self, guild_id: int, week: str) -> bool:
+        """Take the digest of ``week`` (e.g. ``"2026-W48"``) for the server: True for exactly
+        one caller, whichever process it runs in."""
+        now = self.clock.now()
+        key = f"digest:{guild_id}:{week}"
+        async with self.sessions.begin() as s:
+            stmt = (
+                insert_into(s, BotState)
+                .values(key=key, value=now.isoformat(), updated_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(BotState.key)
+            )
+            won = (await s.execute(stmt)).scalar_one_or_none() is not None
+        log.info("guild %s: digest %s claimed: %s", guild_id, week, won)
+        return won
