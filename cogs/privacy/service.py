@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import PrivacyConfig
 from cogs.ateliers.service import Recipient, promote_waiting
-from cogs.membres.service import delete_profile_data, lock_membre
+from cogs.membres.queries import delete_profile_data, lock_membre
 from db import repositories as repo
 from db.models import (
     Atelier,

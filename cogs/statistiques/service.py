@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import N_, InvalidInput
-from cogs.membres.service import best_spelling
+from cogs.membres.noms import best_spelling
 from cogs.statistiques.chart import ChartLabels, chart_png
 from db.models import (
     Atelier,

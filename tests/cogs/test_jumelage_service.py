@@ -13,14 +13,9 @@ from bot.clock import ManualClock
 from bot.config import JumelageConfig
 from bot.errors import Conflict, InvalidInput
 from cogs.chantiers.service import ChantierService
-from cogs.jumelage.service import (
-    STARTER_CHANTIER,
-    STARTERS_GENERIQUES,
-    Candidate,
-    JumelageService,
-    RoundResult,
-    plan_round,
-)
+from cogs.jumelage.planner import Candidate, plan_round
+from cogs.jumelage.service import JumelageService, RoundResult
+from cogs.jumelage.starters import STARTER_CHANTIER, STARTERS_GENERIQUES
 from cogs.membres.service import ConsentRequired, ProfilChanges, ProfilService
 from cogs.privacy.service import PrivacyService
 from db.models import JumelagePair, JumelageRound

@@ -11,16 +11,18 @@ from bot.clock import ManualClock
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cogs.chantiers.service import ChantierService
 from cogs.jumelage.service import JumelageService
-from cogs.membres.service import (
-    CONSENT_VERSION,
-    AnnuaireService,
-    ConsentRequired,
-    ProfilChanges,
-    ProfilService,
+from cogs.membres.annuaire import AnnuaireService
+from cogs.membres.noms import (
     municipalite_cle,
     normalize_municipalite,
     parse_region,
     split_keywords,
+)
+from cogs.membres.service import (
+    CONSENT_VERSION,
+    ConsentRequired,
+    ProfilChanges,
+    ProfilService,
 )
 from cogs.privacy.service import PrivacyService
 from db import repositories as repo

@@ -18,7 +18,9 @@ from bot.config import PrivacyConfig
 from cogs.ateliers.service import AtelierDraft, AtelierService
 from cogs.chantiers.service import ChantierService
 from cogs.jumelage.service import JumelageService
-from cogs.membres.service import AnnuaireService, ProfilChanges, ProfilService, fold
+from cogs.membres.annuaire import AnnuaireService
+from cogs.membres.noms import fold
+from cogs.membres.service import ProfilChanges, ProfilService
 from cogs.privacy.service import (
     REGISTRY,
     HoldsMemberData,

@@ -1,0 +1,168 @@
+"""/statistiques (staff only): members, ateliers and inscriptions by region and municipality
+over a period, aggregated without names, with the chart as a PNG."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.dates import parse_day
+from bot.i18n import Translations
+from bot.interactions import reply, staff_only, tr_of
+from cogs.statistiques.chart import TOP_MUNICIPALITES, ChartLabels, chart_png
+from cogs.statistiques.service import Stats, StatsService
+from db.models import Region
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+EMBED_COLOUR = discord.Colour.from_rgb(0, 98, 155)
+CHART_FILE = "partage-statistiques.png"
+K = TypeVar("K")
+
+
+def period_text(tr: Translations, debut: date | None, fin: date | None) -> str:
+    if debut and fin:
+        return tr._(
+            "Du {debut} au {fin}",
+            debut=tr.format_date(debut, "long"),
+            fin=tr.format_date(fin, "long"),
+        )
+    if debut:
+        return tr._("Depuis le {debut}", debut=tr.format_date(debut, "long"))
+    if fin:
+        return tr._("Jusqu'au {fin}", fin=tr.format_date(fin, "long"))
+    return tr._("Depuis le début")
+
+
+def breakdown(
+    rows: Sequence[tuple[K | None, int]], name: Mapping[K | None, str], other: str, top: int
+) -> str:
+    """``Montréal : 4`` lines, the largest first, the rest summed, "non précisé" last."""
+    known = [(k, n) for k, n in rows if k is not None]
+    unknown = sum(n for k, n in rows if k is None)
+    lines = [f"{name.get(k, str(k))} : {n}" for k, n in known[:top]]
+    rest = sum(n for _, n in known[top:])
+    if rest:
+        lines.append(f"{other} : {rest}")
+    if unknown:
+        lines.append(f"{name[None]} : {unknown}")
+    return "\n".join(lines)[:1024] or "—"
+
+
+def stats_embed(tr: Translations, stats: Stats, labels: ChartLabels) -> discord.Embed:
+    embed = discord.Embed(
+        title=labels.titre,
+        description=period_text(tr, stats.debut, stats.fin),
+        colour=EMBED_COLOUR,
+    )
+    embed.add_field(
+        name=labels.membres,
+        value=tr.n_(
+            "{n} membre, dont {profils} avec un profil",
+            "{n} membres, dont {profils} avec un profil",
+            stats.membres,
+            profils=stats.membres_avec_profil,
+        ),
+    )
+    embed.add_field(
+        name=tr._("Ateliers"),
+        value=", ".join(
+            (
+                tr.n_("{n} atelier tenu", "{n} ateliers tenus", stats.ateliers_tenus),
+                tr.n_("{n} séance", "{n} séances", stats.seances_tenues),
+            )
+        ),
+    )
+    embed.add_field(
+        name=labels.inscriptions,
+        value=", ".join(
+            (
+                tr.n_("{n} inscription", "{n} inscriptions", stats.inscriptions),
+                tr.n_("{n} personne différente", "{n} personnes différentes", stats.participants),
+            )
+        ),
+    )
+    regions: dict[Region | None, str] = {r: r.nom for r in Region}
+    regions[None] = labels.non_precise
+    towns: dict[str | None, str] = {None: labels.non_precise}
+    sections = (
+        (tr._("Membres par région"), stats.membres_par_region, regions),
+        (tr._("Inscriptions par région"), stats.inscriptions_par_region, regions),
+        (tr._("Membres par municipalité"), stats.membres_par_municipalite, towns),
+        (tr._("Inscriptions par municipalité"), stats.inscriptions_par_municipalite, towns),
+    )
+    for title, rows, names in sections:
+        embed.add_field(
+            name=title,
+            value=breakdown(rows, names, labels.autres, TOP_MUNICIPALITES),
+            inline=True,
+        )
+    embed.set_image(url=f"attachment://{CHART_FILE}")
+    embed.set_footer(
+        text=tr._(
+            "Chiffres agrégés, sans aucun nom. Les membres sans profil sont comptés comme "
+            "« non précisé »."
+        )
+    )
+    return embed
+
+
+class StatistiquesCog(commands.Cog):
+    def __init__(self, bot: PartageBot) -> None:
+        self.bot = bot
+        self.service = StatsService(bot.sessions, bot.clock)
+
+    @app_commands.command(name="statistiques", description=DESCRIPTIONS["statistiques"])
+    @app_commands.describe(**option_descriptions("statistiques"))
+    @app_commands.guild_only()
+    @staff_only()
+    async def statistiques(
+        self,
+        interaction: discord.Interaction,
+        debut: app_commands.Range[str, 1, 60] | None = None,
+        fin: app_commands.Range[str, 1, 60] | None = None,
+    ) -> None:
+        tr = tr_of(interaction)
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        now = self.bot.clock.now()
+        start = parse_day(debut, zone=self.bot.zone, now=now) if debut else None
+        end = parse_day(fin, zone=self.bot.zone, now=now) if fin else None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stats = await self.service.participation(guild_id, start, end)
+        labels = ChartLabels().translated(tr._)
+        subtitle = " · ".join(
+            (
+                period_text(tr, start, end),
+                tr.n_("{n} membre", "{n} membres", stats.membres),
+                tr.n_("{n} inscription", "{n} inscriptions", stats.inscriptions),
+            )
+        )
+        png = await asyncio.to_thread(chart_png, stats, replace(labels, sous_titre=subtitle))
+        log.info(
+            "guild %s: user %s got the statistics %s..%s (%d bytes of chart)",
+            guild_id,
+            interaction.user.id,
+            start,
+            end,
+            len(png),
+        )
+        await reply(
+            interaction,
+            embed=stats_embed(tr, stats, labels),
+            file=discord.File(io.BytesIO(png), filename=CHART_FILE),
+        )
