@@ -21,6 +21,7 @@ from bot.scheduler import Scheduler
 from bot.tasks import TaskGroup
 from cogs.ateliers.service import AtelierService
 from cogs.chantiers.service import ChantierService
+from cogs.reminders.service import RappelService, worker_name
 from cogs.rsvp.service import InscriptionService
 from db import repositories as repo
 from db.session import create_engine, session_factory
@@ -31,6 +32,14 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = (
     "cogs.aide",
     "cogs.chantiers",
+    "cogs.ateliers",
+    "cogs.rsvp",
+    "cogs.programme",
+    "cogs.reminders",
+    "cogs.membres",
+    "cogs.jumelage",
+    "cogs.privacy",
+    "cogs.statistiques",
 )
 
 
@@ -41,6 +50,7 @@ class Services:
     chantiers: ChantierService
     ateliers: AtelierService
     inscriptions: InscriptionService
+    rappels: RappelService
 
 
 def intents() -> discord.Intents:
@@ -92,6 +102,13 @@ class PartageBot(commands.Bot):
             chantiers=ChantierService(self.sessions, self.clock),
             ateliers=AtelierService(self.sessions, self.clock),
             inscriptions=InscriptionService(self.sessions, self.clock),
+            rappels=RappelService(
+                self.sessions,
+                self.clock,
+                settings.reminders.offsets,
+                worker=worker_name(),
+                max_attempts=settings.reminders.dm_retry_attempts,
+            ),
         )
         self._extensions = tuple(extensions)
         self.synced_commands: bool | None = None
