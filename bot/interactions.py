@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.errors import N_, UserError
+from bot.errors import UserError
 from bot.i18n import Translations, locale_for
 
 if TYPE_CHECKING:
@@ -144,6 +144,3 @@ async def run_safely(interaction: discord.Interaction, coro: Any) -> None:
         await coro
     except Exception as exc:
         await report_error(interaction, exc)
-
-
-UNKNOWN_ERROR = N_("Désolé, une erreur imprévue est survenue. Réessayez dans un instant.")

@@ -162,7 +162,12 @@ def still_running(now: datetime):  # type: ignore[no-untyped-def]
 
 
 async def upcoming_ateliers(
-    session: AsyncSession, guild_id: int, now: datetime, *, chantier_id: int | None = None
+    session: AsyncSession,
+    guild_id: int,
+    now: datetime,
+    *,
+    chantier_id: int | None = None,
+    limit: int | None = None,
 ) -> Sequence[Atelier]:
     """Planned ateliers with at least one séance not over, soonest first."""
     next_start = (
@@ -179,6 +184,8 @@ async def upcoming_ateliers(
     )
     if chantier_id is not None:
         stmt = stmt.where(Atelier.chantier_id == chantier_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return (await session.execute(stmt)).scalars().all()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -26,8 +25,6 @@ from cogs.ateliers.service import (
     DEFAULT_LIEU,
     AtelierChanges,
     AtelierDraft,
-    AtelierInfo,
-    Recipient,
     SeanceInfo,
     validate_numbers,
 )
@@ -46,15 +43,10 @@ LISTED_MAX = 10
 
 def outreach_of(bot: commands.Bot) -> Outreach:
     """The announcer, notifier and event mirror, owned by the ateliers cog."""
-    return tools_of(bot).outreach
-
-
-def tools_of(bot: commands.Bot) -> AteliersCog:
-    """The ateliers cog (other cogs call :meth:`AteliersCog.after_answer`)."""
     cog = bot.get_cog(COG_NAME)
     if not isinstance(cog, AteliersCog):
         raise RuntimeError("the cogs.ateliers extension is not loaded")
-    return cog
+    return cog.outreach
 
 
 def _respan(seances: tuple[SeanceInfo, ...], minutes: int) -> list[SeanceSpec]:
@@ -79,11 +71,6 @@ class AteliersCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
         self.outreach = Outreach(bot)
-
-    def after_answer(self, info: AtelierInfo, promoted: Sequence[Recipient] = ()) -> None:
-        """Inscriptions changed outside an atelier command (an answer, an erased member's
-        place given to the next): announcement refreshed, the promoted told."""
-        self.outreach.answered(info, promoted)
 
     async def _chantier(self, guild_id: int, slug: str) -> ChantierInfo:
         found = await self.bot.services.chantiers.by_slug(guild_id, slug.strip())

@@ -371,9 +371,9 @@ class AtelierService:
     ) -> list[AtelierInfo]:
         now = self.clock.now()
         async with self.sessions() as session:
-            ateliers = list(
-                await repo.upcoming_ateliers(session, guild_id, now, chantier_id=chantier_id)
-            )[:limit]
+            ateliers = await repo.upcoming_ateliers(
+                session, guild_id, now, chantier_id=chantier_id, limit=limit
+            )
             counts = await repo.etat_counts_many(session, [a.id for a in ateliers])
             return [
                 atelier_info(a, await repo.seances_of(session, a.id), counts[a.id])

@@ -13,6 +13,7 @@ from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import N_, Conflict, NotFound
 from bot.i18n import discord_timestamp
 from bot.interactions import NO_MENTIONS, bot_of, reply, staff_only, tr_of
+from cogs.ateliers.service import AtelierInfo
 from cogs.chantiers.provision import Provisioner
 from cogs.chantiers.service import ChantierInfo
 from cogs.chantiers.views import ChantierSelect, chantier_select
@@ -89,18 +90,19 @@ class ChantiersCog(commands.Cog):
             await reply(interaction, tr._("Aucun chantier n'est encore ouvert sur ce serveur."))
             return
         embed = discord.Embed(title=tr._("Les chantiers de l'Opération Partage"))
+        next_atelier: dict[int, AtelierInfo] = {}
+        for atelier in await self.bot.services.ateliers.upcoming(guild.id, limit=200):
+            if atelier.chantier_id is not None:
+                next_atelier.setdefault(atelier.chantier_id, atelier)
         for c in chantiers[:25]:
             role = guild.get_role(c.role_id or 0)
             members = len(role.members) if role else 0
-            upcoming = await self.bot.services.ateliers.upcoming(
-                guild.id, chantier_id=c.id, limit=1
-            )
             lines = [c.description[:600]] if c.description else []
             if c.channel_id:
                 lines.append(tr._("Salon : {salon}", salon=f"<#{c.channel_id}>"))
             lines.append(tr.n_("{n} membre", "{n} membres", members))
-            if upcoming and upcoming[0].seances:
-                nxt = upcoming[0]
+            nxt = next_atelier.get(c.id)
+            if nxt is not None and nxt.seances:
                 lines.append(
                     tr._(
                         "Prochain atelier : {titre}, {quand}",

@@ -59,9 +59,9 @@ async def tell_promotions(bot: PartageBot, promotions: Sequence[Promotion]) -> N
     for promotion in promotions:
         by_atelier.setdefault(promotion.atelier_id, []).append(promotion.recipient)
     try:
-        from cogs.ateliers.cog import tools_of
+        from cogs.ateliers.cog import outreach_of
 
-        ateliers = tools_of(bot)
+        outreach = outreach_of(bot)
     except (ImportError, RuntimeError):
         log.warning(
             "ateliers cog not loaded: promotions in ateliers %s not announced", sorted(by_atelier)
@@ -69,7 +69,7 @@ async def tell_promotions(bot: PartageBot, promotions: Sequence[Promotion]) -> N
         return
     for atelier_id, recipients in by_atelier.items():
         info = await bot.services.ateliers.get(atelier_id)
-        ateliers.after_answer(info, recipients)
+        outreach.answered(info, recipients)
         log.info(
             "atelier %s: %d promoted after an erasure, being told", atelier_id, len(recipients)
         )

@@ -145,7 +145,8 @@ class InscriptionService:
                 )
             await session.flush()
             position = await repo.waiting_position(session, inscription) if inscription else None
-            info = await load_info(session, atelier)
+            # The séances were read above and an answer does not change them: only the counts.
+            info = atelier_info(atelier, seances, await repo.etat_counts(session, atelier.id))
         log.info(
             "atelier %s: membre %s answered %s%s -> %s",
             atelier_id,
