@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -59,10 +59,27 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN")
 
 
+AFTER_COMMIT = "partage_after_commit"
+
+
+def notify_after_commit(session: AsyncSession, topic: str) -> None:
+    """Ask for ``topic``'s listeners to be called once this write use case has committed (the
+    outbox's sender, the reminders' scheduler): nobody acts on a change before it is saved."""
+    session.info.setdefault(AFTER_COMMIT, set()).add(topic)
+
+
 class Sessions(async_sessionmaker[AsyncSession]):
     """The session factory. ``async with sessions() as s`` reads; ``async with sessions.begin()
     as s`` is a write use case: one transaction, committed at the end, holding SQLite's write
-    lock from its first statement."""
+    lock from its first statement. Listeners (``on_commit``) hear of topics that committed
+    use cases named with :func:`notify_after_commit`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
+
+    def on_commit(self, topic: str, listener: Callable[[], None]) -> None:
+        self._listeners.setdefault(topic, []).append(listener)
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
@@ -70,8 +87,12 @@ class Sessions(async_sessionmaker[AsyncSession]):
         try:
             async with super().begin() as session:
                 yield session
+            topics = session.info.pop(AFTER_COMMIT, set())
         finally:
             _WRITING.reset(token)
+        for topic in sorted(topics):
+            for listener in self._listeners.get(topic, ()):
+                listener()
 
 
 def session_factory(engine: AsyncEngine) -> Sessions:

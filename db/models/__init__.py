@@ -24,6 +24,7 @@ from db.models.membres import (
     ProposalStatus,
     Region,
 )
+from db.models.outbox import Intake, IntakeStatus, OutboxKind, OutboxMessage, OutboxStatus
 from db.models.rappels import Livraison, Rappel
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "Genre",
     "Guild",
     "Inscription",
+    "Intake",
+    "IntakeStatus",
     "JumelagePair",
     "JumelagePairMembre",
     "JumelageParticipant",
@@ -46,6 +49,9 @@ __all__ = [
     "Livraison",
     "Membre",
     "MembreDepart",
+    "OutboxKind",
+    "OutboxMessage",
+    "OutboxStatus",
     "Profil",
     "ProfilChantier",
     "ProposalStatus",

@@ -51,6 +51,7 @@ class RappelStatus(enum.StrEnum):
 
 
 class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"
+    PENDING = "pending"  # waiting (first time, or for a retry)
+    SENDING = "sending"  # claimed by the holder of its rappel, in flight
     SENT = "sent"
     FAILED = "failed"
