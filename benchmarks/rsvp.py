@@ -20,11 +20,11 @@ from sqlalchemy import Column, Integer, MetaData, String, Table
 
 from benchmarks.common import NOW, backends, database
 from bot.clock import ManualClock
-from cogs.ateliers.service import AtelierDraft, AtelierService
-from cogs.rsvp.service import InscriptionService
+from cogs.ateliers.service import AtelierDraft
+from cogs.inscriptions.service import InscriptionService
 from db.models import EtatInscription, Reponse
 from db.session import session_factory
-from tests.cogs.helpers import GUILD, seance, user
+from tests.cogs.helpers import GUILD, ateliers_service, seance, user
 
 bare = Table(
     "bench_bare",
@@ -51,7 +51,7 @@ async def bare_inserts(engine, n: int, concurrency: int) -> float:
 async def answers(engine, n: int, concurrency: int, capacity: int) -> tuple[float, bool]:
     clock = ManualClock(NOW)
     sessions = session_factory(engine)
-    atelier = await AtelierService(sessions, clock).create(
+    atelier = await ateliers_service(sessions, clock).create(
         GUILD,
         AtelierDraft(titre="Benchmark", seances=[seance(date(2026, 12, 3))], capacite=capacity),
     )

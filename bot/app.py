@@ -1,4 +1,5 @@
-"""Building and running the bot exactly as production does (the end-to-end tests use these)."""
+"""Running the bot: log in, serve until closed, close gracefully on a signal. The bot itself is
+built by the application (``partage.app.build_bot``)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
 
-from bot.config import Settings
 from bot.core import PartageBot
 
 log = logging.getLogger(__name__)
-
-
-def build_bot(settings: Settings, **options: Any) -> PartageBot:
-    """The production bot. Tests pass only what the fake Discord needs (a clock, a shorter
-    ``guild_ready_timeout``)."""
-    return PartageBot(settings, **options)
 
 
 async def run_bot(bot: PartageBot, token: str) -> None:

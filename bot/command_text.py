@@ -16,6 +16,11 @@ A new command, option or choice gets its line here and its English in the ``.po`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.i18n import Translations
+
 
 def p_(context: str, message: str) -> str:
     """Mark ``message`` for extraction in ``context`` (Babel keyword ``p_:1c,2``); no-op."""
@@ -234,3 +239,8 @@ def option_descriptions(command: str) -> dict[str, str]:
         for (name, option), text in OPTION_DESCRIPTIONS.items()
         if name == command
     }
+
+
+def command(tr: Translations, qualified: str) -> str:
+    """``/profil modifier`` in French, ``/profile edit`` in English (from the catalog)."""
+    return "/" + " ".join(tr.p_("command-name", part) for part in qualified.split())

@@ -1,4 +1,4 @@
-"""The Bot: owns the settings, the database, the scheduler, the clock and i18n."""
+"""The Bot: owns the settings, the database, the scheduler, the outbox, the clock and i18n."""
 
 from __future__ import annotations
 
@@ -6,51 +6,25 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.interactions import report_error
+from bot.outbox import OutboxSender
+from bot.ports import Ports
 from bot.scheduler import Scheduler
 from bot.tasks import TaskGroup
-from cogs.ateliers.service import AtelierService
-from cogs.chantiers.service import ChantierService
-from cogs.reminders.service import RappelService, worker_name
-from cogs.rsvp.service import InscriptionService
 from db import repositories as repo
-from db.session import create_engine, session_factory
+from db.session import Sessions
 
 log = logging.getLogger(__name__)
-
-#: Loaded in this order in ``setup_hook``; a broken extension stops start-up.
-EXTENSIONS: tuple[str, ...] = (
-    "cogs.aide",
-    "cogs.chantiers",
-    "cogs.ateliers",
-    "cogs.rsvp",
-    "cogs.programme",
-    "cogs.reminders",
-    "cogs.membres",
-    "cogs.jumelage",
-    "cogs.privacy",
-    "cogs.statistiques",
-)
-
-
-@dataclass(frozen=True)
-class Services:
-    """The feature services, built once with their dependencies."""
-
-    chantiers: ChantierService
-    ateliers: AtelierService
-    inscriptions: InscriptionService
-    rappels: RappelService
 
 
 def intents() -> discord.Intents:
@@ -74,13 +48,21 @@ class PartageTree(app_commands.CommandTree["PartageBot"]):
 
 
 class PartageBot(commands.Bot):
+    """The framework around the features: settings, database sessions, clock, scheduler,
+    outbox sender, i18n. It knows the features only by the extension names and the services
+    it is given, both built by the composition root (``partage.compose``)."""
+
     def __init__(
         self,
         settings: Settings,
         *,
+        services: Any,
+        sessions: Sessions,
+        engine: AsyncEngine,
+        extensions: Sequence[str],
+        worker: str,
         clock: Clock | None = None,
         i18n: I18n | None = None,
-        extensions: Sequence[str] = EXTENSIONS,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -94,24 +76,29 @@ class PartageBot(commands.Bot):
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.i18n = i18n or I18n.load()
-        self.engine = create_engine(settings.database.url)
-        self.sessions = session_factory(self.engine)
+        self.engine = engine
+        self.sessions = sessions
+        #: Every feature's service (``partage.compose.Services``).
+        self.services = services
+        #: Interfaces one feature's adapter offers another's (``bot.ports``).
+        self.ports = Ports()
         self.scheduler = Scheduler(settings.time.timezone)
         self.tasks = TaskGroup()
-        self.services = Services(
-            chantiers=ChantierService(self.sessions, self.clock),
-            ateliers=AtelierService(self.sessions, self.clock),
-            inscriptions=InscriptionService(self.sessions, self.clock),
-            rappels=RappelService(
-                self.sessions,
-                self.clock,
-                settings.reminders.offsets,
-                worker=worker_name(),
-                max_attempts=settings.reminders.dm_retry_attempts,
-            ),
+        self.outbox = OutboxSender(
+            sessions, self.clock, self.tasks, worker=worker, accepts=self.serves_guild
         )
         self._extensions = tuple(extensions)
         self.synced_commands: bool | None = None
+        #: Set by ``bot.app.run_bot`` once this process holds the lease of its shards: rows
+        #: other processes left in flight are then known to be orphans.
+        self.holds_lease = False
+
+    def serves_guild(self, guild_id: int | None) -> bool:
+        """Whether this process's shard serves ``guild_id`` (rows of other shards are left to
+        their own process)."""
+        if guild_id is None or self.shard_count in (None, 1) or self.shard_id is None:
+            return True
+        return (guild_id >> 22) % self.shard_count == self.shard_id
 
     @property
     def zone(self) -> str:
@@ -123,6 +110,8 @@ class PartageBot(commands.Bot):
             await self.load_extension(name)
             log.info("extension %s loaded", name)
         self.scheduler.start()
+        await self.outbox.take_over(everything=self.holds_lease)
+        self.outbox.start()
         self.synced_commands = await self.sync_commands()
 
     async def sync_commands(self) -> bool:
@@ -160,8 +149,16 @@ class PartageBot(commands.Bot):
         return True
 
     async def close(self) -> None:
+        """Stop the scheduler, the outbox and the background tasks, then the gateway and the
+        database. Cogs are removed (their ``cog_unload`` runs) but extensions are not unloaded:
+        discord.py would purge the features' modules from ``sys.modules``, while the services
+        the composition root built keep using them (a second bot in the same process, as in
+        the tests, would then see two copies of every class)."""
         log.info("shutting down")
         self.scheduler.shutdown()
+        await self.outbox.stop()
         await self.tasks.drain()
-        await super().close()
+        for name in list(self.cogs):
+            await self.remove_cog(name)
+        await discord.Client.close(self)
         await self.engine.dispose()

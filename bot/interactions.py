@@ -4,10 +4,11 @@ and the one error handler for commands, buttons, selects and modals (STYLE.md ru
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.errors import UserError
 from bot.i18n import Translations, locale_for
@@ -144,3 +145,30 @@ async def run_safely(interaction: discord.Interaction, coro: Any) -> None:
         await coro
     except Exception as exc:
         await report_error(interaction, exc)
+
+
+CogT = TypeVar("CogT", bound=commands.Cog)
+
+
+def cog_of(client: discord.Client, kind: type[CogT]) -> CogT:
+    """A loaded cog, by its class (typed; a feature's views reach their own cog this way)."""
+    cog = client.get_cog(kind.__cog_name__) if isinstance(client, commands.Bot) else None
+    if not isinstance(cog, kind):
+        raise RuntimeError(f"the cog {kind.__cog_name__} is not loaded")
+    return cog
+
+
+async def edit_original(bot: discord.Client, application_id: int, token: str, content: str) -> None:
+    """Edit an interaction's first response knowing only its application id and token (an
+    answer told after a restart; the token lives 15 minutes). Editing is idempotent."""
+    from discord.webhook.async_ import async_context
+
+    webhook = discord.Webhook.partial(application_id, token, client=bot)
+    await async_context.get().edit_original_interaction_response(
+        application_id,
+        token,
+        session=webhook.session,
+        proxy=bot.http.proxy,
+        proxy_auth=bot.http.proxy_auth,
+        payload={"content": content, "allowed_mentions": NO_MENTIONS.to_dict()},
+    )

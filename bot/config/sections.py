@@ -35,11 +35,15 @@ from bot.config.values import (
     CadenceDays,
     ConfigError,
     Digest,
+    Flag,
     GraceDays,
+    LeaseSeconds,
     Offset,
+    OptionalShardId,
     OptionalSnowflake,
     RetentionMonths,
     RetryAttempts,
+    ShardCount,
     Token,
     _split_offsets,
     _text,
@@ -212,6 +216,29 @@ class JumelageConfig(_Section):
         return self
 
 
+class ProcessesConfig(_Section):
+    """How several bot processes share one token: one lease per shard (bot/lease.py)."""
+
+    lease_seconds: LeaseSeconds = 15.0
+    standby: Flag = True
+    shard_id: OptionalShardId = None
+    shard_count: ShardCount = 1
+
+    @model_validator(mode="after")
+    def _shard_within_count(self) -> ProcessesConfig:
+        if self.shard_id is not None and self.shard_id >= self.shard_count:
+            raise ValueError(
+                "processes.shard_id: expected less than processes.shard_count "
+                f"({self.shard_id} >= {self.shard_count}; shards are numbered from 0)"
+            )
+        if self.shard_id is None and self.shard_count > 1:
+            raise ValueError(
+                "processes.shard_id: required when processes.shard_count is more than 1 "
+                "(one process per shard)"
+            )
+        return self
+
+
 _SLUG_RE = re.compile(r"[a-z0-9-]{1,40}")
 
 
@@ -309,6 +336,7 @@ class Settings(BaseSettings):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     jumelage: JumelageConfig = Field(default_factory=JumelageConfig)
+    processes: ProcessesConfig = Field(default_factory=ProcessesConfig)
     chantiers: tuple[ChantierConfig, ...] = Field(default_factory=_default_chantiers)
 
     _source_path: Path | None = PrivateAttr(default=None)

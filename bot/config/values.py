@@ -93,6 +93,56 @@ RetryAttempts = _int_between(1, 20)
 RetentionMonths = _int_between(1, 120)
 GraceDays = _int_between(0, 365)
 CadenceDays = _int_between(1, 90)
+ShardCount = _int_between(1, 65535)
+
+_SHARD_ID_EXPECTED = "expected a shard number from 0, or nothing for every shard"
+
+
+def _parse_shard_id(value: object) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number = _to_int(value, _SHARD_ID_EXPECTED)
+    if number < 0:
+        raise ValueError(_SHARD_ID_EXPECTED)
+    return number
+
+
+OptionalShardId = Annotated[int | None, PlainValidator(_parse_shard_id)]
+
+MIN_LEASE_SECONDS, MAX_LEASE_SECONDS = 1.0, 3600.0
+_LEASE_EXPECTED = (
+    f"expected a number of seconds from {MIN_LEASE_SECONDS:g} to {MAX_LEASE_SECONDS:g}, "
+    "such as 15 or 2.5"
+)
+
+
+def _parse_lease_seconds(value: object) -> float:
+    _reject_bool(value)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(_LEASE_EXPECTED) from None
+    if not isinstance(value, int | float) or not (MIN_LEASE_SECONDS <= value <= MAX_LEASE_SECONDS):
+        raise ValueError(_LEASE_EXPECTED)
+    return float(value)
+
+
+LeaseSeconds = Annotated[float, PlainValidator(_parse_lease_seconds, json_schema_input_type=float)]
+
+_FLAG_EXPECTED = "expected true or false"
+_FLAG_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _parse_flag(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
+        return _FLAG_WORDS[value.strip().lower()]
+    raise ValueError(_FLAG_EXPECTED)
+
+
+Flag = Annotated[bool, PlainValidator(_parse_flag, json_schema_input_type=bool)]
 
 _DURATION_RE = re.compile(r"\s*(\d+)\s*([smhd])\s*", re.IGNORECASE)
 _DURATION_UNITS = {

@@ -1,9 +1,11 @@
 """Ateliers on Discord: /atelier creer|modifier|annuler|participants|annoncer (staff) and
-/ateliers. What follows a change (the announcement, its scheduled events, the notices) is in
-``outreach.py``; the announcement's buttons are answered by the rsvp cog."""
+/ateliers. What follows a change (the announcement, its scheduled events, the notices) is
+written to the outbox by the service, in the change's transaction, and delivered by the
+handlers of ``delivery.py``; the announcement's buttons belong to the inscriptions feature."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from datetime import timedelta
@@ -13,22 +15,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import GENRES, atelier_choices, chantier_choices, parse_atelier_id
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
 from bot.interactions import reply, staff_only, tr_of
+from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv
-from cogs.ateliers.options import GENRES, atelier_choices, parse_atelier_id
-from cogs.ateliers.outreach import Outreach
-from cogs.ateliers.render import compact_line, counts_lines, jump_url, short_status
+from cogs.ateliers.info import SeanceInfo
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
     AtelierChanges,
     AtelierDraft,
-    SeanceInfo,
     validate_numbers,
 )
-from cogs.chantiers.cog import chantier_choices
+from cogs.ateliers.text import compact_line, counts_lines, jump_url, short_status
 from cogs.chantiers.service import ChantierInfo
 from db.models import Genre
 
@@ -37,16 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COG_NAME = "AteliersCog"
 LISTED_MAX = 10
-
-
-def outreach_of(bot: commands.Bot) -> Outreach:
-    """The announcer, notifier and event mirror, owned by the ateliers cog."""
-    cog = bot.get_cog(COG_NAME)
-    if not isinstance(cog, AteliersCog):
-        raise RuntimeError("the cogs.ateliers extension is not loaded")
-    return cog.outreach
+ANNOUNCED_WAIT = 3.0  # seconds /atelier creer waits for its announcement before answering
 
 
 def _respan(seances: tuple[SeanceInfo, ...], minutes: int) -> list[SeanceSpec]:
@@ -70,7 +63,22 @@ class AteliersCog(commands.Cog):
 
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
-        self.outreach = Outreach(bot)
+        self.delivery = AtelierDelivery(bot)
+
+    async def cog_load(self) -> None:
+        self.delivery.register()
+
+    async def _announced(self, atelier_id: int, previous: int | None = None) -> bool:
+        """Whether the announcement got posted within ``ANNOUNCED_WAIT`` seconds (the outbox
+        delivers it right after the commit; a slow or failing Discord only delays it)."""
+        deadline = self.bot.clock.monotonic() + ANNOUNCED_WAIT
+        while True:
+            info = await self.bot.services.ateliers.get(atelier_id)
+            if info.announcement_message_id not in (None, previous):
+                return True
+            if self.bot.clock.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
 
     async def _chantier(self, guild_id: int, slug: str) -> ChantierInfo:
         found = await self.bot.services.chantiers.by_slug(guild_id, slug.strip())
@@ -120,31 +128,30 @@ class AteliersCog(commands.Cog):
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         info = await self.bot.services.ateliers.create(
-            guild_id, draft, actor_user_id=interaction.user.id
+            guild_id, draft, actor_user_id=interaction.user.id, channel_id=found.channel_id
         )
         values = {"titre": info.titre, "id": info.id}
         if found.channel_id is None:
-            await self.outreach.created(info)
             text = tr._(
                 "Atelier « {titre} » créé (n° {id}). Son chantier n'a pas de salon : "
                 "publiez l'annonce avec /atelier annoncer et l'option salon.",
                 **values,
             )
+        elif await self._announced(info.id):
+            text = tr._(
+                "Atelier « {titre} » créé (n° {id}) : annonce publiée dans {salon}.",
+                salon=f"<#{found.channel_id}>",
+                **values,
+            )
         else:
-            try:
-                await self.outreach.created(info, found.channel_id)
-                text = tr._(
-                    "Atelier « {titre} » créé (n° {id}) : annonce publiée dans {salon}.",
-                    salon=f"<#{found.channel_id}>",
-                    **values,
-                )
-            except discord.HTTPException as exc:
-                log.warning("atelier %s: announcement failed: %s", info.id, exc)
-                text = tr._(
-                    "Atelier « {titre} » créé (n° {id}), mais Discord a refusé son annonce : "
-                    "réessayez avec /atelier annoncer.",
-                    **values,
-                )
+            log.warning("atelier %s: announcement not posted yet", info.id)
+            text = tr._(
+                "Atelier « {titre} » créé (n° {id}). Discord n'a pas encore accepté son "
+                "annonce dans {salon} : elle sera publiée dès que possible (sinon, "
+                "/atelier annoncer).",
+                salon=f"<#{found.channel_id}>",
+                **values,
+            )
         await reply(interaction, text)
 
     @atelier.command(name="modifier", description=DESCRIPTIONS["atelier modifier"])
@@ -188,7 +195,7 @@ class AteliersCog(commands.Cog):
         result = await self.bot.services.ateliers.modify(
             guild_id, before.id, changes, actor_user_id=interaction.user.id
         )
-        told = self.outreach.modified(before, result)
+        told = len(result.notify)  # the promoted among them, told of their place
         await reply(
             interaction,
             tr.n_(
@@ -213,7 +220,7 @@ class AteliersCog(commands.Cog):
             raison=raison,
             actor_user_id=interaction.user.id,
         )
-        told = self.outreach.cancelled(result)
+        told = len(result.notify)
         await reply(
             interaction,
             tr.n_(
@@ -259,7 +266,7 @@ class AteliersCog(commands.Cog):
         info = await self.bot.services.ateliers.get(parse_atelier_id(atelier), guild_id=guild_id)
         if info.cancelled:
             raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=info.titre)
-        channel_id = salon.id if salon else await self.outreach.announcer.default_channel(info)
+        channel_id = salon.id if salon else await self.delivery.default_channel(info)
         if channel_id is None:
             raise InvalidInput(
                 N_(
@@ -269,15 +276,22 @@ class AteliersCog(commands.Cog):
                 titre=info.titre,
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        info = await self.outreach.announce(info, channel_id)
-        await reply(
-            interaction,
-            tr._(
+        previous = info.announcement_message_id
+        info = await self.bot.services.ateliers.announce(guild_id, info.id, channel_id)
+        if await self._announced(info.id, previous):
+            text = tr._(
                 "Annonce de « {titre} » publiée dans {salon}.",
                 titre=info.titre,
                 salon=f"<#{channel_id}>",
-            ),
-        )
+            )
+        else:
+            text = tr._(
+                "Discord n'a pas encore accepté l'annonce de « {titre} » dans {salon} : elle "
+                "sera publiée dès que possible.",
+                titre=info.titre,
+                salon=f"<#{channel_id}>",
+            )
+        await reply(interaction, text)
 
     @modifier.autocomplete("atelier")
     @annuler.autocomplete("atelier")

@@ -16,9 +16,10 @@ from urllib.parse import urlparse
 
 import discord
 
+from bot.delivery import SendFailed, failure_of
 from bot.i18n import Translations
-from cogs.ateliers.render import SERVER_LOCALE, jump_url
-from cogs.ateliers.service import AtelierInfo, SeanceInfo
+from cogs.ateliers.info import AtelierInfo, SeanceInfo
+from cogs.ateliers.text import SERVER_LOCALE, jump_url
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -95,10 +96,11 @@ class EventMirror:
 
     async def sync(self, info: AtelierInfo, *, stale: Iterable[int] = ()) -> None:
         """Create or update one event per eligible séance; delete ``stale`` events (those of
-        séances that no longer exist)."""
+        séances that no longer exist). A transient failure raises (the outbox retries); a
+        permanent one (a missing permission) is logged and the rest goes on."""
         guild = self.bot.get_guild(info.guild_id)
         if guild is None:
-            return
+            raise SendFailed(f"guild {info.guild_id} not available yet", permanent=False)
         tr = self.bot.i18n.for_locale(SERVER_LOCALE)
         now = self.bot.clock.now()
         for event_id in stale:
@@ -122,6 +124,8 @@ class EventMirror:
             try:
                 await self._upsert(guild, info, seance, fields)
             except discord.HTTPException as exc:
+                if not failure_of(exc).permanent:
+                    raise
                 log.warning(
                     "atelier %s: scheduled event of séance %s not mirrored: %s",
                     info.id,
@@ -165,7 +169,7 @@ class EventMirror:
         """Cancel the events of a cancelled atelier (Discord hides cancelled events)."""
         guild = self.bot.get_guild(info.guild_id)
         if guild is None:
-            return
+            raise SendFailed(f"guild {info.guild_id} not available yet", permanent=False)
         for seance in info.seances:
             if seance.scheduled_event_id is None:
                 continue
@@ -175,6 +179,8 @@ class EventMirror:
                     await event.cancel(reason=f"Partage: atelier {info.id} annulé")
                     log.info("atelier %s: scheduled event %s cancelled", info.id, event.id)
             except discord.HTTPException as exc:
+                if not failure_of(exc).permanent:
+                    raise
                 log.warning(
                     "atelier %s: scheduled event %s not cancelled: %s",
                     info.id,

@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translations
-from cogs.ateliers.service import ParticipantRow, ParticipantsExport
+from cogs.ateliers.info import ParticipantRow, ParticipantsExport
 from db.models import EtatInscription, Reponse
 
 _ORDER = {

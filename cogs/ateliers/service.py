@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Protocol
 from urllib.parse import urlparse
 
 from sqlalchemy import func, select
@@ -15,6 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.dates import SeanceSpec
 from bot.errors import N_, Conflict, InvalidInput, NotFound
+from cogs.ateliers import notices
+from cogs.ateliers.info import (
+    AtelierChoice,
+    AtelierInfo,
+    CancelResult,
+    ModifyResult,
+    ParticipantRow,
+    ParticipantsExport,
+    Recipient,
+    atelier_info,
+    load_info,
+)
+from cogs.inscriptions import waitlist
 from db import repositories as repo
 from db.models import (
     Atelier,
@@ -38,58 +52,6 @@ CAPACITE_MAX = 10_000
 DUREE_MIN, DUREE_MAX = 15, 720
 SEANCES_MAX = 20
 DEFAULT_LIEU = "visioconférence"
-
-
-@dataclass(frozen=True)
-class SeanceInfo:
-    id: int
-    starts_at: datetime
-    ends_at: datetime | None
-    local_date: date
-    local_time: time | None
-    zone: str
-    scheduled_event_id: int | None
-
-
-@dataclass(frozen=True)
-class Counts:
-    inscrits: int
-    attente: int
-    peut_etre: int
-    non: int
-    capacite: int | None
-
-    @property
-    def places_restantes(self) -> int | None:
-        """None when the atelier has no limit."""
-        return None if self.capacite is None else max(self.capacite - self.inscrits, 0)
-
-
-@dataclass(frozen=True)
-class AtelierInfo:
-    id: int
-    guild_id: int
-    chantier_id: int | None
-    genre: Genre
-    titre: str
-    description: str
-    lieu: str
-    lien: str | None
-    capacite: int | None
-    duree_minutes: int
-    etat: EtatAtelier
-    raison_annulation: str | None
-    organizer_user_id: int | None
-    announcement_channel_id: int | None
-    announcement_message_id: int | None
-    thread_id: int | None
-    version: int
-    seances: tuple[SeanceInfo, ...]
-    counts: Counts
-
-    @property
-    def cancelled(self) -> bool:
-        return self.etat == EtatAtelier.ANNULE
 
 
 @dataclass(frozen=True)
@@ -128,31 +90,6 @@ class AtelierChanges:
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) in (None, False) for f in fields(self))
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """A member to tell something (promotion, change, cancellation), in their language."""
-
-    membre_id: int
-    user_id: int
-    locale: str
-    etat: EtatInscription
-    position: int | None = None
-
-
-@dataclass(frozen=True)
-class ModifyResult:
-    atelier: AtelierInfo
-    changed: tuple[str, ...]
-    promoted: tuple[Recipient, ...]
-    notify: tuple[Recipient, ...]
-
-
-@dataclass(frozen=True)
-class CancelResult:
-    atelier: AtelierInfo
-    notify: tuple[Recipient, ...] = field(default_factory=tuple)
 
 
 def validate_text(
@@ -206,97 +143,31 @@ def validate_seances(seances: Sequence[SeanceSpec]) -> None:
         raise InvalidInput(N_("Au plus {max} séances par atelier."), max=SEANCES_MAX)
 
 
-def seance_info(s: Seance) -> SeanceInfo:
-    return SeanceInfo(
-        id=s.id,
-        starts_at=s.starts_at,
-        ends_at=s.ends_at,
-        local_date=s.local_date,
-        local_time=s.local_time,
-        zone=s.timezone,
-        scheduled_event_id=s.scheduled_event_id,
-    )
+class ReminderPlan(Protocol):
+    """The reminders feature, as the ateliers see it: the plan is written in the same
+    transaction as the atelier's change (the composition root gives ``RappelService``)."""
 
+    async def plan_in(self, session: AsyncSession, atelier: Atelier, now: datetime) -> None:
+        """Bring the atelier's reminder rows to its plan (created, moved or withdrawn)."""
+        ...
 
-def atelier_info(
-    a: Atelier, seances: Sequence[Seance], counts: dict[EtatInscription, int]
-) -> AtelierInfo:
-    return AtelierInfo(
-        id=a.id,
-        guild_id=a.guild_id,
-        chantier_id=a.chantier_id,
-        genre=Genre(a.genre),
-        titre=a.titre,
-        description=a.description,
-        lieu=a.lieu,
-        lien=a.lien,
-        capacite=a.capacite,
-        duree_minutes=a.duree_minutes,
-        etat=EtatAtelier(a.etat),
-        raison_annulation=a.raison_annulation,
-        organizer_user_id=a.organizer_user_id,
-        announcement_channel_id=a.announcement_channel_id,
-        announcement_message_id=a.announcement_message_id,
-        thread_id=a.thread_id,
-        version=a.version,
-        seances=tuple(seance_info(s) for s in seances),
-        counts=Counts(
-            inscrits=counts[EtatInscription.INSCRIT],
-            attente=counts[EtatInscription.ATTENTE],
-            peut_etre=counts[EtatInscription.PEUT_ETRE],
-            non=counts[EtatInscription.NON],
-            capacite=a.capacite,
-        ),
-    )
-
-
-async def load_info(session: AsyncSession, a: Atelier) -> AtelierInfo:
-    return atelier_info(
-        a, await repo.seances_of(session, a.id), await repo.etat_counts(session, a.id)
-    )
-
-
-async def promote_waiting(
-    session: AsyncSession, atelier: Atelier, now: datetime
-) -> list[Recipient]:
-    """Give freed places to the first in line, in order; returns who got one. The caller holds
-    the atelier's lock."""
-    if atelier.capacite is None:
-        free = None
-    else:
-        counts = await repo.etat_counts(session, atelier.id)
-        free = atelier.capacite - counts[EtatInscription.INSCRIT]
-        if free <= 0:
-            return []
-    waiting = await repo.first_waiting(session, atelier.id, limit=free if free else 10_000)
-    promoted: list[Recipient] = []
-    for inscription in waiting:
-        inscription.etat = EtatInscription.INSCRIT
-        inscription.rang_attente = None
-        inscription.inscrit_at = now
-        inscription.updated_at = now
-        membre = await session.get(Membre, inscription.membre_id)
-        if membre is not None and membre.user_id is not None:
-            promoted.append(
-                Recipient(
-                    membre_id=membre.id,
-                    user_id=membre.user_id,
-                    locale=membre.locale,
-                    etat=EtatInscription.INSCRIT,
-                )
-            )
-    if promoted:
-        await session.flush()
-        log.info("atelier %s: promoted %d from the waiting list", atelier.id, len(promoted))
-    return promoted
+    async def withdraw_in(self, session: AsyncSession, atelier_id: int) -> None:
+        """A cancelled atelier sends no more reminders."""
+        ...
 
 
 class AtelierService:
     """The rules of ateliers, one transaction per use case."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        reminders: ReminderPlan,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.reminders = reminders
 
     async def _chantier(self, session: AsyncSession, guild_id: int, chantier_id: int) -> Chantier:
         chantier = await session.get(Chantier, chantier_id)
@@ -310,8 +181,16 @@ class AtelierService:
         return chantier
 
     async def create(
-        self, guild_id: int, draft: AtelierDraft, *, actor_user_id: int | None = None
+        self,
+        guild_id: int,
+        draft: AtelierDraft,
+        *,
+        actor_user_id: int | None = None,
+        announce: bool = True,
+        channel_id: int | None = None,
     ) -> AtelierInfo:
+        """Save an atelier, plan its reminders and (``announce``) queue its announcement, in
+        ``channel_id`` or its chantier's channel, with its séances as scheduled events."""
         validate_text(
             titre=draft.titre, description=draft.description, lieu=draft.lieu, lien=draft.lien
         )
@@ -353,6 +232,9 @@ class AtelierService:
                 at=now,
             )
             await session.flush()
+            await self.reminders.plan_in(session, atelier, now)
+            if announce:
+                notices.announce(session, atelier, now, channel_id=channel_id)
             info = await load_info(session, atelier)
         log.info(
             "atelier %s created in guild %s (%d séances)", info.id, guild_id, len(info.seances)
@@ -433,16 +315,23 @@ class AtelierService:
             if changes.duree_minutes is not None and changes.duree_minutes != atelier.duree_minutes:
                 atelier.duree_minutes = changes.duree_minutes
                 changed.append("duree")
+            stale_events: list[int] = []
             if changes.seances is not None and await self._replace_seances(
-                session, atelier, changes.seances
+                session, atelier, changes.seances, stale_events
             ):
                 changed.append("dates")
             if not changed:
                 raise InvalidInput(N_("Rien n'a changé : les valeurs données sont les mêmes."))
             atelier.version += 1
             atelier.updated_at = now
-            promoted = await promote_waiting(session, atelier, now)
+            promoted = await waitlist.promote(session, atelier, now)
             notify = await self._recipients(session, atelier.id)
+            told = {p.user_id for p in promoted}
+            others = [r for r in notify if r.user_id not in told]
+            notices.tell(session, atelier, others, notices.MODIFICATION, now, changed=changed)
+            notices.refresh(session, atelier, now)
+            notices.sync_events(session, atelier, now, stale_events)
+            await self.reminders.plan_in(session, atelier, now)
             await repo.audit(
                 session,
                 guild_id=guild_id,
@@ -479,6 +368,10 @@ class AtelierService:
             atelier.version += 1
             atelier.updated_at = now
             notify = await self._recipients(session, atelier.id)
+            notices.tell(session, atelier, notify, notices.ANNULATION, now)
+            notices.refresh(session, atelier, now)
+            notices.sync_events(session, atelier, now)
+            await self.reminders.withdraw_in(session, atelier.id)
             await repo.audit(
                 session,
                 guild_id=guild_id,
@@ -493,6 +386,17 @@ class AtelierService:
         log.info("atelier %s cancelled", atelier_id)
         return CancelResult(info, tuple(notify))
 
+    async def announce(self, guild_id: int, atelier_id: int, channel_id: int) -> AtelierInfo:
+        """Queue the announcement, posted again in ``channel_id`` (the older one becomes a
+        pointer to it)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            atelier = await self._locked(session, guild_id, atelier_id)
+            if atelier.etat == EtatAtelier.ANNULE:
+                raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
+            notices.announce(session, atelier, now, channel_id=channel_id)
+            return await load_info(session, atelier)
+
     async def set_announcement(
         self,
         atelier_id: int,
@@ -500,8 +404,11 @@ class AtelierService:
         channel_id: int | None,
         message_id: int | None,
         thread_id: int | None = None,
+        then: bool = False,
     ) -> None:
-        """Remember where the announcement (and its thread) lives."""
+        """Remember where the announcement (and its thread) lives; ``then``: queue the scheduled
+        events (they link to the announcement)."""
+        now = self.clock.now()
         async with self.sessions.begin() as session:
             atelier = await session.get(Atelier, atelier_id)
             if atelier is None:
@@ -510,6 +417,24 @@ class AtelierService:
             atelier.announcement_message_id = message_id
             if thread_id is not None:
                 atelier.thread_id = thread_id
+            if then:
+                notices.sync_events(session, atelier, now)
+
+    async def queue_events(self, atelier_id: int) -> None:
+        """Queue the mirror of the atelier's séances as scheduled events."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is not None:
+                notices.sync_events(session, atelier, now)
+
+    async def queue_refresh(self, atelier_id: int) -> None:
+        """Queue an edit of the announcement (answers came in while it was being posted)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is not None:
+                notices.refresh(session, atelier, now)
 
     async def set_scheduled_event(self, seance_id: int, event_id: int | None) -> None:
         async with self.sessions.begin() as session:
@@ -524,7 +449,11 @@ class AtelierService:
         return atelier
 
     async def _replace_seances(
-        self, session: AsyncSession, atelier: Atelier, specs: Sequence[SeanceSpec]
+        self,
+        session: AsyncSession,
+        atelier: Atelier,
+        specs: Sequence[SeanceSpec],
+        stale_events: list[int],
     ) -> bool:
         """Update séances position by position (so per-séance answers follow their séance);
         extra ones are added or removed. Returns whether anything changed."""
@@ -544,6 +473,8 @@ class AtelierService:
                 seance.ends_at = spec.ends_at
                 changed = True
         for seance in current[len(wanted) :]:
+            if seance.scheduled_event_id is not None:
+                stale_events.append(seance.scheduled_event_id)
             await session.delete(seance)
         for spec in wanted[len(current) :]:
             session.add(_seance_from_spec(atelier.id, spec))
@@ -565,7 +496,7 @@ class AtelierService:
                     user_id=membre.user_id,
                     locale=membre.locale,
                     etat=EtatInscription(inscription.etat),
-                    position=await repo.waiting_position(session, inscription),
+                    position=await waitlist.position(session, inscription),
                 )
             )
         return out
@@ -696,40 +627,6 @@ def _seance_from_spec(atelier_id: int, spec: SeanceSpec) -> Seance:
         starts_at=spec.starts_at,
         ends_at=spec.ends_at,
     )
-
-
-# --- additions for the Discord adapter: autocomplete and the participants export ------------
-
-
-@dataclass(frozen=True)
-class AtelierChoice:
-    """An atelier as an autocomplete offers it."""
-
-    id: int
-    titre: str
-    first_start: datetime | None
-    cancelled: bool
-
-
-@dataclass(frozen=True)
-class ParticipantRow:
-    """One member's answers to an atelier, for the staff's export."""
-
-    membre_id: int
-    user_id: int | None  # None once the member was erased (pseudonymized)
-    display_name: str | None
-    etat: EtatInscription | None  # None: answered one séance only
-    position: int | None
-    seance_reponses: dict[int, Reponse]
-    created_at: datetime | None
-    updated_at: datetime | None
-    inscrit_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ParticipantsExport:
-    atelier: AtelierInfo
-    rows: tuple[ParticipantRow, ...]
 
 
 def _fold(text: str) -> str:

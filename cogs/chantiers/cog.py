@@ -9,11 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import chantier_choices
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import N_, Conflict, NotFound
 from bot.i18n import discord_timestamp
-from bot.interactions import NO_MENTIONS, bot_of, reply, staff_only, tr_of
-from cogs.ateliers.service import AtelierInfo
+from bot.interactions import NO_MENTIONS, reply, staff_only, tr_of
+from cogs.ateliers.info import AtelierInfo
 from cogs.chantiers.provision import Provisioner
 from cogs.chantiers.service import ChantierInfo
 from cogs.chantiers.views import ChantierSelect, chantier_select
@@ -273,18 +274,3 @@ class ChantiersCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return await chantier_choices(interaction, current)
-
-
-async def chantier_choices(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """Active chantiers whose name or slug contains what was typed (value: the slug)."""
-    if interaction.guild_id is None:
-        return []
-    needle = current.strip().lower()
-    chantiers = await bot_of(interaction).services.chantiers.chantiers(interaction.guild_id)
-    return [
-        app_commands.Choice(name=c.label[:100], value=c.slug)
-        for c in chantiers
-        if needle in c.nom.lower() or needle in c.slug
-    ][:25]

@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from bot.i18n import Translations
-from bot.interactions import run_safely
+from bot.interactions import cog_of, run_safely
 from cogs.chantiers.service import ChantierInfo
 
 SELECT_ID = "chantiers:select"
@@ -62,6 +62,8 @@ class ChantierSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("ChantiersCog")  # type: ignore[attr-defined]
+        from cogs.chantiers.cog import ChantiersCog
+
+        cog = cog_of(interaction.client, ChantiersCog)
         values = list((interaction.data or {}).get("values", []))
         await run_safely(interaction, cog.apply_selection(interaction, values))

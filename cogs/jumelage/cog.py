@@ -16,17 +16,8 @@ from discord.ext import commands
 
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.interactions import reply, tr_of
-from cogs.jumelage.render import (
-    action_text,
-    checkin_text,
-    left_out_text,
-    pair_intro,
-    status_text,
-)
-from cogs.jumelage.service import JumelageService, PairInfo, PairMember, Participation
-from cogs.jumelage.views import JUMELAGE_COG, JumelageButton, jumelage_view
-from cogs.membres.service import ConsentRequired
-from cogs.membres.threads import (
+from bot.ports import ConsentPrompt
+from bot.threads import (
     distinct,
     meeting_channel,
     member_name,
@@ -34,6 +25,16 @@ from cogs.membres.threads import (
     send_dm,
     send_in_channel,
 )
+from cogs.jumelage.render import (
+    action_text,
+    checkin_text,
+    left_out_text,
+    pair_intro,
+    status_text,
+)
+from cogs.jumelage.service import PairInfo, PairMember, Participation
+from cogs.jumelage.views import JUMELAGE_COG, JumelageButton, jumelage_view
+from cogs.membres.service import ConsentRequired
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -48,7 +49,7 @@ PAUSE = timedelta(weeks=4)
 class JumelageCog(commands.Cog, name=JUMELAGE_COG):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
-        self.service = JumelageService(bot.sessions, bot.clock, bot.settings.jumelage)
+        self.service = bot.services.jumelage
         #: The pairing's randomness (tests set a seeded one).
         self.rng = random.Random()
         self._lock = asyncio.Lock()
@@ -101,12 +102,12 @@ class JumelageCog(commands.Cog, name=JUMELAGE_COG):
 
     async def _ask_consent(self, interaction: discord.Interaction) -> None:
         tr = tr_of(interaction)
-        profil = self.bot.get_cog("ProfilCog")
+        profil = self.bot.ports.get(ConsentPrompt)
         lead = tr._(
             "Le jumelage réunit des collègues de municipalités différentes : il se fonde sur "
             "votre profil. Il faut d'abord votre consentement, puis votre municipalité."
         )
-        await profil.ask_consent(interaction, lead)  # type: ignore[union-attr]
+        await profil.ask_consent(interaction, lead)
 
     async def _answer(
         self,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.command_text import command
 from bot.i18n import Translations, discord_timestamp
 from cogs.jumelage.service import PairInfo, Participation
-from cogs.membres.render import command
 
 
 def status_text(

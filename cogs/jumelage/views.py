@@ -10,7 +10,7 @@ from typing import Any
 import discord
 
 from bot.i18n import Translations
-from bot.interactions import run_safely
+from bot.interactions import cog_of, run_safely
 from cogs.jumelage.service import Participation
 
 JUMELAGE_COG = "JumelageCog"
@@ -42,7 +42,9 @@ class JumelageButton(
         return cls(match["action"], int(match["guild"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog(JUMELAGE_COG)  # type: ignore[attr-defined]
+        from cogs.jumelage.cog import JumelageCog
+
+        cog = cog_of(interaction.client, JumelageCog)
         await run_safely(interaction, cog.on_button(interaction, self.guild_id, self.action))
 
 

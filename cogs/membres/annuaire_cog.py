@@ -13,17 +13,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import chantier_choices
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import N_, NotFound
 from bot.i18n import Translations
 from bot.interactions import locale_of, reply, tr_of
-from cogs.chantiers.cog import chantier_choices
-from cogs.membres.annuaire import AnnuaireService, ProposalInfo
-from cogs.membres.cog import guild_id_of
-from cogs.membres.noms import fold, normalize_municipalite, parse_region
-from cogs.membres.render import annuaire_embed, conversation_intro, proposal_text
-from cogs.membres.service import ProfilService
-from cogs.membres.threads import (
+from bot.threads import (
     distinct,
     meeting_channel,
     member_name,
@@ -31,6 +26,10 @@ from cogs.membres.threads import (
     send_dm,
     send_in_channel,
 )
+from cogs.membres.annuaire import ProposalInfo
+from cogs.membres.cog import guild_id_of
+from cogs.membres.noms import fold, normalize_municipalite, parse_region
+from cogs.membres.render import annuaire_embed, conversation_intro, proposal_text
 from cogs.membres.views import Filters, annuaire_view, answer_view
 from db.models import Region
 
@@ -45,8 +44,8 @@ PER_PAGE = 4  # one « propose » button per row, the page buttons on the fifth
 class AnnuaireCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
-        self.profils = ProfilService(bot.sessions, bot.clock)
-        self.annuaire = AnnuaireService(bot.sessions, bot.clock)
+        self.profils = bot.services.profils
+        self.annuaire = bot.services.annuaire
 
     # --- the directory -----------------------------------------------------------------------
 

@@ -13,15 +13,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS
+from bot.command_text import DESCRIPTIONS, command
 from bot.interactions import locale_of, reply, tr_of
+from bot.ports import ConsentPrompt
+from bot.threads import member_name
 from cogs.membres.form import ProfilModal
-from cogs.membres.render import command, consent_embed, erase_done_text, profile_embed
-from cogs.membres.service import CONSENT_VERSION, ProfilChanges, ProfilInfo, ProfilService
-from cogs.membres.threads import member_name
+from cogs.membres.render import consent_embed, erase_done_text, profile_embed
+from cogs.membres.service import CONSENT_VERSION, ProfilChanges, ProfilInfo
 from cogs.membres.views import DYNAMIC_ITEMS, consent_view, erase_view, profile_view
-from cogs.privacy.cog import tell_promotions
-from cogs.privacy.service import PrivacyService
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -40,11 +39,12 @@ class ProfilCog(commands.Cog):
 
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
-        self.profils = ProfilService(bot.sessions, bot.clock)
-        self.privacy = PrivacyService(bot.sessions, bot.clock, bot.settings.privacy)
+        self.profils = bot.services.profils
+        self.privacy = bot.services.privacy
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.ports.provide(ConsentPrompt, self)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
@@ -211,7 +211,6 @@ class ProfilCog(commands.Cog):
             result.found,
             result.inscriptions_kept,
         )
-        await tell_promotions(self.bot, result.promoted)
         await interaction.edit_original_response(
             content=erase_done_text(tr, result.found, result.inscriptions_kept),
             embed=None,

@@ -12,12 +12,11 @@ from typing import Any
 import discord
 
 from bot.i18n import Translations
-from bot.interactions import PartageModal
+from bot.interactions import PartageModal, cog_of
 from cogs.chantiers.service import ChantierInfo
 from cogs.membres.service import ProfilChanges, ProfilInfo
 from db.models import Region
 
-PROFIL_COG = "ProfilCog"
 MODAL_TIMEOUT = 1800.0
 EXPERTISE_INPUT_MAX = 500
 
@@ -119,5 +118,7 @@ class ProfilModal(PartageModal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         typed = self.municipalite.value or ""
-        cog = interaction.client.get_cog(PROFIL_COG)  # type: ignore[attr-defined]
+        from cogs.membres.cog import ProfilCog
+
+        cog = cog_of(interaction.client, ProfilCog)
         await cog.save_form(interaction, self.changes(), typed)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.command_text import command
 from bot.i18n import Translations
 from cogs.membres.annuaire import AnnuaireEntry, AnnuairePage, ProposalInfo
 from cogs.membres.service import CONSENT_TEXT, ProfilInfo
@@ -15,11 +16,6 @@ from db.models import Region
 EMBED_COLOUR = discord.Colour.from_rgb(0, 98, 155)
 EMPTY = "—"
 FIELD_MAX = 1024
-
-
-def command(tr: Translations, qualified: str) -> str:
-    """``/profil modifier`` in French, ``/profile edit`` in English (from the catalog)."""
-    return "/" + " ".join(tr.p_("command-name", part) for part in qualified.split())
 
 
 def region_label(region: Region | None) -> str:

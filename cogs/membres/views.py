@@ -10,27 +10,34 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.i18n import Translations
-from bot.interactions import run_safely
+from bot.interactions import cog_of, run_safely
 from cogs.membres.annuaire import AnnuairePage
 from cogs.membres.service import CONSENT_VERSION
 
-PROFIL_COG = "ProfilCog"
-ANNUAIRE_COG = "AnnuaireCog"
 CUSTOM_ID_MAX = 100
+
+if TYPE_CHECKING:
+    from cogs.membres.annuaire_cog import AnnuaireCog
+    from cogs.membres.cog import ProfilCog
 
 Button = discord.ui.Button[Any]
 
 
-def _cog(interaction: discord.Interaction, name: str) -> Any:
-    cog = interaction.client.get_cog(name)  # type: ignore[attr-defined]
-    if cog is None:
-        raise RuntimeError(f"the {name} cog is not loaded")
-    return cog
+def _profil(interaction: discord.Interaction) -> ProfilCog:
+    from cogs.membres.cog import ProfilCog
+
+    return cog_of(interaction.client, ProfilCog)
+
+
+def _annuaire(interaction: discord.Interaction) -> AnnuaireCog:
+    from cogs.membres.annuaire_cog import AnnuaireCog
+
+    return cog_of(interaction.client, AnnuaireCog)
 
 
 # --- profile ------------------------------------------------------------------------------------
@@ -62,7 +69,7 @@ class ConsentButton(
         return cls(match["version"], match["choix"] == "oui")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = _cog(interaction, PROFIL_COG)
+        cog = _profil(interaction)
         await run_safely(interaction, cog.on_consent(interaction, self.version, self.accepted))
 
 
@@ -81,7 +88,7 @@ class EditButton(discord.ui.DynamicItem[Button], template=r"profil:modifier"):
         return cls()
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await run_safely(interaction, _cog(interaction, PROFIL_COG).open_form(interaction))
+        await run_safely(interaction, _profil(interaction).open_form(interaction))
 
 
 class VisibilityButton(
@@ -104,7 +111,7 @@ class VisibilityButton(
         return cls(match["visible"] == "oui")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = _cog(interaction, PROFIL_COG)
+        cog = _profil(interaction)
         await run_safely(interaction, cog.set_visibility(interaction, self.visible))
 
 
@@ -128,7 +135,7 @@ class EraseButton(
         return cls(match["choix"] == "confirmer")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = _cog(interaction, PROFIL_COG)
+        cog = _profil(interaction)
         await run_safely(interaction, cog.on_erase(interaction, self.confirmed))
 
 
@@ -213,7 +220,7 @@ class PageButton(
         return cls(filters, int(match["page"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = _cog(interaction, ANNUAIRE_COG)
+        cog = _annuaire(interaction)
         await run_safely(interaction, cog.show_page(interaction, self.filters, self.page))
 
 
@@ -236,7 +243,7 @@ class ProposeButton(discord.ui.DynamicItem[Button], template=r"annuaire:proposer
         return cls(int(match["user"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = _cog(interaction, ANNUAIRE_COG)
+        cog = _annuaire(interaction)
         await run_safely(interaction, cog.propose(interaction, self.user_id))
 
 
@@ -265,7 +272,7 @@ class AnswerButton(
         return cls(int(match["id"]), match["choix"] == "accepter")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = _cog(interaction, ANNUAIRE_COG)
+        cog = _annuaire(interaction)
         await run_safely(interaction, cog.answer(interaction, self.proposal_id, self.accepted))
 
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS
+from bot.command_text import DESCRIPTIONS, command
+from bot.delivery import DM_CLOSED_CODE
 from bot.i18n import Translations, locale_for
 from bot.interactions import reply, tr_of
-from cogs.ateliers.service import Recipient
-from cogs.membres.render import command
-from cogs.membres.threads import send_dm, send_in_channel
-from cogs.privacy.service import PrivacyService, Promotion
+from bot.threads import MESSAGE_MAX, mentions, only_users
+from cogs.privacy.service import Welcome
+from db.models import OutboxKind
+from db.outbox import OutboxItem
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -49,39 +49,14 @@ def welcome_text(tr: Translations, name: str) -> str:
     )
 
 
-async def tell_promotions(bot: PartageBot, promotions: Sequence[Promotion]) -> None:
-    """Members who got the place an erased member held: told as the ateliers cog tells any
-    promotion (a DM, or a mention in the atelier's thread when DMs are closed), and the
-    announcement's counts refreshed."""
-    if not promotions:
-        return
-    by_atelier: dict[int, list[Recipient]] = {}
-    for promotion in promotions:
-        by_atelier.setdefault(promotion.atelier_id, []).append(promotion.recipient)
-    try:
-        from cogs.ateliers.cog import outreach_of
-
-        outreach = outreach_of(bot)
-    except (ImportError, RuntimeError):
-        log.warning(
-            "ateliers cog not loaded: promotions in ateliers %s not announced", sorted(by_atelier)
-        )
-        return
-    for atelier_id, recipients in by_atelier.items():
-        info = await bot.services.ateliers.get(atelier_id)
-        outreach.answered(info, recipients)
-        log.info(
-            "atelier %s: %d promoted after an erasure, being told", atelier_id, len(recipients)
-        )
-
-
 class PrivacyCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
-        self.service = PrivacyService(bot.sessions, bot.clock, bot.settings.privacy)
+        self.service = bot.services.privacy
 
     async def cog_load(self) -> None:
         self.bot.scheduler.every(DAILY_JOB, DAY_SECONDS, self.daily)
+        self.bot.outbox.register(OutboxKind.WELCOME, self.deliver_welcome)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.cancel(DAILY_JOB)
@@ -141,9 +116,18 @@ class PrivacyCog(commands.Cog):
     async def on_member_join(self, member: discord.Member) -> None:
         if member.bot:
             return
-        if await self.service.member_returned(member.guild.id, member.id):
-            log.info("guild %s: user %s came back; erasure cancelled", member.guild.id, member.id)
-        self.bot.tasks.spawn(self.welcome(member), name=f"welcome:{member.guild.id}:{member.id}")
+        self.bot.tasks.spawn(self.joined(member), name=f"joined:{member.guild.id}:{member.id}")
+
+    async def joined(self, member: discord.Member) -> None:
+        """Cancel a pending erasure; queue the welcome (outbox) in the same transaction."""
+        guild = member.guild
+        welcome = Welcome(
+            name=member.display_name,
+            locale=locale_for(str(guild.preferred_locale)),
+            fallback_channel_id=guild.system_channel.id if guild.system_channel else None,
+        )
+        if await self.service.member_returned(guild.id, member.id, welcome=welcome):
+            log.info("guild %s: user %s came back; erasure cancelled", guild.id, member.id)
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
@@ -157,21 +141,35 @@ class PrivacyCog(commands.Cog):
                 self.bot.settings.privacy.departure_grace_days,
             )
 
-    async def welcome(self, member: discord.Member) -> None:
-        """A DM in the server's language (a member's own is known only from their first
-        command); DMs closed, a mention in the system channel."""
-        guild = member.guild
-        tr = self.bot.i18n.for_locale(locale_for(str(guild.preferred_locale)))
-        text = welcome_text(tr, member.display_name)
-        what = f"guild {guild.id}: welcome"
-        if await send_dm(self.bot, member.id, text, what=what) is not None:
-            log.info("%s: user %s welcomed by DM", what, member.id)
-            return
-        channel = guild.system_channel
-        if channel is not None and await send_in_channel(channel, [member.id], text, what=what):
-            log.info("%s: user %s welcomed in channel %s", what, member.id, channel.id)
-        else:
-            log.warning("%s: user %s could not be welcomed", what, member.id)
+    async def deliver_welcome(self, item: OutboxItem) -> int | None:
+        """The outbox's ``welcome``: a DM in the server's language (a member's own is known
+        only from their first command); DMs closed, a mention in the system channel."""
+        p = item.payload
+        user_id = int(p["user_id"])
+        tr = self.bot.i18n.for_locale(str(p.get("locale") or "fr"))
+        text = welcome_text(tr, str(p.get("name") or ""))[:MESSAGE_MAX]
+        try:
+            dm = await self.bot.create_dm(discord.Object(user_id))
+            message = await dm.send(
+                text, allowed_mentions=discord.AllowedMentions.none(), nonce=item.nonce
+            )
+            log.info("guild %s: user %s welcomed by DM", item.guild_id, user_id)
+            return message.id
+        except discord.Forbidden as exc:
+            if exc.code != DM_CLOSED_CODE:
+                raise
+        channel_id = p.get("fallback_channel_id")
+        if not channel_id:
+            log.warning("guild %s: user %s could not be welcomed", item.guild_id, user_id)
+            return None
+        channel = self.bot.get_partial_messageable(int(channel_id), guild_id=item.guild_id)
+        message = await channel.send(
+            f"{mentions([user_id])}\n{text}"[:MESSAGE_MAX],
+            allowed_mentions=only_users([user_id]),
+            nonce=item.nonce,
+        )
+        log.info("guild %s: user %s welcomed in channel %s", item.guild_id, user_id, channel_id)
+        return message.id
 
     # --- the daily job -------------------------------------------------------------------------
 
@@ -179,8 +177,6 @@ class PrivacyCog(commands.Cog):
         """Erase members gone longer than the grace period, then purge old inscriptions."""
         try:
             erased = await self.service.erase_departed()
-            for result in erased:
-                await tell_promotions(self.bot, result.promoted)
             if erased:
                 log.info("daily privacy job: %d departed members erased", len(erased))
             await self.service.purge_retention()

@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import PrivacyConfig
-from cogs.ateliers.service import Recipient, promote_waiting
+from cogs.ateliers.info import Recipient
+from cogs.inscriptions import waitlist
 from cogs.membres.queries import delete_profile_data, lock_membre
 from db import repositories as repo
 from db.models import (
@@ -39,20 +40,27 @@ from db.models import (
     Chantier,
     ConversationProposal,
     EtatAtelier,
-    EtatInscription,
     Inscription,
+    Intake,
     JumelagePairMembre,
     JumelageRound,
     Livraison,
     Membre,
     MembreDepart,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
     Profil,
     Rappel,
     Seance,
     SeanceReponse,
 )
+from db.outbox import enqueue
 
 log = logging.getLogger(__name__)
+
+OUTBOX_KEEP = timedelta(days=30)  # delivered messages, for the operators' inquiries
+INTAKE_KEEP = timedelta(days=1)  # saved answers: their token lives 15 minutes
 
 
 # --- the registry -------------------------------------------------------------------------------
@@ -124,6 +132,10 @@ REGISTRY: tuple[HoldsMemberData | NoPersonalData, ...] = (
         "audit_log", "actor_user_id (what they did as staff)", _by_user("actor_user_id")
     ),
     HoldsMemberData("atelier", "organizer_user_id", _by_user("organizer_user_id")),
+    HoldsMemberData(
+        "outbox", "user_id (messages to or about them, kept 30 days)", _by_user("user_id")
+    ),
+    HoldsMemberData("intake", "user_id (answers being saved, kept a day)", _by_user("user_id")),
     NoPersonalData("guild", "the server's id, name and channels"),
     NoPersonalData("chantier", "work streams and their channels and role"),
     NoPersonalData("seance", "dates of ateliers"),
@@ -208,10 +220,20 @@ def _csv_cell(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Promotion:
-    """Someone who got the place an erased member held (the cog tells them)."""
+    """Someone who got the place an erased member held (told through the outbox)."""
 
     atelier_id: int
     recipient: Recipient
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """A new member's welcome: their name, the server's language, and where to mention them
+    when their DMs are closed (the server's system channel)."""
+
+    name: str
+    locale: str
+    fallback_channel_id: int | None
 
 
 @dataclass(frozen=True)
@@ -241,6 +263,8 @@ class PurgeResult:
     rounds: int = 0
     proposals: int = 0
     membres: int = 0
+    outbox: int = 0
+    intake: int = 0
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -316,9 +340,28 @@ class PrivacyService:
                 log.info("guild %s: membre %s left the server", guild_id, membre.id)
             return True
 
-    async def member_returned(self, guild_id: int, user_id: int) -> bool:
-        """Cancel a pending erasure; True if there was one."""
+    async def member_returned(
+        self, guild_id: int, user_id: int, *, welcome: Welcome | None = None
+    ) -> bool:
+        """A member joined: cancel a pending erasure (True if there was one) and, with
+        ``welcome``, queue their welcome message in the same transaction (outbox)."""
+        now = self.clock.now()
         async with self.sessions.begin() as session:
+            if welcome is not None:
+                enqueue(
+                    session,
+                    OutboxKind.WELCOME,
+                    {
+                        "user_id": user_id,
+                        "name": welcome.name[:100],
+                        "locale": welcome.locale,
+                        "fallback_channel_id": welcome.fallback_channel_id,
+                    },
+                    now=now,
+                    guild_id=guild_id,
+                    topic=f"welcome:{user_id}",
+                    user_id=user_id,
+                )
             membre = await repo.find_membre(session, guild_id, user_id)
             if membre is None:
                 return False
@@ -405,6 +448,14 @@ class PrivacyService:
                     *_unreferenced(Membre),
                 ),
             )
+            done = OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED))
+            outbox = await _rows(
+                session,
+                delete(OutboxMessage).where(done, OutboxMessage.created_at < now - OUTBOX_KEEP),
+            )
+            intake = await _rows(
+                session, delete(Intake).where(Intake.received_at < now - INTAKE_KEEP)
+            )
         result = PurgeResult(
             ateliers=result.ateliers,
             inscriptions=result.inscriptions,
@@ -413,6 +464,8 @@ class PrivacyService:
             rounds=rounds,
             proposals=proposals,
             membres=membres,
+            outbox=outbox,
+            intake=intake,
         )
         log.info("retention purge before %s: %s", cutoff.date(), result)
         return result
@@ -462,6 +515,14 @@ class PrivacyService:
         await session.execute(delete(MembreDepart).where(MembreDepart.membre_id == membre.id))
         await session.execute(delete(Livraison).where(Livraison.membre_id == membre.id))
         deleted, promoted = await self._drop_future_inscriptions(session, membre.id, now)
+        await session.execute(
+            delete(Intake).where(Intake.guild_id == guild_id, Intake.user_id == user_id)
+        )
+        await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.guild_id == guild_id, OutboxMessage.user_id == user_id
+            )
+        )
         kept = (
             await session.execute(select(func.count()).where(Inscription.membre_id == membre.id))
         ).scalar_one()
@@ -539,12 +600,14 @@ class PrivacyService:
         promoted: list[Promotion] = []
         for inscription in inscriptions:
             atelier = await repo.lock_atelier(session, inscription.atelier_id)
-            held_place = inscription.etat == EtatInscription.INSCRIT
             await session.delete(inscription)
             await session.flush()
-            if atelier is not None and held_place and atelier.etat == EtatAtelier.PLANIFIE:
+            if atelier is not None and atelier.etat == EtatAtelier.PLANIFIE:
+                # The waiting list's rule; the promoted are told and the announcement shows
+                # the freed place, through the outbox, with this erasure's commit.
                 promoted += [
-                    Promotion(atelier.id, r) for r in await promote_waiting(session, atelier, now)
+                    Promotion(atelier.id, r)
+                    for r in await waitlist.place_freed(session, atelier, now)
                 ]
         return len(inscriptions), promoted
 

@@ -14,14 +14,11 @@ from discord.ext import commands
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import InvalidInput
 from bot.interactions import reply, staff_only, tr_of
-from cogs.ateliers.cog import outreach_of
 from cogs.programme.report import report_lines
 from cogs.programme.service import (
     BAD_EXTENSION,
     MAX_BYTES,
     TOO_LARGE,
-    ImportReport,
-    ImportService,
 )
 
 if TYPE_CHECKING:
@@ -39,9 +36,7 @@ class ProgrammeCog(commands.Cog):
 
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
-        self.imports = ImportService(
-            bot.sessions, bot.clock, bot.services.ateliers, bot.services.chantiers
-        )
+        self.imports = bot.services.imports
 
     @programme.command(name="importer", description=DESCRIPTIONS["programme importer"])
     @app_commands.describe(**option_descriptions("programme importer"))
@@ -66,7 +61,6 @@ class ProgrammeCog(commands.Cog):
             allow_past=False,
             actor_user_id=interaction.user.id,
         )
-        self.bot.tasks.spawn(self._announce(report), name=f"programme:{interaction.id}")
         text = "\n".join(report_lines(tr, report))
         if len(text) <= REPLY_MAX:
             await reply(interaction, text)
@@ -76,15 +70,3 @@ class ProgrammeCog(commands.Cog):
             io.BytesIO(text.encode("utf-8-sig")), filename=f"{PurePath(name).stem}-rapport.txt"
         )
         await reply(interaction, summary, file=report_file)
-
-    async def _announce(self, report: ImportReport) -> None:
-        """Announce the new ateliers that belong to a chantier (with their events)."""
-        outreach = outreach_of(self.bot)
-        for row in report.created:
-            if row.atelier_id is None:
-                continue
-            info = await self.bot.services.ateliers.get(row.atelier_id)
-            try:
-                await outreach.created(info)
-            except discord.HTTPException as exc:
-                log.warning("atelier %s: imported, not announced: %s", info.id, exc)

@@ -426,8 +426,12 @@ class ImportService:
                 source_key=key,
             )
             try:
+                # Announced (through the outbox) unless it is history from the command line.
                 info = await self.ateliers.create(
-                    run.guild_id, draft, actor_user_id=run.actor_user_id
+                    run.guild_id,
+                    draft,
+                    actor_user_id=run.actor_user_id,
+                    announce=not run.allow_past,
                 )
             except IntegrityError:  # the same key imported meanwhile by a concurrent import
                 existing = await self._existing(run.guild_id, key)

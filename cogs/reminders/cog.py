@@ -1,5 +1,7 @@
 """Reminders on Discord: keeping the scheduler in step with the plan, the posts and DMs, the
-weekly digest, and ``/partage salon-resume`` (the digest's channel)."""
+weekly digest, ``/rappels`` (a member's DM reminders) and ``/partage salon-resume`` (the
+digest's channel). The plan itself is written by the ateliers' transactions (``plan_in``); the
+scheduler hears of it after their commit."""
 
 from __future__ import annotations
 
@@ -7,18 +9,19 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import p_
+from bot.command_text import DESCRIPTIONS, option_descriptions, p_
+from bot.delivery import TRANSPORT_ERRORS, SendFailed, failure_of
 from bot.errors import UserError
 from bot.interactions import reply, staff_only, tr_of
 from cogs.reminders import render
 from cogs.reminders.plan import CHANNEL, ClaimedRappel, Delivery
 from cogs.reminders.render import Outgoing
-from cogs.reminders.sender import SWEEP_EVERY, Sender, SendFailed
+from cogs.reminders.sender import SWEEP_EVERY, Sender
+from cogs.reminders.service import REMINDERS
 from db.models import RappelKind
 
 if TYPE_CHECKING:
@@ -41,28 +44,6 @@ SALON_RESUME_DESCRIPTION = p_(
     "command-description", "Choisir le salon du résumé hebdomadaire des ateliers"
 )
 SALON_DESCRIPTION = p_("option-description", "Le salon du résumé (vide : retirer le choix)")
-
-# What a post or DM may raise besides a bug: Discord's answers, network trouble, timeouts.
-TRANSPORT_ERRORS = (
-    TimeoutError,
-    discord.HTTPException,
-    discord.RateLimited,
-    aiohttp.ClientError,
-    OSError,
-)
-
-
-def failure_of(exc: BaseException) -> SendFailed:
-    """Discord's answer as a transient or permanent failure (50007: DMs closed)."""
-    if isinstance(exc, discord.Forbidden):
-        reason = f"403 {exc.code}: {exc.text}"
-        return SendFailed(reason, permanent=True, dm_closed=exc.code == 50007)
-    if isinstance(exc, discord.NotFound):
-        return SendFailed(f"404 {exc.code}: {exc.text}", permanent=True)
-    if isinstance(exc, discord.HTTPException):
-        transient = exc.status == 429 or exc.status >= 500
-        return SendFailed(f"{exc.status} {exc.code}: {exc.text}", permanent=not transient)
-    return SendFailed(f"{type(exc).__name__}: {exc}", permanent=False)  # network, timeout
 
 
 class DiscordTransport:
@@ -145,10 +126,17 @@ class RemindersCog(commands.Cog):
         self.sender = Sender(
             self.service, DiscordTransport(bot), bot.scheduler, bot.tasks, bot.clock
         )
-        self._changes = asyncio.Lock()  # one plan change at a time, in order
+        self._changes = asyncio.Lock()  # one scheduler update at a time, in order
+        self._started = False
+        bot.sessions.on_commit(REMINDERS, self._plan_committed)
 
     async def cog_load(self) -> None:
         self.bot.tasks.spawn(self.start_up(), name="reminders:start-up")
+
+    def _plan_committed(self) -> None:
+        """An atelier's change committed a new plan: bring the scheduler in step."""
+        if self._started:
+            self.bot.tasks.spawn(self.sweep(), name="reminders:plan-changed")
 
     async def cog_unload(self) -> None:
         for job in (SWEEP_JOB, DIGEST_JOB):
@@ -169,6 +157,7 @@ class RemindersCog(commands.Cog):
                 self.sender.unschedule(overdue.missed)
                 await self.sender.sync()
         finally:  # whatever failed above, the sweep keeps the scheduler in step from now on
+            self._started = True
             self.bot.scheduler.every(SWEEP_JOB, SWEEP_EVERY.total_seconds(), self.sweep)
         weekly = self.bot.settings.reminders.digest
         if weekly is not None:
@@ -192,24 +181,26 @@ class RemindersCog(commands.Cog):
         async with self._changes:
             await self.sender.sync()
 
-    # --- the ateliers' hook ------------------------------------------------------------------
+    # --- /rappels -----------------------------------------------------------------------------
 
-    @commands.Cog.listener()
-    async def on_atelier_changed(self, atelier_id: int, kind: str) -> None:
-        self.bot.tasks.spawn(
-            self.atelier_changed(atelier_id, kind), name=f"reminders:atelier:{atelier_id}"
+    @app_commands.command(name="rappels", description=DESCRIPTIONS["rappels"])
+    @app_commands.describe(**option_descriptions("rappels"))
+    @app_commands.rename(messages_prives="messages-prives")
+    @app_commands.guild_only()
+    async def rappels(self, interaction: discord.Interaction, messages_prives: bool) -> None:
+        tr = tr_of(interaction)
+        enabled = await self.service.set_dm_reminders(
+            interaction.guild_id or 0, interaction.user.id, messages_prives
         )
-
-    async def atelier_changed(self, atelier_id: int, kind: str) -> None:
-        async with self._changes:
-            if kind == "created":
-                self.sender.schedule(await self.service.plan_atelier(atelier_id))
-            elif kind == "modified":
-                self.sender.apply(await self.service.replan_atelier(atelier_id))
-            elif kind == "cancelled":
-                self.sender.unschedule(await self.service.withdraw_atelier(atelier_id))
-            else:
-                log.warning("atelier %s: unknown change %r", atelier_id, kind)
+        log.info("user %s: DM reminders %s", interaction.user.id, "on" if enabled else "off")
+        if enabled:
+            text = tr._(
+                "Rappels par message privé activés : vous les recevrez avant chaque séance "
+                "où vous avez une place."
+            )
+        else:
+            text = tr._("Rappels par message privé désactivés.")
+        await reply(interaction, text)
 
     # --- the weekly digest -------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from cogs.reminders import plan
-from cogs.reminders.plan import CHANNEL, DM_CLOSED, ERROR_MAX, IN_FLIGHT, NOT_RECIPIENT, Delivery
+from cogs.reminders.plan import CHANNEL, DM_CLOSED, ERROR_MAX, NOT_RECIPIENT, Delivery
 from cogs.reminders.queries import HELD, WAITING, insert_into, update_ids
 from db import repositories as repo
 from db.models import (
@@ -148,7 +148,8 @@ class DeliverySteps:
                     *WAITING,
                     Livraison.attempts < self.max_attempts,
                     attempts=Livraison.attempts + 1,
-                    error=IN_FLIGHT,
+                    status=DeliveryStatus.SENDING,
+                    error=None,
                 )
             )
 
@@ -187,7 +188,13 @@ class DeliverySteps:
                 )
                 log.warning("delivery %s failed for good: %s", delivery_id, reason)
                 return None
-            if not await update_ids(s, Livraison, *held, error=error[:ERROR_MAX] or "transient"):
+            if not await update_ids(
+                s,
+                Livraison,
+                *held,
+                status=DeliveryStatus.PENDING,
+                error=error[:ERROR_MAX] or "transient",
+            ):
                 return None
         retry_at = now + plan.backoff(attempts)
         log.info("delivery %s failed (%s), retry at %s", delivery_id, error, retry_at)

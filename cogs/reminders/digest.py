@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from cogs.ateliers.service import atelier_info, seance_info
+from cogs.ateliers.info import atelier_info, seance_info
 from cogs.reminders.plan import DigestEntry
 from cogs.reminders.queries import insert_into
 from db import repositories as repo

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from cogs.ateliers.service import AtelierInfo, SeanceInfo
+from cogs.ateliers.info import AtelierInfo, SeanceInfo
 from db.models import DeliveryStatus, RappelKind, RappelStatus
 
 DAY = timedelta(days=1)
@@ -30,10 +30,9 @@ DEBUT_GRACE = timedelta(minutes=15)  # a "ça commence" may go out until 15 min 
 SUIVI_GRACE = timedelta(hours=24)  # a follow-up may go out until a day after it was due
 NONCE_MAX = 25  # Discord's limit
 STALE_AFTER = timedelta(minutes=5)  # a claim not refreshed for this long may be taken over
-RETRY_BASE = timedelta(seconds=15)  # first wait after a transient failure, doubled each time
-RETRY_MAX = timedelta(minutes=2)
+RETRY_BASE = timedelta(seconds=1)  # first wait after a transient failure, doubled each time
+RETRY_MAX = timedelta(seconds=4)  # a reminder arrives within seconds of a fault ending
 MAX_ATTEMPTS = 5  # per delivery (config: reminders.dm_retry_attempts)
-IN_FLIGHT = "in flight"  # the ``error`` of a pending delivery that a sender holds
 INTERRUPTED = "interrupted: its sender stopped mid-send; not resent"
 DM_CLOSED = "direct messages closed (50007)"
 NOT_RECIPIENT = "no longer a recipient"
@@ -109,7 +108,7 @@ class Delivery:
 
     @property
     def to_send(self) -> bool:
-        return self.status == DeliveryStatus.PENDING and self.error != IN_FLIGHT
+        return self.status == DeliveryStatus.PENDING
 
 
 @dataclass(frozen=True)
@@ -211,7 +210,7 @@ def deadline(kind: RappelKind, seance_start: datetime, due_at: datetime) -> date
 
 
 def backoff(attempts: int) -> timedelta:
-    """The wait before retrying after ``attempts`` attempts: 15 s, 30 s, 1 min, then 2 min."""
+    """The wait before retrying after ``attempts`` attempts: 1 s, 2 s, then 4 s."""
     return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
 
 

@@ -11,12 +11,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.reminders import plan
-from cogs.reminders.plan import IN_FLIGHT, PlannedRappel
+from cogs.reminders.plan import PlannedRappel
 from db.models import DeliveryStatus, Livraison, Membre, Rappel, RappelKind, Seance
 
 # A delivery waiting to be sent, and one a sender holds.
-WAITING = (Livraison.status == DeliveryStatus.PENDING, Livraison.error.is_distinct_from(IN_FLIGHT))
-HELD = (Livraison.status == DeliveryStatus.PENDING, Livraison.error == IN_FLIGHT)
+WAITING = (Livraison.status == DeliveryStatus.PENDING,)
+HELD = (Livraison.status == DeliveryStatus.SENDING,)
 
 
 async def update_ids(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.i18n import Translations, discord_timestamp
-from cogs.ateliers.service import AtelierInfo, SeanceInfo
+from cogs.ateliers.info import AtelierInfo, SeanceInfo
 from cogs.reminders.plan import ClaimedRappel, DigestEntry
 from db.models import RappelKind
 

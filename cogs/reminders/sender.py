@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
+from bot.delivery import SendFailed
 from bot.scheduler import Scheduler
 from bot.tasks import TaskGroup
 from cogs.reminders.plan import (
@@ -49,18 +50,6 @@ class Outcome:
     sent: bool = False
     retry_at: datetime | None = None  # transient failure: when to try again
     error: str | None = None
-
-
-class SendFailed(Exception):
-    """A post or DM that did not go through. ``permanent``: retrying cannot help (channel gone,
-    missing permission, DMs closed); otherwise it is retried with back-off. ``dm_closed``:
-    Discord refused the DM with 50007."""
-
-    def __init__(self, reason: str, *, permanent: bool, dm_closed: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-        self.dm_closed = dm_closed
 
 
 class Transport(Protocol):
@@ -128,11 +117,17 @@ class Sender:
 
     async def sync(self) -> None:
         """Bring the scheduler in step with the table: planned rows due within the horizon, and
-        rows left claimed (by a stopped process) at the time they may be taken over."""
-        self.schedule(await self.service.pending(until=self.clock.now() + HORIZON))
+        rows left claimed (by a stopped process) at the time they may be taken over. Jobs of
+        rows no longer planned (withdrawn, moved past the horizon, sent elsewhere) go."""
+        pending = await self.service.pending(until=self.clock.now() + HORIZON)
+        self.schedule(pending)
+        wanted = {p.job_id for p in pending} | {job_id(i) for i in self._held}
         for u in await self.service.unfinished():
+            wanted.add(job_id(u.rappel_id))
             if self.scheduler.next_run(job_id(u.rappel_id)) is None:
                 self.scheduler.at(job_id(u.rappel_id), u.reclaimable_at, self.fire, u.rappel_id)
+        for stale in set(self.scheduler.job_ids(JOB_PREFIX)) - wanted:
+            self.scheduler.cancel(stale)
 
     # --- jobs --------------------------------------------------------------------------------
 

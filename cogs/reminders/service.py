@@ -27,19 +27,17 @@ Policies:
   (``INTERRUPTED``), not resent: whether Discord got it is unknown, and Discord's nonce check
   only covers a few minutes.
 * **Retries.** A transient failure goes back to ``pending``; ``delivery_failed`` says when to
-  retry (15 s, 30 s, 1 min, 2 min: within Discord's nonce window), up to ``max_attempts`` (5),
-  then ``failed``. A permanent failure is ``failed`` at once, with its reason.
-
-A claimed delivery is ``pending`` with ``error = IN_FLIGHT``: the schema's delivery statuses are
-pending / sent / failed, and this needs no migration.
+  retry (1 s, 2 s, then every 4 s, so a reminder arrives within seconds of a fault ending),
+  up to ``max_attempts``, then ``failed``. A permanent failure is ``failed`` at once, with its
+  reason. A delivery a sender holds is ``sending``.
+* **With the atelier.** ``plan_in`` and ``withdraw_in`` run inside the ateliers' own
+  transaction (``AtelierService`` receives this service as its ``ReminderPlan``): the plan is
+  committed with the change; the scheduler hears of it after the commit (``REMINDERS``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -47,7 +45,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from cogs.ateliers.service import load_info, seance_info
+from cogs.ateliers.info import load_info, seance_info
 from cogs.reminders import plan
 from cogs.reminders.deliveries import DeliverySteps, _attendees
 from cogs.reminders.digest import DigestSteps
@@ -55,7 +53,6 @@ from cogs.reminders.plan import (
     CHANNEL,
     DM_CLOSED,
     ERROR_MAX,
-    IN_FLIGHT,
     INTERRUPTED,
     LIVE,
     MAX_ATTEMPTS,
@@ -91,13 +88,13 @@ from db.models import (
     RappelStatus,
     Seance,
 )
+from db.session import notify_after_commit
 
 __all__ = [
     "CHANNEL",
     "DM_CLOSED",
     "HELD",
     "INTERRUPTED",
-    "IN_FLIGHT",
     "NOT_RECIPIENT",
     "TOO_LATE",
     "WAITING",
@@ -109,18 +106,13 @@ __all__ = [
     "RappelService",
     "ReplanResult",
     "Unfinished",
-    "worker_name",
 ]
 
 log = logging.getLogger(__name__)
 
+#: The topic a transaction names when it changed the plan: the scheduler syncs after the commit.
+REMINDERS = "reminders"
 DUE_SLACK = timedelta(seconds=1)  # a job may fire a hair before its row's due time
-
-
-def worker_name() -> str:
-    """This process's name in ``claimed_by``: host, pid and a random tag (two bots in one
-    process, or a restarted one with the same pid, are different workers)."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class RappelService(DeliverySteps, DigestSteps, StartupSteps):
@@ -157,6 +149,29 @@ class RappelService(DeliverySteps, DigestSteps, StartupSteps):
             await self._reconcile(s, atelier, now, replan=False)
             rows = await rows_of(s, atelier_id)
         return [planned_of(r, atelier_id) for r in rows if r.status == RappelStatus.PLANNED]
+
+    async def plan_in(self, session: AsyncSession, atelier: Atelier, now: datetime) -> None:
+        """Inside the caller's transaction (which holds the atelier's lock): bring its rows to
+        its plan; a cancelled atelier's are withdrawn."""
+        if atelier.etat != EtatAtelier.PLANIFIE:
+            await self._withdraw(session, atelier.id)
+        else:
+            await self._reconcile(session, atelier, now, replan=True)
+        notify_after_commit(session, REMINDERS)
+
+    async def withdraw_in(self, session: AsyncSession, atelier_id: int) -> None:
+        """Inside the caller's transaction: a cancelled atelier sends nothing more."""
+        await self._withdraw(session, atelier_id)
+        notify_after_commit(session, REMINDERS)
+
+    async def set_dm_reminders(self, guild_id: int, user_id: int, enabled: bool) -> bool:
+        """Turn a member's direct-message reminders on or off (``/rappels``); returns the new
+        value."""
+        now = self.clock.now()
+        async with self.sessions.begin() as s:
+            membre = await repo.upsert_membre(s, guild_id, user_id, now)
+            membre.dm_reminders = enabled
+        return enabled
 
     async def replan_atelier(self, atelier_id: int) -> ReplanResult:
         """After a modification: moved séances get new due times (and are reminded anew, even if

@@ -20,7 +20,7 @@ from bot.dates import parse_day
 from bot.i18n import Translations
 from bot.interactions import reply, staff_only, tr_of
 from cogs.statistiques.chart import TOP_MUNICIPALITES, ChartLabels, chart_png
-from cogs.statistiques.service import Stats, StatsService
+from cogs.statistiques.service import Stats
 from db.models import Region
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def stats_embed(tr: Translations, stats: Stats, labels: ChartLabels) -> discord.
 class StatistiquesCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
-        self.service = StatsService(bot.sessions, bot.clock)
+        self.service = bot.services.stats
 
     @app_commands.command(name="statistiques", description=DESCRIPTIONS["statistiques"])
     @app_commands.describe(**option_descriptions("statistiques"))

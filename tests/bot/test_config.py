@@ -314,6 +314,17 @@ BAD_VALUES = [
     pytest.param("[reminders]\ndm_retry_attempts = 21\n", "reminders.dm_retry_attempts", id="dm"),
     pytest.param("[jumelage]\ncadence_days = 5\n", "jumelage.checkin_days", id="checkin"),
     pytest.param('discord = "x"\n', "discord", id="section-not-a-table"),
+    pytest.param("[processes]\nlease_seconds = 0.5\n", "processes.lease_seconds", id="lease-short"),
+    pytest.param(
+        '[processes]\nlease_seconds = "15s"\n', "processes.lease_seconds", id="lease-text"
+    ),
+    pytest.param("[processes]\nlease_seconds = true\n", "processes.lease_seconds", id="lease-bool"),
+    pytest.param('[processes]\nstandby = "maybe"\n', "processes.standby", id="standby"),
+    pytest.param("[processes]\nshard_id = -1\n", "processes.shard_id", id="shard-negative"),
+    pytest.param("[processes]\nshard_count = 0\n", "processes.shard_count", id="shard-count"),
+    pytest.param(
+        "[processes]\nshard_id = 2\nshard_count = 2\n", "processes.shard_id", id="shard-too-big"
+    ),
 ]
 
 
@@ -539,3 +550,61 @@ def test_example_token_is_not_set() -> None:
     data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
 
     assert "token" not in data["discord"]
+
+
+# ---------------------------------------------------------------------------------------------
+# processes: the lease (bot/lease.py) and the shards
+# ---------------------------------------------------------------------------------------------
+
+
+def test_processes_defaults() -> None:
+    processes = load_settings(environ={}).processes
+
+    assert processes.lease_seconds == 15.0
+    assert processes.standby is True
+    assert processes.shard_id is None
+    assert processes.shard_count == 1
+
+
+def test_processes_from_the_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[processes]\nlease_seconds = 2.5\nstandby = false\nshard_id = 1\nshard_count = 3\n",
+    )
+
+    processes = load_settings(path, environ={}).processes
+
+    assert (processes.lease_seconds, processes.standby) == (2.5, False)
+    assert (processes.shard_id, processes.shard_count) == (1, 3)
+
+
+def test_processes_from_the_environment() -> None:
+    environ = {
+        "PARTAGE_PROCESSES__LEASE_SECONDS": "30",
+        "PARTAGE_PROCESSES__STANDBY": "false",
+        "PARTAGE_PROCESSES__SHARD_ID": "0",
+        "PARTAGE_PROCESSES__SHARD_COUNT": "2",
+    }
+
+    processes = load_settings(environ=environ).processes
+
+    assert (processes.lease_seconds, processes.standby) == (30.0, False)
+    assert (processes.shard_id, processes.shard_count) == (0, 2)
+    assert load_settings(environ={"PARTAGE_PROCESSES__SHARD_ID": ""}).processes.shard_id is None
+
+
+def test_bad_lease_seconds_message() -> None:
+    message = config_error(None, {"PARTAGE_PROCESSES__LEASE_SECONDS": "0"})
+
+    assert message == (
+        "config: processes.lease_seconds: expected a number of seconds from 1 to 3600, "
+        'such as 15 or 2.5 (got "0") (from PARTAGE_PROCESSES__LEASE_SECONDS)'
+    )
+
+
+def test_shard_id_must_be_below_shard_count() -> None:
+    message = config_error(None, {"PARTAGE_PROCESSES__SHARD_ID": "1"})
+
+    assert message.startswith(
+        "config: processes.shard_id: expected less than processes.shard_count (1 >= 1"
+    )

@@ -11,14 +11,14 @@ from bot.clock import ManualClock
 from bot.errors import Conflict, InvalidInput, NotFound
 from cogs.ateliers.service import AtelierChanges, AtelierDraft, AtelierService
 from cogs.chantiers.service import ChantierService
-from cogs.rsvp.service import InscriptionService
+from cogs.inscriptions.service import InscriptionService
 from db.models import Atelier, AuditLog, EtatInscription, Genre, Reponse, Seance
-from tests.cogs.helpers import GUILD, seance, user
+from tests.cogs.helpers import GUILD, ateliers_service, seance, user
 
 
 @pytest.fixture
 def ateliers(sessions, clock: ManualClock) -> AtelierService:
-    return AtelierService(sessions, clock)
+    return ateliers_service(sessions, clock)
 
 
 async def _count(sessions, model) -> int:

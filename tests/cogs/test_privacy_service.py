@@ -15,8 +15,9 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Integer, Table, func, sel
 
 from bot.clock import ManualClock
 from bot.config import PrivacyConfig
-from cogs.ateliers.service import AtelierDraft, AtelierService
+from cogs.ateliers.service import AtelierDraft
 from cogs.chantiers.service import ChantierService
+from cogs.inscriptions.service import Click, InscriptionService
 from cogs.jumelage.service import JumelageService
 from cogs.membres.annuaire import AnnuaireService
 from cogs.membres.noms import fold
@@ -25,11 +26,11 @@ from cogs.privacy.service import (
     REGISTRY,
     HoldsMemberData,
     PrivacyService,
+    Welcome,
     member_tables,
     months_before,
     unregistered_tables,
 )
-from cogs.rsvp.service import InscriptionService
 from db import repositories as repo
 from db.models import (
     Base,
@@ -44,7 +45,7 @@ from db.models import (
     Reponse,
     SeanceReponse,
 )
-from tests.cogs.helpers import GUILD, seance, user
+from tests.cogs.helpers import GUILD, ateliers_service, seance, set_dm_reminders, user
 
 X = user(42)
 X_NAME = "Zéphyrine Quintal-Xanadu"
@@ -80,7 +81,7 @@ async def _world(sessions, clock: ManualClock) -> World:
     """Member X everywhere the schema can hold them: profile, directory, jumelage, proposals,
     inscriptions past and future, a per-séance answer, a DM delivery, the audit log, an
     atelier they organized, a departure. Y, Z, W are other members."""
-    ateliers = AtelierService(sessions, clock)
+    ateliers = ateliers_service(sessions, clock)
     rsvp = InscriptionService(sessions, clock)
     profils = ProfilService(sessions, clock)
     chantier = await ChantierService(sessions, clock).create(GUILD, "Accueil", actor_user_id=X)
@@ -109,6 +110,26 @@ async def _world(sessions, clock: ManualClock) -> World:
     await rsvp.answer(GUILD, past.id, X, Reponse.NON, seance_id=past.seances[1].id)
     await rsvp.answer(GUILD, future.id, X, Reponse.OUI, display_name=X_NAME)
     await rsvp.answer(GUILD, future.id, user(43), Reponse.OUI)  # waiting for X's place
+    # A click of X's being saved, and X's welcome waiting in the outbox.
+    await rsvp.receive(
+        [
+            Click(
+                interaction_id=990_000_000_000_000_001,
+                application_id=990_000_000_000_000_002,
+                token="jeton",
+                guild_id=GUILD,
+                user_id=X,
+                atelier_id=future.id,
+                seance_id=None,
+                reponse=Reponse.PEUT_ETRE,
+                display_name=X_NAME,
+                locale="fr",
+            )
+        ]
+    )
+    await PrivacyService(sessions, clock).member_returned(
+        GUILD, X, welcome=Welcome(name=X_NAME, locale="fr", fallback_channel_id=None)
+    )
 
     await profils.give_consent(GUILD, X, display_name=X_NAME)
     await profils.update(
@@ -137,14 +158,16 @@ async def _world(sessions, clock: ManualClock) -> World:
     async with sessions.begin() as s:
         membre = await repo.find_membre(s, GUILD, X)
         assert membre is not None
-        rappel = Rappel(
-            seance_id=past.seances[0].id,
-            kind=RappelKind.RAPPEL,
-            offset_seconds=3600,
-            due_at=past.seances[0].starts_at - timedelta(hours=1),
-        )
-        s.add(rappel)
-        await s.flush()
+        # The plan written with the atelier: its 1-hour reminder, sent to the member.
+        rappel = (
+            await s.execute(
+                select(Rappel).where(
+                    Rappel.seance_id == past.seances[0].id,
+                    Rappel.kind == RappelKind.RAPPEL,
+                    Rappel.offset_seconds == 3600,
+                )
+            )
+        ).scalar_one()
         s.add(
             Livraison(
                 rappel_id=rappel.id,
@@ -362,7 +385,7 @@ def test_months_before_clamps_the_day() -> None:
 
 
 async def test_retention_purge(privacy: PrivacyService, sessions, clock: ManualClock) -> None:
-    ateliers = AtelierService(sessions, clock)
+    ateliers = ateliers_service(sessions, clock)
     rsvp = InscriptionService(sessions, clock)
     old = await ateliers.create(
         GUILD, AtelierDraft(titre="Ancien", seances=[seance(date(2026, 12, 3))])
@@ -371,7 +394,7 @@ async def test_retention_purge(privacy: PrivacyService, sessions, clock: ManualC
         await rsvp.answer(GUILD, old.id, user(n), Reponse.OUI)
     await rsvp.answer(GUILD, old.id, user(2), Reponse.NON, seance_id=old.seances[0].id)
     await ProfilService(sessions, clock).give_consent(GUILD, user(3))
-    await rsvp.set_dm_reminders(GUILD, user(4), True)
+    await set_dm_reminders(sessions, clock, GUILD, user(4), True)
     async with sessions.begin() as s:
         s.add(JumelageRound(guild_id=GUILD, ran_at=clock.now(), n_participants=0, n_left_out=0))
 

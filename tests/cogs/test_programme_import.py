@@ -12,12 +12,11 @@ from sqlalchemy import func, select
 from bot import dates
 from bot.clock import ManualClock
 from bot.errors import InvalidInput
-from cogs.ateliers.service import AtelierService
 from cogs.chantiers.service import ChantierService
 from cogs.programme import service as programme
 from cogs.programme.service import ImportReport, ImportService, Where
 from db.models import Atelier, AuditLog, Chantier, Genre, Seance
-from tests.cogs.helpers import GUILD, ZONE, user
+from tests.cogs.helpers import GUILD, ZONE, ateliers_service, user
 
 ROOT = Path(__file__).resolve().parents[2]
 HISTORY = ROOT / "data" / "programme-operation-partage.toml"
@@ -31,7 +30,7 @@ def chantiers(sessions, clock: ManualClock) -> ChantierService:
 
 @pytest.fixture
 def importer(sessions, clock: ManualClock, chantiers: ChantierService) -> ImportService:
-    return ImportService(sessions, clock, AtelierService(sessions, clock), chantiers)
+    return ImportService(sessions, clock, ateliers_service(sessions, clock), chantiers)
 
 
 def _read(path: Path) -> bytes:

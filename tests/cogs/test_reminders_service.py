@@ -11,17 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from cogs.ateliers.service import AtelierChanges, AtelierDraft, AtelierService
+from cogs.ateliers.service import AtelierChanges, AtelierDraft
+from cogs.inscriptions.service import InscriptionService
 from cogs.reminders import plan
 from cogs.reminders.service import (
     DM_CLOSED,
-    IN_FLIGHT,
     INTERRUPTED,
     NOT_RECIPIENT,
     PlannedRappel,
     RappelService,
 )
-from cogs.rsvp.service import InscriptionService
 from db.models import (
     DeliveryStatus,
     Livraison,
@@ -32,7 +31,7 @@ from db.models import (
     Reponse,
     Seance,
 )
-from tests.cogs.helpers import GUILD, ZONE, seance, user
+from tests.cogs.helpers import GUILD, ZONE, seance, set_dm_reminders, unplanned_ateliers, user
 
 OFFSETS = (timedelta(days=7), timedelta(days=1), timedelta(hours=1))
 D7, D1, H1 = (int(o.total_seconds()) for o in OFFSETS)
@@ -48,7 +47,7 @@ def rappels(sessions, clock: ManualClock) -> RappelService:
 
 
 async def _atelier(sessions, clock, *seances, capacite=None, guild=GUILD) -> int:
-    info = await AtelierService(sessions, clock).create(
+    info = await unplanned_ateliers(sessions, clock).create(
         guild, AtelierDraft(titre="Gestion des actifs", seances=list(seances), capacite=capacite)
     )
     return info.id
@@ -177,7 +176,7 @@ async def test_dues_already_past_at_planning_are_missed_not_sent(sessions, clock
 
 async def test_cancelled_atelier_plans_nothing(sessions, clock, rappels) -> None:
     atelier_id = await _atelier(sessions, clock, seance(date(2026, 12, 3)))
-    await AtelierService(sessions, clock).cancel(GUILD, atelier_id)
+    await unplanned_ateliers(sessions, clock).cancel(GUILD, atelier_id)
     assert await rappels.plan_atelier(atelier_id) == []
     assert await _rows(sessions, atelier_id) == {}
 
@@ -186,7 +185,7 @@ async def test_cancelled_atelier_plans_nothing(sessions, clock, rappels) -> None
 
 
 async def test_moving_a_seance_replans_it_and_leaves_the_other(sessions, clock, rappels) -> None:
-    ateliers = AtelierService(sessions, clock)
+    ateliers = unplanned_ateliers(sessions, clock)
     atelier_id = await _atelier(
         sessions, clock, seance(date(2026, 12, 3)), seance(date(2026, 12, 10))
     )
@@ -249,7 +248,7 @@ async def test_moving_a_seance_earlier_misses_what_is_now_past(sessions, clock, 
     atelier_id = await _atelier(sessions, clock, seance(date(2026, 12, 10)))
     await rappels.plan_atelier(atelier_id)
     clock.set(utc(2026, 11, 30, 12))
-    await AtelierService(sessions, clock).modify(
+    await unplanned_ateliers(sessions, clock).modify(
         GUILD, atelier_id, AtelierChanges(seances=[seance(date(2026, 12, 3))])
     )
     result = await rappels.replan_atelier(atelier_id)
@@ -272,7 +271,7 @@ async def test_offsets_removed_from_the_config_are_withdrawn(sessions, clock, ra
 async def test_nothing_after_cancel(sessions, clock, rappels) -> None:
     atelier_id = await _atelier(sessions, clock, seance(date(2026, 12, 3)))
     planned = await rappels.plan_atelier(atelier_id)
-    await AtelierService(sessions, clock).cancel(GUILD, atelier_id)
+    await unplanned_ateliers(sessions, clock).cancel(GUILD, atelier_id)
     withdrawn = await rappels.withdraw_atelier(atelier_id)
     assert withdrawn == sorted(p.id for p in planned)
     assert await rappels.pending() == []
@@ -288,7 +287,7 @@ async def test_claim_refuses_a_cancelled_atelier_even_without_withdraw(
 ) -> None:
     atelier_id = await _atelier(sessions, clock, seance(date(2026, 12, 3)))
     planned = await rappels.plan_atelier(atelier_id)
-    await AtelierService(sessions, clock).cancel(GUILD, atelier_id)
+    await unplanned_ateliers(sessions, clock).cancel(GUILD, atelier_id)
     assert await rappels.claim(planned[0].id) is None
     rows = await _rows(sessions, atelier_id)
     assert [r.status for r in rows.values() if r.id == planned[0].id] == [RappelStatus.WITHDRAWN]
@@ -376,7 +375,7 @@ async def test_two_processes_claim_the_same_row_once(sessions, clock) -> None:
 async def _registered(sessions, clock, atelier_id: int, n: int, *, dm: bool = True) -> int:
     rsvp = InscriptionService(sessions, clock)
     await rsvp.answer(GUILD, atelier_id, user(n), Reponse.OUI)
-    await rsvp.set_dm_reminders(GUILD, user(n), dm)
+    await set_dm_reminders(sessions, clock, GUILD, user(n), dm)
     async with sessions() as s:
         return await s.scalar(select(Membre.id).where(Membre.user_id == user(n)))
 
@@ -415,10 +414,10 @@ async def test_deliveries_each_sent_once(sessions, clock, rappels) -> None:
     # Transient failure: back to pending, retried with back-off, then sent.
     assert await rappels.claim_delivery(dm0.id)
     retry_at = await rappels.delivery_failed(dm0.id, "503 Service Unavailable", permanent=False)
-    assert retry_at == clock.now() + timedelta(seconds=15)
+    assert retry_at == clock.now() + timedelta(seconds=1)
     assert await rappels.claim_delivery(dm0.id)
     assert await rappels.delivery_failed(dm0.id, "timeout", permanent=False) == clock.now() + (
-        timedelta(seconds=30)
+        timedelta(seconds=2)
     )
     assert await rappels.claim_delivery(dm0.id)
     assert await rappels.delivery_sent(dm0.id, 777)
@@ -513,7 +512,7 @@ async def test_dm_recipients_and_closed_dms(sessions, clock, rappels) -> None:
     atelier_id = await _atelier(
         sessions, clock, seance(date(2026, 12, 3)), seance(date(2026, 12, 10))
     )
-    info = await AtelierService(sessions, clock).get(atelier_id)
+    info = await unplanned_ateliers(sessions, clock).get(atelier_id)
     first = info.seances[0].id
     on = await _registered(sessions, clock, atelier_id, 1)
     await _registered(sessions, clock, atelier_id, 2, dm=False)
@@ -522,9 +521,9 @@ async def test_dm_recipients_and_closed_dms(sessions, clock, rappels) -> None:
     await _registered(sessions, clock, atelier_id, 4)
     await rsvp.answer(GUILD, atelier_id, user(4), Reponse.PEUT_ETRE, seance_id=first)
     await rsvp.answer(GUILD, atelier_id, user(5), Reponse.PEUT_ETRE)
-    await rsvp.set_dm_reminders(GUILD, user(5), True)
+    await set_dm_reminders(sessions, clock, GUILD, user(5), True)
     await rsvp.answer(GUILD, atelier_id, user(6), Reponse.OUI, seance_id=first)
-    await rsvp.set_dm_reminders(GUILD, user(6), True)
+    await set_dm_reminders(sessions, clock, GUILD, user(6), True)
 
     planned = _by_key(await rappels.plan_atelier(atelier_id))
     one = planned[(first, RappelKind.RAPPEL, D1)]
@@ -549,7 +548,7 @@ async def test_dm_recipients_and_closed_dms(sessions, clock, rappels) -> None:
     dms = [d for d in await rappels.deliveries(one_h.id) if d.target != "channel"]
     assert [d.user_id for d in dms] == [user(6)]
     # After turning DMs back on, a new refusal is told again.
-    await rsvp.set_dm_reminders(GUILD, user(1), True)
+    await set_dm_reminders(sessions, clock, GUILD, user(1), True)
     assert await rappels.dm_closed(on) is True
 
 
@@ -572,7 +571,7 @@ async def test_a_member_who_skips_after_the_fan_out_began_gets_nothing(
     planned = await rappels.plan_atelier(atelier_id)
     assert await rappels.claim(planned[0].id) is not None
     _, dm = await rappels.deliveries(planned[0].id)
-    assert dm.to_send and dm.error not in (IN_FLIGHT, NOT_RECIPIENT)
+    assert dm.to_send and dm.status == DeliveryStatus.PENDING and dm.error != NOT_RECIPIENT
     await InscriptionService(sessions, clock).answer(GUILD, atelier_id, user(1), Reponse.NON)
     (_, gone) = await rappels.deliveries(planned[0].id)
     assert (gone.status, gone.error) == (DeliveryStatus.FAILED, NOT_RECIPIENT)
@@ -587,7 +586,7 @@ async def test_digest_covers_the_coming_two_weeks(sessions, clock, rappels) -> N
     soon = await _atelier(sessions, clock, seance(today + timedelta(days=3)))
     later = await _atelier(sessions, clock, seance(today + timedelta(days=20)))
     cancelled = await _atelier(sessions, clock, seance(today + timedelta(days=5)))
-    await AtelierService(sessions, clock).cancel(GUILD, cancelled)
+    await unplanned_ateliers(sessions, clock).cancel(GUILD, cancelled)
     cycle = await _atelier(
         sessions,
         clock,

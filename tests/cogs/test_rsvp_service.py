@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.errors import Conflict, NotFound
-from cogs.ateliers.service import AtelierDraft, AtelierService
-from cogs.rsvp.service import InscriptionService
+from cogs.ateliers.service import AtelierDraft
+from cogs.inscriptions.service import InscriptionService
 from db.models import EtatInscription, Inscription, Membre, Reponse
-from tests.cogs.helpers import GUILD, seance, user
+from tests.cogs.helpers import GUILD, ateliers_service, seance, set_dm_reminders, user
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def rsvp(sessions, clock: ManualClock) -> InscriptionService:
 
 async def _atelier(sessions, clock, capacite=30, n_seances=1) -> int:
     days = [date(2026, 12, 3) + timedelta(days=7 * i) for i in range(n_seances)]
-    info = await AtelierService(sessions, clock).create(
+    info = await ateliers_service(sessions, clock).create(
         GUILD,
         AtelierDraft(
             titre="Territoire et immigration", seances=[seance(d) for d in days], capacite=capacite
@@ -150,8 +150,8 @@ async def test_unknown_seance(sessions, clock, rsvp) -> None:
         await rsvp.answer(GUILD, atelier_id, user(1), Reponse.OUI, seance_id=999_999)
 
 
-async def test_dm_reminders_toggle_creates_member(sessions, clock, rsvp) -> None:
-    assert await rsvp.set_dm_reminders(GUILD, user(5), True) is True
+async def test_dm_reminders_toggle_creates_member(sessions, clock) -> None:
+    assert await set_dm_reminders(sessions, clock, GUILD, user(5), True) is True
     async with sessions() as s:
         membre = (await s.execute(select(Membre).where(Membre.user_id == user(5)))).scalar_one()
     assert membre.dm_reminders is True

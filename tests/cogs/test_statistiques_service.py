@@ -10,12 +10,12 @@ from matplotlib._pylab_helpers import Gcf
 
 from bot.clock import ManualClock
 from bot.errors import InvalidInput
-from cogs.ateliers.service import AtelierDraft, AtelierService
+from cogs.ateliers.service import AtelierDraft
+from cogs.inscriptions.service import InscriptionService
 from cogs.membres.service import ProfilChanges, ProfilService
-from cogs.rsvp.service import InscriptionService
 from cogs.statistiques.service import ChartLabels, Stats, StatsService, chart_png
 from db.models import Region, Reponse
-from tests.cogs.helpers import GUILD, seance, user
+from tests.cogs.helpers import GUILD, ateliers_service, seance, user
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -33,7 +33,7 @@ async def _profile(profils: ProfilService, n: int, municipalite: str, region: st
 async def test_participation_by_region_and_municipality(
     stats_service: StatsService, sessions, clock: ManualClock
 ) -> None:
-    ateliers = AtelierService(sessions, clock)
+    ateliers = ateliers_service(sessions, clock)
     rsvp = InscriptionService(sessions, clock)
     profils = ProfilService(sessions, clock)
     autumn = await ateliers.create(
@@ -63,7 +63,7 @@ async def test_participation_by_region_and_municipality(
     await rsvp.answer(GUILD, spring.id, user(3), Reponse.OUI)
     await rsvp.answer(GUILD, spring.id, user(5), Reponse.OUI)  # waiting list: not counted
     await rsvp.answer(GUILD, spring.id, user(2), Reponse.PEUT_ETRE)  # not counted
-    await AtelierService(sessions, clock).cancel(GUILD, cancelled.id)
+    await ateliers_service(sessions, clock).cancel(GUILD, cancelled.id)
     clock.set(datetime(2027, 4, 1, 12, tzinfo=UTC))
 
     whole = await stats_service.participation(GUILD)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.__main__ import main
+from partage.cli import main
 from tests.fakediscord import install_from_env
 
 if __name__ == "__main__":

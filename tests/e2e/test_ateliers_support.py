@@ -17,18 +17,13 @@ GOUVERNANCE = "gouvernance"
 
 
 async def text_of(handle: InteractionHandle, timeout: float = 10.0) -> str:  # noqa: ASYNC109
-    """What the bot answered: the message, or the first follow-up after a defer."""
-    first = await handle.response(timeout=timeout)
-    if first.type == 4:
-        return str((first.data or {}).get("content") or "")
-    followups = await handle.wait_followups(1, timeout=timeout)
-    return followups[0].content
+    """What the bot answered: the message, or what replaced the "thinking…" of a defer."""
+    return (await handle.wait_answer(timeout=timeout)).content
 
 
 async def answered(handle: InteractionHandle, timeout: float = 10.0) -> Message:  # noqa: ASYNC109
     """The ephemeral message that answered a deferred interaction."""
-    await handle.response(timeout=timeout)
-    return (await handle.wait_followups(1, timeout=timeout))[0]
+    return await handle.wait_answer(timeout=timeout)
 
 
 def chantier_channel(fake: FakeDiscord, server: Server, slug: str = GOUVERNANCE) -> Any:

@@ -46,11 +46,13 @@ async def test_search_propose_accept_opens_a_private_thread_with_both(
         )
         await give_profile(bot, guild, erin, municipalite="Sherbrooke", region="05", visible=False)
         # dave uses the bot (and so has a member row) without ever consenting.
-        await bot.services.inscriptions.set_dm_reminders(guild.id, dave.user.id, True)
+        await bot.services.rappels.set_dm_reminders(guild.id, dave.user.id, True)
         refused = await fake.slash(
             "jumelage", user=dave, channel=server.general, options={"participer": True}, locale="fr"
         ).response()
-        assert refused.data["embeds"][0]["title"] == "Votre consentement"
+        assert (refused.data or {}).get("embeds", [{}])[0].get("title") == "Votre consentement", (
+            refused
+        )
 
         def search(**options: str):
             return fake.slash(

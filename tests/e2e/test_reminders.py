@@ -13,7 +13,6 @@ from bot.config import Settings
 from bot.core import PartageBot
 from bot.dates import SeanceSpec
 from cogs.ateliers.service import AtelierDraft
-from cogs.reminders import plan
 from cogs.reminders.plan import ClaimedRappel
 from db.models import DeliveryStatus, Livraison, Membre, Rappel, RappelKind, RappelStatus, Reponse
 from tests.e2e.harness import Server, partage, settings_for, settle
@@ -80,7 +79,7 @@ async def register(
     bot: PartageBot, server: Server, atelier_id: int, user_id: int, dm: bool
 ) -> None:
     await bot.services.inscriptions.answer(server.guild.id, atelier_id, user_id, Reponse.OUI)
-    await bot.services.inscriptions.set_dm_reminders(server.guild.id, user_id, dm)
+    await bot.services.rappels.set_dm_reminders(server.guild.id, user_id, dm)
 
 
 def stamp(when: datetime, style: str) -> str:
@@ -98,7 +97,6 @@ async def test_reminders_arrive_on_time_exactly_once_in_channel_and_by_dm(
         atelier_id = await new_atelier(bot, server, start)
         await register(bot, server, atelier_id, server.alice.id, dm=True)
         await register(bot, server, atelier_id, server.bob.id, dm=False)
-        bot.dispatch("atelier_changed", atelier_id, "created")
         await settle(fake, bot)
         assert len(bot.scheduler.job_ids("reminder:")) == 3  # 4 s, 2 s, "ça commence"
 
@@ -155,7 +153,6 @@ async def test_a_closed_dm_turns_the_option_off_and_is_told_once(
         await register(bot, server, atelier_id, server.alice.id, dm=True)
         await register(bot, server, atelier_id, server.bob.id, dm=True)
         fake.close_dms(server.alice)
-        bot.dispatch("atelier_changed", atelier_id, "created")
         await fake.wait_until(
             lambda: len(rappels(fake.channel_messages(chantier.channel_id))) == 2, timeout=12
         )
@@ -186,15 +183,14 @@ async def test_transient_failures_are_retried_and_permanent_ones_recorded(
     fake_discord: FakeDiscord, server: Server, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = fake_discord
-    monkeypatch.setattr(plan, "RETRY_BASE", timedelta(seconds=1))  # 15 s in production
     async with partage(fake, reminder_settings(fake, server, db_url, "5s", "2s")) as bot:
         chantier = await bot.services.chantiers.by_slug(server.guild.id, "gouvernance")
         assert chantier is not None and chantier.channel_id
         start = (bot.clock.now() + timedelta(seconds=9)).replace(microsecond=0)
         atelier_id = await new_atelier(bot, server, start)
+        await settle(fake, bot)  # its announcement is posted in the same channel
         route = f"/channels/{chantier.channel_id}/messages"
         fake.fail_next("POST", route, status=503, times=1)  # not retried by discord.py itself
-        bot.dispatch("atelier_changed", atelier_id, "created")
         channel = lambda: rappels(fake.channel_messages(chantier.channel_id))  # noqa: E731
         await fake.wait_until(lambda: len(channel()) == 1, timeout=10)
         (retried,) = channel()
@@ -257,7 +253,6 @@ async def test_after_the_last_seance_a_follow_up_in_the_atelier_thread(
             atelier_id, channel_id=chantier.channel_id, message_id=None, thread_id=thread.id
         )
         await register(bot, server, atelier_id, server.alice.id, dm=True)
-        bot.dispatch("atelier_changed", atelier_id, "created")
         await settle(fake, bot)
         assert bot.scheduler.job_ids("reminder:") == []  # all beyond the scheduler's horizon
         # The follow-up (due 90 minutes after the start) brought forward in the table, as another

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from cogs.ateliers.service import AtelierChanges
+from cogs.ateliers.service import AtelierChanges, AtelierDraft
 from db.models import Rappel, RappelStatus, Seance
+from tests.cogs.helpers import unplanned_ateliers
 from tests.e2e.harness import Server, partage, settings_for, settle
 from tests.e2e.test_reminders import new_atelier, rappels, reminder_settings, seance_at, stamp
 from tests.fakediscord import FakeDiscord
@@ -29,8 +30,6 @@ async def test_a_moved_atelier_is_reminded_at_its_new_time_and_a_cancelled_one_n
         await bot.services.ateliers.set_announcement(
             cancelled, channel_id=chantier.channel_id, message_id=None
         )
-        for atelier_id in (moved, cancelled):
-            bot.dispatch("atelier_changed", atelier_id, "created")
         await settle(fake, bot)
         assert len(bot.scheduler.job_ids("reminder:")) == 6
 
@@ -38,9 +37,7 @@ async def test_a_moved_atelier_is_reminded_at_its_new_time_and_a_cancelled_one_n
         await bot.services.ateliers.modify(
             server.guild.id, moved, AtelierChanges(seances=[seance_at(new_start)])
         )
-        bot.dispatch("atelier_changed", moved, "modified")
         await bot.services.ateliers.cancel(server.guild.id, cancelled)
-        bot.dispatch("atelier_changed", cancelled, "cancelled")
         await settle(fake, bot)
         assert len(bot.scheduler.job_ids("reminder:")) == 3  # the moved atelier's only
 
@@ -62,16 +59,25 @@ async def test_a_moved_atelier_is_reminded_at_its_new_time_and_a_cancelled_one_n
             assert set(statuses) == {RappelStatus.WITHDRAWN}
 
 
-async def test_start_up_plans_an_atelier_whose_hook_was_lost(
+async def test_start_up_plans_an_atelier_written_without_its_plan(
     fake_discord: FakeDiscord, server: Server, db_url: str
 ) -> None:
+    """An atelier whose rows do not match its plan (written by an older version, or the offsets
+    changed in the configuration) is planned again at start-up."""
     fake = fake_discord
     settings = reminder_settings(fake, server, db_url, "3s")
     async with partage(fake, settings) as bot:
         start = bot.clock.now() + timedelta(seconds=7)
-        atelier_id = await new_atelier(bot, server, start)  # committed, but no hook: a crash
         chantier = await bot.services.chantiers.by_slug(server.guild.id, "gouvernance")
         assert chantier is not None
+        info = await unplanned_ateliers(bot.sessions, bot.clock).create(
+            server.guild.id,
+            AtelierDraft(
+                titre="Gestion des actifs", seances=[seance_at(start)], chantier_id=chantier.id
+            ),
+        )
+        atelier_id = info.id
+        await settle(fake, bot)
         assert bot.scheduler.job_ids("reminder:") == []
     async with partage(fake, settings) as bot:
         assert len(bot.scheduler.job_ids("reminder:")) == 2  # 3 s and "ça commence"

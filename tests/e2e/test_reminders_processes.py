@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import SystemClock
-from cogs.ateliers.service import AtelierDraft, AtelierService
-from cogs.rsvp.service import InscriptionService
+from cogs.ateliers.service import AtelierDraft
+from cogs.inscriptions.service import InscriptionService
 from db.migrate import upgrade
 from db.models import Rappel, RappelStatus, Reponse
 from db.session import create_engine, session_factory
+from tests.cogs.helpers import set_dm_reminders, unplanned_ateliers
 from tests.e2e.harness import STAFF_ROLE, Server
 from tests.e2e.processes import BotProcess
 from tests.e2e.test_reminders import rappels, seance_at
@@ -47,7 +48,7 @@ async def _atelier(
     try:
         sessions = session_factory(engine)
         clock = SystemClock()
-        ateliers = AtelierService(sessions, clock)
+        ateliers = unplanned_ateliers(sessions, clock)
         info = await ateliers.create(
             server.guild.id, AtelierDraft(titre="Gestion des actifs", seances=[seance_at(start)])
         )
@@ -55,7 +56,7 @@ async def _atelier(
         rsvp = InscriptionService(sessions, clock)
         for user_id in dm_users:
             await rsvp.answer(server.guild.id, info.id, user_id, Reponse.OUI)
-            await rsvp.set_dm_reminders(server.guild.id, user_id, True)
+            await set_dm_reminders(sessions, clock, server.guild.id, user_id, True)
         return info.id
     finally:
         await engine.dispose()
@@ -160,7 +161,12 @@ async def test_two_processes_on_one_postgresql_send_every_reminder_once(
     await _atelier(db_url, server, start, dm_users=users)
     async with _bots(fake, _env(server, db_url, "6s,5s,4s,3s"), tmp_path, n=2) as bots:
         await asyncio.gather(*(b.start() for b in bots))
-        await fake.wait_for_bot(2, timeout=10)
+        await fake.wait_for_bot(1, timeout=10)
+        await fake.wait_until(
+            lambda: any("waiting as standby" in b.log() for b in bots), timeout=10
+        )
+        (holder,) = [b for b in bots if "waiting as standby" not in b.log()]
+        (standby,) = [b for b in bots if b is not holder]
         await fake.wait_until(lambda: len(_posted(fake, server)) >= 4, timeout=12)
         await fake.wait_until(lambda: all(len(fake.dms(u)) >= 4 for u in users), timeout=5)
         await asyncio.sleep(1.5)
@@ -169,9 +175,11 @@ async def test_two_processes_on_one_postgresql_send_every_reminder_once(
         for user_id in users:
             dms = fake.dms(user_id)
             assert len(dms) == 4 and len({m.nonce for m in dms}) == 4
-        # Each process scheduled every reminder; the claim let one of them send each.
-        assert all("reminders: 5 jobs scheduled" in b.log() for b in bots)
-        claimed = [i for b in bots for i in re.findall(r"rappel (\d+) claimed by", b.log())]
+        # Only the lease holder connected and scheduled; the standby only waited.
+        assert len(fake.sessions) == 1
+        assert "reminders: 5 jobs scheduled" in holder.log()
+        assert "jobs scheduled" not in standby.log()
+        claimed = re.findall(r"rappel (\d+) claimed by", holder.log())
         assert len(claimed) >= 4 and len(claimed) == len(set(claimed))
         codes = await asyncio.gather(*(b.terminate() for b in bots))
         assert codes == [0, 0], "\n".join(b.log()[-2000:] for b in bots)

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .messages import LOADING
+from .models import Channel, Member, Message, User
+
 if TYPE_CHECKING:
-    from .models import Channel, Member, Message, User
     from .rest import UploadedFile
     from .server import FakeDiscord
 
@@ -116,6 +118,18 @@ class InteractionHandle:
     async def wait_followups(self, count: int = 1, timeout: float = 5.0) -> list[Message]:  # noqa: ASYNC109
         await self._wait(lambda: len(self.followup_ids) >= count, timeout, f"{count} follow-ups")
         return self.followups
+
+    async def wait_answer(self, timeout: float = 5.0) -> Message:  # noqa: ASYNC109
+        """The message that answers the interaction: a type 4 response, or, after a "thinking"
+        defer, the loading message once a follow-up or an edit of ``@original`` replaced it."""
+        await self.response(timeout=timeout)
+        await self._wait(
+            lambda: self.message is not None and not self.message.flags & LOADING,
+            timeout,
+            "the answer (a response, or the loading message replaced)",
+        )
+        assert self.message is not None
+        return self.message
 
     async def wait_message_edits(self, count: int = 1, timeout: float = 5.0) -> Message:  # noqa: ASYNC109
         """Wait until the original response message was edited ``count`` times."""

@@ -1,5 +1,6 @@
 """``python -m bot import FILE``: import a programme file from the command line (history
-included: past séances are accepted here, unlike in /programme importer)."""
+included: past séances are accepted here, unlike in /programme importer, and nothing is
+announced)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.errors import UserError
 from bot.i18n import I18n
-from cogs.ateliers.service import AtelierService
-from cogs.chantiers.service import ChantierService
 from cogs.programme.report import report_lines
-from cogs.programme.service import ImportService
 from db.session import create_engine, session_factory
+from partage.compose import build_services
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +21,10 @@ async def import_programme(settings: Settings, filename: str, data: bytes, guild
     """Print the report in French; exit code 1 when a row or the file was refused."""
     tr = I18n.load().for_locale("fr")
     engine = create_engine(settings.database.url)
-    clock = SystemClock()
-    sessions = session_factory(engine)
-    chantiers = ChantierService(sessions, clock)
-    service = ImportService(sessions, clock, AtelierService(sessions, clock), chantiers)
+    services = build_services(settings, session_factory(engine), SystemClock())
     try:
-        await chantiers.sync_config(guild_id, settings.chantiers)
-        report = await service.import_file(
+        await services.chantiers.sync_config(guild_id, settings.chantiers)
+        report = await services.imports.import_file(
             guild_id,
             filename,
             data,

@@ -1,5 +1,6 @@
-"""Reading the options of the atelier commands: ids chosen through autocomplete, the choices
-offered, and the choice lists of ``genre`` and ``reponse``."""
+"""Autocomplete and option parsing shared by several features' commands: chantiers, ateliers
+and séances offered as the user types, the ids they put in options, and the fixed choice lists
+of ``genre`` and ``reponse``. They reach the features through ``bot.services`` only."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from discord import app_commands
 from bot.command_text import CHOICES
 from bot.errors import N_, InvalidInput, UserError
 from bot.interactions import bot_of, tr_of
-from cogs.ateliers.render import seance_when
 
 GENRES = [app_commands.Choice(name=name, value=name) for name in CHOICES["genre"]]
 REPONSES = [app_commands.Choice(name=name, value=name) for name in CHOICES["reponse"]]
 NOT_AN_ATELIER = N_("« {valeur} » n'est pas un atelier : choisissez-en un dans la liste.")
 NOT_A_SEANCE = N_("« {valeur} » n'est pas une séance : choisissez-en une dans la liste.")
 CHOICE_MAX = 100
+CHOICES_MAX = 25
 
 
 def _id(text: str, message: str) -> int:
@@ -32,6 +33,21 @@ def parse_atelier_id(text: str) -> int:
 
 def parse_seance_id(text: str) -> int:
     return _id(text, NOT_A_SEANCE)
+
+
+async def chantier_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Active chantiers whose name or slug contains what was typed (value: the slug)."""
+    if interaction.guild_id is None:
+        return []
+    needle = current.strip().lower()
+    chantiers = await bot_of(interaction).services.chantiers.chantiers(interaction.guild_id)
+    return [
+        app_commands.Choice(name=c.label[:CHOICE_MAX], value=c.slug)
+        for c in chantiers
+        if needle in c.nom.lower() or needle in c.slug
+    ][:CHOICES_MAX]
 
 
 async def atelier_choices(
@@ -68,7 +84,11 @@ async def seance_choices(
     wanted = current.strip().casefold()
     choices = []
     for n, seance in enumerate(info.seances, 1):
-        name = f"{n}. {seance_when(tr, seance)}"
+        if seance.local_time is None:
+            when = tr.format_date(seance.local_date)
+        else:
+            when = tr.format_datetime(seance.starts_at, seance.zone)
+        name = f"{n}. {when}"
         if seance.starts_at > now and wanted in name.casefold():
             choices.append(app_commands.Choice(name=name[:CHOICE_MAX], value=str(seance.id)))
-    return choices[:25]
+    return choices[:CHOICES_MAX]

@@ -7,29 +7,27 @@ the waiting list hold under any concurrency, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import N_, Conflict, NotFound
-from cogs.ateliers.service import (
-    AtelierInfo,
-    Counts,
-    Recipient,
-    atelier_info,
-    load_info,
-    promote_waiting,
-)
+from cogs.ateliers import notices
+from cogs.ateliers.info import AtelierInfo, Counts, Recipient, atelier_info, load_info
+from cogs.inscriptions import waitlist
 from db import repositories as repo
 from db.models import (
     Atelier,
     EtatAtelier,
     EtatInscription,
     Inscription,
+    Intake,
+    IntakeStatus,
     Membre,
     Reponse,
     Seance,
@@ -99,8 +97,11 @@ class InscriptionService:
         seance_id: int | None = None,
         display_name: str | None = None,
         locale: str | None = None,
+        intake_id: int | None = None,
     ) -> AnswerResult:
-        """Record a member's answer, for the whole atelier or (with ``seance_id``) one séance."""
+        """Record a member's answer, for the whole atelier or (with ``seance_id``) one séance.
+        With ``intake_id``, the saved click is marked applied in the same transaction. What
+        follows (the announcement's counts, notices to promoted members) is in the outbox."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             atelier = await repo.lock_atelier(session, atelier_id)
@@ -139,12 +140,20 @@ class InscriptionService:
                 )
                 etat = EtatInscription(inscription.etat)
                 promoted = (
-                    await promote_waiting(session, atelier, now)
+                    await waitlist.promote(session, atelier, now)
                     if previous == EtatInscription.INSCRIT and etat != EtatInscription.INSCRIT
                     else []
                 )
             await session.flush()
-            position = await repo.waiting_position(session, inscription) if inscription else None
+            position = await waitlist.position(session, inscription) if inscription else None
+            if previous != etat or seance_id is not None:
+                notices.refresh(session, atelier, now)
+            if intake_id is not None:
+                await self._applied(
+                    session,
+                    intake_id,
+                    {"etat": etat.value if etat else None, "position": position},
+                )
             # The séances were read above and an answer does not change them: only the counts.
             info = atelier_info(atelier, seances, await repo.etat_counts(session, atelier.id))
         log.info(
@@ -184,14 +193,7 @@ class InscriptionService:
         if reponse == Reponse.OUI:
             if current in (EtatInscription.INSCRIT, EtatInscription.ATTENTE):
                 return inscription  # already holding a place or a rank: keep it
-            counts = await repo.etat_counts(session, atelier.id)
-            if atelier.capacite is None or counts[EtatInscription.INSCRIT] < atelier.capacite:
-                inscription.etat = EtatInscription.INSCRIT
-                inscription.rang_attente = None
-                inscription.inscrit_at = now
-            else:
-                inscription.etat = EtatInscription.ATTENTE
-                inscription.rang_attente = await repo.next_rang_attente(session, atelier.id)
+            await waitlist.allocate(session, atelier, inscription, now)
         else:
             inscription.etat = (
                 EtatInscription.PEUT_ETRE if reponse == Reponse.PEUT_ETRE else EtatInscription.NON
@@ -293,7 +295,7 @@ class InscriptionService:
                             atelier, seances, await repo.etat_counts(session, atelier.id)
                         ),
                         etat=EtatInscription(inscription.etat),
-                        position=await repo.waiting_position(session, inscription),
+                        position=await waitlist.position(session, inscription),
                         seance_reponses={
                             r.seance_id: Reponse(r.reponse)
                             for r in answers
@@ -311,14 +313,6 @@ class InscriptionService:
                 raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
             return (await load_info(session, atelier)).counts
 
-    async def set_dm_reminders(self, guild_id: int, user_id: int, enabled: bool) -> bool:
-        """Turn a member's direct-message reminders on or off; returns the new value."""
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            membre = await repo.upsert_membre(session, guild_id, user_id, now)
-            membre.dm_reminders = enabled
-        return enabled
-
     async def member_status(self, guild_id: int, atelier_id: int, user_id: int) -> MemberStatus:
         """One member's standing for one atelier, read fresh (the meeting-link button)."""
         async with self.sessions() as session:
@@ -335,7 +329,7 @@ class InscriptionService:
             return MemberStatus(
                 info,
                 EtatInscription(inscription.etat),
-                await repo.waiting_position(session, inscription),
+                await waitlist.position(session, inscription),
             )
 
     async def statuses(
@@ -358,6 +352,123 @@ class InscriptionService:
                 )
             ).scalars()
             return {
-                i.atelier_id: (EtatInscription(i.etat), await repo.waiting_position(session, i))
+                i.atelier_id: (EtatInscription(i.etat), await waitlist.position(session, i))
                 for i in rows
             }
+
+    # --- the intake: answers saved before they are acknowledged ------------------------------
+
+    async def receive(self, clicks: Sequence[Click]) -> dict[int, int]:
+        """Save clicks before Discord is told they were received (one transaction for a batch:
+        a burst is saved in a few commits). Returns each interaction id's intake id; a click
+        already saved (Discord retried the event) keeps its row."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            ids = [c.interaction_id for c in clicks]
+            rows = await session.execute(
+                select(Intake.interaction_id, Intake.id).where(Intake.interaction_id.in_(ids))
+            )
+            known: dict[int, int] = {interaction_id: row_id for interaction_id, row_id in rows}
+            fresh = [
+                Intake(
+                    interaction_id=c.interaction_id,
+                    application_id=c.application_id,
+                    token=c.token,
+                    guild_id=c.guild_id,
+                    user_id=c.user_id,
+                    atelier_id=c.atelier_id,
+                    seance_id=c.seance_id,
+                    reponse=c.reponse.value,
+                    display_name=(c.display_name or "")[:100] or None,
+                    locale=c.locale,
+                    status=IntakeStatus.RECEIVED,
+                    received_at=now,
+                )
+                for c in clicks
+                if c.interaction_id not in known
+            ]
+            session.add_all(fresh)
+            await session.flush()
+            known.update({row.interaction_id: row.id for row in fresh})
+        return known
+
+    async def refused(self, intake_id: int, message_id: str, values: dict[str, object]) -> None:
+        """The answer was refused (a UserError): remember why, to tell the member."""
+        async with self.sessions.begin() as session:
+            await self._applied(session, intake_id, {"error": message_id, "values": values})
+
+    async def _applied(
+        self, session: AsyncSession, intake_id: int, result: dict[str, object]
+    ) -> None:
+        row = await session.get(Intake, intake_id)
+        if row is not None and row.status == IntakeStatus.RECEIVED:
+            row.status = IntakeStatus.APPLIED
+            row.result = result
+
+    async def answered(self, intake_id: int, *, expired: bool = False) -> None:
+        async with self.sessions.begin() as session:
+            row = await session.get(Intake, intake_id)
+            if row is not None and row.status != IntakeStatus.ANSWERED:
+                row.status = IntakeStatus.EXPIRED if expired else IntakeStatus.ANSWERED
+                row.answered_at = self.clock.now()
+
+    async def unfinished(self, since: datetime) -> list[SavedClick]:
+        """Saved clicks not yet answered, received after ``since`` (their token still lives),
+        in the order they came; older ones are closed as expired."""
+        async with self.sessions.begin() as session:
+            open_ = (IntakeStatus.RECEIVED, IntakeStatus.APPLIED)
+            await session.execute(
+                update(Intake)
+                .where(Intake.status.in_(open_), Intake.received_at < since)
+                .values(status=IntakeStatus.EXPIRED)
+            )
+            rows = (
+                await session.execute(
+                    select(Intake).where(Intake.status.in_(open_)).order_by(Intake.id)
+                )
+            ).scalars()
+            return [
+                SavedClick(
+                    intake_id=r.id,
+                    click=Click(
+                        interaction_id=r.interaction_id,
+                        application_id=r.application_id,
+                        token=r.token,
+                        guild_id=r.guild_id,
+                        user_id=r.user_id,
+                        atelier_id=r.atelier_id,
+                        seance_id=r.seance_id,
+                        reponse=Reponse(r.reponse),
+                        display_name=r.display_name,
+                        locale=r.locale,
+                    ),
+                    applied=r.status == IntakeStatus.APPLIED,
+                    result=dict(r.result or {}),
+                )
+                for r in rows
+            ]
+
+
+@dataclass(frozen=True)
+class Click:
+    """An answer as it arrives (a button or ``/rsvp``), with what is needed to answer it
+    later: the interaction's application id and token."""
+
+    interaction_id: int
+    application_id: int
+    token: str
+    guild_id: int
+    user_id: int
+    atelier_id: int
+    seance_id: int | None
+    reponse: Reponse
+    display_name: str | None
+    locale: str
+
+
+@dataclass(frozen=True)
+class SavedClick:
+    intake_id: int
+    click: Click
+    applied: bool
+    result: dict[str, object]

@@ -7,6 +7,6 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: PartageBot) -> None:
-    from cogs.rsvp.cog import RsvpCog
+    from cogs.inscriptions.cog import InscriptionsCog
 
-    await bot.add_cog(RsvpCog(bot))
+    await bot.add_cog(InscriptionsCog(bot))

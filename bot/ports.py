@@ -1,0 +1,34 @@
+"""Typed interfaces through which one feature's Discord adapter asks another's, without
+importing it (STYLE.md: one feature's adapter never imports another's). A feature provides an
+implementation when its cog loads; a caller asks for the interface by its class."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar, cast
+
+import discord
+
+T = TypeVar("T")
+
+
+class ConsentPrompt(Protocol):
+    """The profile feature: ask a member's consent (the purpose, what is kept, withdrawable),
+    with ``lead`` saying why it is asked now."""
+
+    async def ask_consent(
+        self, interaction: discord.Interaction, lead: str | None = None
+    ) -> None: ...
+
+
+class Ports:
+    def __init__(self) -> None:
+        self._provided: dict[type, object] = {}
+
+    def provide(self, port: type[T], implementation: T) -> None:
+        self._provided[port] = implementation
+
+    def get(self, port: type[T]) -> T:
+        try:
+            return cast(T, self._provided[port])
+        except KeyError:
+            raise RuntimeError(f"no feature provides {port.__name__}") from None

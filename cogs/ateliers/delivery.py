@@ -1,0 +1,244 @@
+"""The ateliers' outbox handlers: the rows ``notices.py`` writes with each change, delivered on
+Discord. Each handler reads the atelier fresh from the database, so a row delivered late shows
+the atelier as it is; posts carry the row's nonce, edits are idempotent.
+
+* ``announce``: post the announcement (the chantier's role is its only mention) with its
+  discussion thread, remember both, turn an older announcement into a pointer, then queue the
+  scheduled events.
+* ``refresh``: edit the announcement (the sender spaces edits of one atelier a second apart and
+  serves every pending refresh of it with one edit).
+* ``events``: Discord's scheduled events in step with the séances.
+* ``notice``: a DM in the member's language; when their DMs are closed (50007), a mention of
+  exactly them in the atelier's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.delivery import DM_CLOSED_CODE, SendFailed, failure_of
+from bot.i18n import Translations
+from bot.threads import MESSAGE_MAX, only_users
+from cogs.ateliers import notices
+from cogs.ateliers.events import EventMirror
+from cogs.ateliers.info import AtelierInfo
+from cogs.ateliers.render import announcement_embed, moved_embed
+from cogs.ateliers.text import (
+    SERVER_LOCALE,
+    announcement_content,
+    cancelled_text,
+    changed_text,
+    promoted_text,
+)
+from cogs.ateliers.views import announcement_view
+from db.models import EtatInscription, OutboxKind
+from db.outbox import OutboxItem
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+THREAD_NAME_MAX = 100
+THREAD_ARCHIVE_MINUTES = 10080  # a week: the discussion outlives a burst of messages
+THREAD_ALREADY_CREATED = 160004
+
+
+class AtelierDelivery:
+    def __init__(self, bot: PartageBot) -> None:
+        self.bot = bot
+        self.events = EventMirror(bot)
+
+    def register(self) -> None:
+        outbox = self.bot.outbox
+        outbox.register(OutboxKind.ANNOUNCE, self.announce)
+        outbox.register(OutboxKind.REFRESH, self.refresh)
+        outbox.register(OutboxKind.EVENTS, self.sync_events)
+        outbox.register(OutboxKind.NOTICE, self.notice)
+
+    @property
+    def tr(self) -> Translations:
+        return self.bot.i18n.for_locale(SERVER_LOCALE)
+
+    async def _chantier(self, info: AtelierInfo) -> tuple[str | None, int | None, int | None]:
+        """The chantier's label, channel and role, when the atelier has a chantier."""
+        if info.chantier_id is None:
+            return None, None, None
+        chantier = await self.bot.services.chantiers.get(info.guild_id, info.chantier_id)
+        return chantier.label, chantier.channel_id, chantier.role_id
+
+    async def default_channel(self, info: AtelierInfo) -> int | None:
+        """Where an atelier is announced unless told otherwise: its chantier's channel."""
+        return (await self._chantier(info))[1]
+
+    # --- announce ------------------------------------------------------------------------------
+
+    async def announce(self, item: OutboxItem) -> int | None:
+        info = await self.bot.services.ateliers.get(item.payload["atelier_id"])
+        channel_id = item.payload.get("channel_id") or await self.default_channel(info)
+        if channel_id is None or info.cancelled:
+            log.info("atelier %s: no channel to announce it in; events only", info.id)
+            await self.bot.services.ateliers.queue_events(info.id)
+            return None
+        label, _, role_id = await self._chantier(info)
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            channel = await self.bot.fetch_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise SendFailed(f"channel {channel_id} takes no messages", permanent=True)
+        mentions = discord.AllowedMentions(
+            everyone=False,
+            users=False,
+            roles=[discord.Object(role_id)] if role_id else False,
+            replied_user=False,
+        )
+        tr = self.tr
+        message = await channel.send(
+            announcement_content(tr, info, role_id),
+            embed=announcement_embed(tr, info, chantier=label),
+            view=announcement_view(tr, info),
+            allowed_mentions=mentions,
+            nonce=item.nonce,
+        )
+        thread_id = info.thread_id
+        if thread_id is None and isinstance(channel, discord.TextChannel):
+            thread_id = await self._open_thread(info, message)
+        previous = (info.announcement_channel_id, info.announcement_message_id)
+        await self.bot.services.ateliers.set_announcement(
+            info.id, channel_id=channel.id, message_id=message.id, thread_id=thread_id, then=True
+        )
+        log.info(
+            "atelier %s announced in channel %s (message %s, thread %s)",
+            info.id,
+            channel.id,
+            message.id,
+            thread_id,
+        )
+        if (await self.bot.services.ateliers.get(info.id)).counts != info.counts:
+            await self.bot.services.ateliers.queue_refresh(info.id)
+        if previous[0] is not None and previous[1] is not None and previous[1] != message.id:
+            await self._retire(info, previous[0], previous[1], message)
+        return message.id
+
+    async def _open_thread(self, info: AtelierInfo, message: discord.Message) -> int | None:
+        try:
+            thread = await message.create_thread(
+                name=info.titre[:THREAD_NAME_MAX], auto_archive_duration=THREAD_ARCHIVE_MINUTES
+            )
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_ALREADY_CREATED:  # a resent row: the thread of that message
+                return message.id
+            if not failure_of(exc).permanent:
+                raise
+            log.warning("atelier %s: could not open its thread: %s", info.id, exc)
+            return None
+        return thread.id
+
+    async def _retire(
+        self, info: AtelierInfo, channel_id: int, message_id: int, new: discord.Message
+    ) -> None:
+        old = self.bot.get_partial_messageable(channel_id, guild_id=info.guild_id)
+        try:
+            await old.get_partial_message(message_id).edit(
+                content=None, embed=moved_embed(self.tr, info, new.jump_url), view=None
+            )
+        except discord.HTTPException as exc:
+            log.info("atelier %s: old announcement %s not retired: %s", info.id, message_id, exc)
+
+    # --- refresh -------------------------------------------------------------------------------
+
+    async def refresh(self, item: OutboxItem) -> int | None:
+        info = await self.bot.services.ateliers.get(item.payload["atelier_id"])
+        if info.announcement_channel_id is None or info.announcement_message_id is None:
+            return None
+        label, _, _ = await self._chantier(info)
+        channel = self.bot.get_partial_messageable(
+            info.announcement_channel_id, guild_id=info.guild_id
+        )
+        message = channel.get_partial_message(info.announcement_message_id)
+        try:
+            await message.edit(
+                embed=announcement_embed(self.tr, info, chantier=label),
+                view=announcement_view(self.tr, info),
+            )
+        except discord.NotFound:
+            log.warning(
+                "atelier %s: announcement %s was deleted; forgetting it",
+                info.id,
+                info.announcement_message_id,
+            )
+            await self.bot.services.ateliers.set_announcement(
+                info.id, channel_id=None, message_id=None
+            )
+            return None
+        log.debug(
+            "atelier %s: announcement edited (%d/%d registered, %d waiting)",
+            info.id,
+            info.counts.inscrits,
+            info.counts.capacite or 0,
+            info.counts.attente,
+        )
+        return info.announcement_message_id
+
+    # --- scheduled events ----------------------------------------------------------------------
+
+    async def sync_events(self, item: OutboxItem) -> int | None:
+        info = await self.bot.services.ateliers.get(item.payload["atelier_id"])
+        await self.events.sync(info, stale=item.payload.get("stale", ()))
+        return None
+
+    # --- notices to members --------------------------------------------------------------------
+
+    async def notice(self, item: OutboxItem) -> int | None:
+        p = item.payload
+        info = await self.bot.services.ateliers.get(p["atelier_id"])
+        tr = self.bot.i18n.for_locale(p.get("locale") or SERVER_LOCALE)
+        text = _compose(tr, info, p)
+        user_id = int(p["user_id"])
+        try:
+            channel = await self.bot.create_dm(discord.Object(user_id))
+            message = await channel.send(
+                text[:MESSAGE_MAX],
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=item.nonce,
+            )
+        except discord.Forbidden as exc:
+            if exc.code != DM_CLOSED_CODE:
+                raise
+            log.info(
+                "atelier %s: %s: user %s does not take DMs; using the thread",
+                info.id,
+                p["what"],
+                user_id,
+            )
+            return await self._in_thread(info, user_id, text, item.nonce)
+        log.info("atelier %s: %s told to user %s by DM", info.id, p["what"], user_id)
+        return message.id
+
+    async def _in_thread(self, info: AtelierInfo, user_id: int, text: str, nonce: str) -> int:
+        target = info.thread_id or info.announcement_channel_id
+        if target is None:
+            raise SendFailed("DMs closed and no thread nor announcement", permanent=True)
+        channel = self.bot.get_partial_messageable(target, guild_id=info.guild_id)
+        message = await channel.send(
+            f"<@{user_id}>\n{text}"[:MESSAGE_MAX],
+            allowed_mentions=only_users([user_id]),
+            nonce=nonce,
+        )
+        log.info("atelier %s: user %s told in thread %s", info.id, user_id, target)
+        return message.id
+
+
+def _compose(tr: Translations, info: AtelierInfo, p: dict[str, object]) -> str:
+    what = p["what"]
+    if what == notices.PROMOTION:
+        return promoted_text(tr, info)
+    if what == notices.ANNULATION:
+        return cancelled_text(tr, info)
+    etat = EtatInscription(str(p["etat"]))
+    position = p.get("position")
+    changed = [str(c) for c in p.get("changed") or ()]  # type: ignore[attr-defined]
+    return changed_text(tr, info, changed, etat, int(position) if position else None)

@@ -1,0 +1,101 @@
+"""What Discord must show after an atelier changed, written to the outbox in the change's own
+transaction (STYLE.md rule 7): the announcement posted or refreshed, the séances mirrored as
+scheduled events, and the notices to the members concerned. The adapters that deliver these
+rows are in ``delivery.py``. No Discord here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cogs.ateliers.info import Recipient
+from db.models import Atelier, OutboxKind
+from db.outbox import enqueue
+
+PROMOTION = "promotion"
+MODIFICATION = "modification"
+ANNULATION = "annulation"
+
+
+def topic(atelier_id: int) -> str:
+    return f"atelier:{atelier_id}"
+
+
+def refresh(session: AsyncSession, atelier: Atelier, now: datetime) -> None:
+    """The announcement shows the atelier as it is once this transaction commits (edits are
+    coalesced: every pending refresh of one atelier is one edit)."""
+    if atelier.announcement_message_id is None:
+        return
+    enqueue(
+        session,
+        OutboxKind.REFRESH,
+        {"atelier_id": atelier.id},
+        now=now,
+        guild_id=atelier.guild_id,
+        topic=topic(atelier.id),
+    )
+
+
+def announce(
+    session: AsyncSession, atelier: Atelier, now: datetime, *, channel_id: int | None = None
+) -> None:
+    """Post the announcement (in ``channel_id``, default its chantier's channel), then mirror
+    its séances as scheduled events."""
+    enqueue(
+        session,
+        OutboxKind.ANNOUNCE,
+        {"atelier_id": atelier.id, "channel_id": channel_id},
+        now=now,
+        guild_id=atelier.guild_id,
+        topic=topic(atelier.id),
+    )
+
+
+def sync_events(
+    session: AsyncSession, atelier: Atelier, now: datetime, stale: Iterable[int] = ()
+) -> None:
+    """Bring the atelier's Discord scheduled events in step (cancelled when it is; ``stale``:
+    events of séances that no longer exist)."""
+    enqueue(
+        session,
+        OutboxKind.EVENTS,
+        {"atelier_id": atelier.id, "stale": sorted(stale)},
+        now=now,
+        guild_id=atelier.guild_id,
+        topic=topic(atelier.id),
+    )
+
+
+def tell(
+    session: AsyncSession,
+    atelier: Atelier,
+    recipients: Sequence[Recipient],
+    what: str,
+    now: datetime,
+    *,
+    changed: Sequence[str] = (),
+) -> int:
+    """One notice per member (a DM in their language; a mention in the atelier's thread when
+    their DMs are closed). Returns how many."""
+    for r in recipients:
+        enqueue(
+            session,
+            OutboxKind.NOTICE,
+            {
+                "what": what,
+                "atelier_id": atelier.id,
+                "membre_id": r.membre_id,
+                "user_id": r.user_id,
+                "locale": r.locale,
+                "etat": r.etat.value,
+                "position": r.position,
+                "changed": list(changed),
+            },
+            now=now,
+            guild_id=atelier.guild_id,
+            topic=topic(atelier.id),
+            user_id=r.user_id,
+        )
+    return len(recipients)

@@ -1,0 +1,311 @@
+"""Answers on Discord: the announcement's buttons, /rsvp and /mes-inscriptions.
+
+**Saved, then told.** A click is first saved (``intake.py``), then acknowledged (an ephemeral
+"thinking…"), then applied in one transaction, then answered by editing that acknowledgement.
+A member is never told anything about an answer that is not committed; an acknowledged answer
+is never lost: if the process dies after the acknowledgement, the next start applies the saved
+click (in the order clicks came) and edits the acknowledgement, while Discord keeps the
+interaction's token (15 minutes). Editing is idempotent, so an answer told just before a crash
+and told again after it shows once.
+
+Three rules keep a burst of clicks in order (measured with ``benchmarks/rsvp_burst.py``):
+acknowledgements go first (answers wait while any click is still unacknowledged); at most
+``ACKS_IN_FLIGHT`` acknowledgements are in flight; answers to one atelier queue behind a fair
+lock, in the order of the clicks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.choices import REPONSES, atelier_choices, parse_atelier_id, parse_seance_id, seance_choices
+from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.errors import UserError
+from bot.i18n import Translations
+from bot.interactions import NO_MENTIONS, edit_original, locale_of, reply, tr_of
+from cogs.ateliers.text import (
+    compact_line,
+    jump_url,
+    seance_answer_text,
+    short_status,
+    status_text,
+)
+from cogs.inscriptions.intake import IntakeWriter
+from cogs.inscriptions.service import AnswerResult, Click, SavedClick
+from cogs.inscriptions.views import AnswerButton, LinkButton
+from db.models import EtatInscription, Reponse
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+#: Acknowledgements sent at once. Past a few dozen, more in flight only share the CPU and the
+#: connections: all of a burst's acknowledgements would then finish late together, while
+#: a bounded number finishes in arrival order over a handful of reused connections.
+ACKS_IN_FLIGHT = 16
+#: An interaction's token lives 15 minutes; a saved click older than this is not answered.
+TOKEN_LIFE = timedelta(minutes=14)
+
+Tell = Callable[[str], Awaitable[None]]
+
+
+class InscriptionsCog(commands.Cog):
+    def __init__(self, bot: PartageBot) -> None:
+        self.bot = bot
+        self.service = bot.services.inscriptions
+        self.intake = IntakeWriter(self.service)
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._ack_slots = asyncio.Semaphore(ACKS_IN_FLIGHT)
+        self._unacked = 0
+        self._all_acked = asyncio.Event()
+        self._all_acked.set()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AnswerButton, LinkButton)
+        self.bot.tasks.spawn(self.recover(), name="inscriptions:recover")
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AnswerButton, LinkButton)
+
+    def _lock(self, atelier_id: int) -> asyncio.Lock:
+        lock = self._locks.get(atelier_id)
+        if lock is None:
+            lock = self._locks[atelier_id] = asyncio.Lock()
+        return lock
+
+    # --- an answer: saved, acknowledged, applied, told -----------------------------------------
+
+    async def answer(
+        self,
+        interaction: discord.Interaction,
+        atelier_id: int,
+        reponse: Reponse,
+        seance_id: int | None = None,
+    ) -> None:
+        click = Click(
+            interaction_id=interaction.id,
+            application_id=interaction.application_id,
+            token=interaction.token,
+            guild_id=interaction.guild_id or 0,
+            user_id=interaction.user.id,
+            atelier_id=atelier_id,
+            seance_id=seance_id,
+            reponse=reponse,
+            display_name=interaction.user.display_name,
+            locale=locale_of(interaction),
+        )
+        self._unacked += 1
+        self._all_acked.clear()
+        try:
+            intake_id = await self.intake.save(click)
+            acknowledged = await self._acknowledge(interaction)
+        finally:
+            self._unacked -= 1
+            if self._unacked == 0:
+                self._all_acked.set()
+        if not acknowledged:
+            await self.service.answered(intake_id, expired=True)
+            return
+
+        async def tell(text: str) -> None:
+            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+
+        await self._apply(click, intake_id, tell)
+
+    async def _acknowledge(self, interaction: discord.Interaction) -> bool:
+        """Defer (an ephemeral "thinking…"). False when Discord already dropped the interaction
+        (acknowledged too late, under overload): its member saw "interaction failed", so the
+        saved click is closed unapplied and the load is shed."""
+        try:
+            async with self._ack_slots:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.NotFound:
+            log.warning(
+                "interaction %s by user %s: acknowledged too late, dropped",
+                interaction.id,
+                interaction.user.id,
+            )
+            return False
+        return True
+
+    async def _apply(self, click: Click, intake_id: int, tell: Tell) -> None:
+        """Apply a saved click in its own transaction, then tell the member."""
+        tr = self.bot.i18n.for_locale(click.locale)
+        async with self._lock(click.atelier_id):
+            await self._all_acked.wait()  # acknowledgements first: they have a deadline
+            try:
+                result = await self.service.answer(
+                    click.guild_id,
+                    click.atelier_id,
+                    click.user_id,
+                    click.reponse,
+                    seance_id=click.seance_id,
+                    display_name=click.display_name,
+                    locale=click.locale,
+                    intake_id=intake_id,
+                )
+                text = self._text(tr, result)
+            except UserError as err:
+                await self.service.refused(intake_id, err.message_id, err.values)
+                text = tr.user_error(err)
+        await tell(text)
+        await self.service.answered(intake_id)
+
+    def _text(self, tr: Translations, result: AnswerResult) -> str:
+        info = result.atelier
+        if result.seance_id is not None and result.seance_reponse is not None:
+            seance = next(s for s in info.seances if s.id == result.seance_id)
+            return seance_answer_text(tr, info, seance, result.seance_reponse)
+        return status_text(tr, info, result.etat, result.position)
+
+    async def recover(self) -> None:
+        """At start-up: saved clicks not yet answered (the process stopped between the
+        acknowledgement and the answer) are applied in order, then answered."""
+        await self.bot.wait_until_ready()
+        since = self.bot.clock.now() - TOKEN_LIFE
+        for saved in await self.service.unfinished(since):
+            try:
+                await self._resume(saved)
+            except Exception:
+                log.exception("intake %s: not recovered", saved.intake_id)
+
+    async def _resume(self, saved: SavedClick) -> None:
+        click = saved.click
+
+        async def tell(text: str) -> None:
+            try:
+                await edit_original(self.bot, click.application_id, click.token, text)
+            except discord.NotFound:  # the token died meanwhile
+                log.info("intake %s: interaction %s expired", saved.intake_id, click.interaction_id)
+
+        if not saved.applied:
+            log.info("intake %s: applying a click saved before a stop", saved.intake_id)
+            await self._apply(click, saved.intake_id, tell)
+            return
+        tr = self.bot.i18n.for_locale(click.locale)
+        log.info("intake %s: telling an answer applied before a stop", saved.intake_id)
+        await tell(await self._told(tr, click, saved.result))
+        await self.service.answered(saved.intake_id)
+
+    async def _told(self, tr: Translations, click: Click, result: dict[str, object]) -> str:
+        """The answer as it was applied before the stop."""
+        if "error" in result:
+            values = dict(result.get("values") or {})  # type: ignore[call-overload]
+            return tr.user_error(UserError(str(result["error"]), **values))
+        info = await self.bot.services.ateliers.get(click.atelier_id)
+        if click.seance_id is not None:
+            seance = next((s for s in info.seances if s.id == click.seance_id), None)
+            if seance is not None:
+                return seance_answer_text(tr, info, seance, click.reponse)
+        etat = result.get("etat")
+        position = result.get("position")
+        return status_text(
+            tr,
+            info,
+            EtatInscription(str(etat)) if etat else None,
+            int(str(position)) if position is not None else None,
+        )
+
+    # --- the meeting link ----------------------------------------------------------------------
+
+    async def show_link(self, interaction: discord.Interaction, atelier_id: int) -> None:
+        """The meeting link, to registered members only."""
+        tr = tr_of(interaction)
+        status = await self.service.member_status(
+            interaction.guild_id or 0, atelier_id, interaction.user.id
+        )
+        info = status.atelier
+        if info.cancelled:
+            text = tr._("L'atelier « {titre} » est annulé.", titre=info.titre)
+        elif status.etat == EtatInscription.ATTENTE:
+            text = tr._(
+                "Vous êtes n° {position} sur la liste d'attente : le lien vous sera donné "
+                "quand une place vous reviendra.",
+                position=status.position,
+            )
+        elif status.etat != EtatInscription.INSCRIT:
+            text = tr._(
+                "Le lien de la réunion est réservé aux personnes inscrites : répondez « Oui » "
+                "pour réserver votre place."
+            )
+        elif not info.lien:
+            text = tr._("Cet atelier n'a pas de lien de réunion.")
+        else:
+            text = tr._("Lien de la réunion : {lien}", lien=info.lien)
+        log.info(
+            "atelier %s: user %s asked for the link (%s)",
+            atelier_id,
+            interaction.user.id,
+            status.etat,
+        )
+        await reply(interaction, text)
+
+    # --- commands ------------------------------------------------------------------------------
+
+    @app_commands.command(name="rsvp", description=DESCRIPTIONS["rsvp"])
+    @app_commands.describe(**option_descriptions("rsvp"))
+    @app_commands.choices(reponse=REPONSES)
+    @app_commands.guild_only()
+    async def rsvp(
+        self,
+        interaction: discord.Interaction,
+        atelier: str,
+        reponse: str,
+        seance: str | None = None,
+    ) -> None:
+        atelier_id = parse_atelier_id(atelier)
+        seance_id = parse_seance_id(seance) if seance is not None else None
+        await self.answer(interaction, atelier_id, Reponse(reponse), seance_id)
+
+    @rsvp.autocomplete("atelier")
+    async def _rsvp_atelier(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await atelier_choices(interaction, current)
+
+    @rsvp.autocomplete("seance")
+    async def _rsvp_seance(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await seance_choices(interaction, current)
+
+    @app_commands.command(name="mes-inscriptions", description=DESCRIPTIONS["mes-inscriptions"])
+    @app_commands.guild_only()
+    async def mes_inscriptions(self, interaction: discord.Interaction) -> None:
+        tr = tr_of(interaction)
+        items = await self.service.of_member(interaction.guild_id or 0, interaction.user.id)
+        if not items:
+            await reply(
+                interaction,
+                tr._("Vous n'avez aucun atelier à venir. Voyez /ateliers pour vous inscrire."),
+            )
+            return
+        embed = discord.Embed(title=tr._("Vos inscriptions"))
+        for item in items[:25]:
+            info = item.atelier
+            lines = [short_status(tr, item.etat, item.position)]
+            for s in info.seances:
+                line = compact_line(tr, s)
+                exception = item.seance_reponses.get(s.id)
+                if exception == Reponse.NON:
+                    line += " — " + tr._("vous n'y serez pas")
+                elif exception == Reponse.PEUT_ETRE:
+                    line += " — " + tr._("peut-être")
+                elif exception == Reponse.OUI and item.etat != EtatInscription.INSCRIT:
+                    line += " — " + tr._("vous y serez")
+                lines.append(line)
+            if url := jump_url(info):
+                lines.append(url)
+            name = tr._("{titre} (n° {id})", titre=info.titre, id=info.id)
+            embed.add_field(name=name[:256], value="\n".join(lines)[:1024], inline=False)
+        await reply(interaction, embed=embed)

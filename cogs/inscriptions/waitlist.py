@@ -1,0 +1,125 @@
+"""The waiting list: the one home of its rule, called by answers, by changes to an atelier
+(capacity raised), by erasures and by staff changes alike.
+
+* ``allocate``: a « oui » gets a place while places remain, else the next rank in line.
+* ``promote``: freed places go to the first in line, in order; each is told (outbox) and the
+  announcement is refreshed, in the caller's transaction.
+* ``position``: 1 for the first in line.
+
+The caller holds the atelier's lock (``repo.lock_atelier``) for the whole transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cogs.ateliers import notices
+from cogs.ateliers.info import Recipient
+from db import repositories as repo
+from db.models import Atelier, EtatInscription, Inscription, Membre
+
+log = logging.getLogger(__name__)
+
+
+async def next_rank(session: AsyncSession, atelier_id: int) -> int:
+    current = (
+        await session.execute(
+            select(func.max(Inscription.rang_attente)).where(Inscription.atelier_id == atelier_id)
+        )
+    ).scalar()
+    return (current or 0) + 1
+
+
+async def allocate(
+    session: AsyncSession, atelier: Atelier, inscription: Inscription, now: datetime
+) -> None:
+    """Give ``inscription`` a place if one is free, else the last rank in line."""
+    counts = await repo.etat_counts(session, atelier.id)
+    if atelier.capacite is None or counts[EtatInscription.INSCRIT] < atelier.capacite:
+        inscription.etat = EtatInscription.INSCRIT
+        inscription.rang_attente = None
+        inscription.inscrit_at = now
+    else:
+        inscription.etat = EtatInscription.ATTENTE
+        inscription.rang_attente = await next_rank(session, atelier.id)
+
+
+async def position(session: AsyncSession, inscription: Inscription) -> int | None:
+    """1 for the first in line; None when not waiting."""
+    if inscription.etat != EtatInscription.ATTENTE or inscription.rang_attente is None:
+        return None
+    return (
+        await session.execute(
+            select(func.count()).where(
+                Inscription.atelier_id == inscription.atelier_id,
+                Inscription.etat == EtatInscription.ATTENTE,
+                Inscription.rang_attente <= inscription.rang_attente,
+            )
+        )
+    ).scalar_one()
+
+
+async def first_waiting(
+    session: AsyncSession, atelier_id: int, limit: int
+) -> Sequence[Inscription]:
+    return (
+        (
+            await session.execute(
+                select(Inscription)
+                .where(
+                    Inscription.atelier_id == atelier_id,
+                    Inscription.etat == EtatInscription.ATTENTE,
+                )
+                .order_by(Inscription.rang_attente, Inscription.id)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def promote(session: AsyncSession, atelier: Atelier, now: datetime) -> list[Recipient]:
+    """Give freed places to the first in line, in order, and tell each of them (outbox).
+    Returns who got one."""
+    if atelier.capacite is None:
+        free = None
+    else:
+        counts = await repo.etat_counts(session, atelier.id)
+        free = atelier.capacite - counts[EtatInscription.INSCRIT]
+        if free <= 0:
+            return []
+    waiting = await first_waiting(session, atelier.id, limit=free if free else 10_000)
+    promoted: list[Recipient] = []
+    for inscription in waiting:
+        inscription.etat = EtatInscription.INSCRIT
+        inscription.rang_attente = None
+        inscription.inscrit_at = now
+        inscription.updated_at = now
+        membre = await session.get(Membre, inscription.membre_id)
+        if membre is not None and membre.user_id is not None:
+            promoted.append(
+                Recipient(
+                    membre_id=membre.id,
+                    user_id=membre.user_id,
+                    locale=membre.locale,
+                    etat=EtatInscription.INSCRIT,
+                )
+            )
+    if promoted:
+        await session.flush()
+        notices.tell(session, atelier, promoted, notices.PROMOTION, now)
+        log.info("atelier %s: promoted %d from the waiting list", atelier.id, len(promoted))
+    return promoted
+
+
+async def place_freed(session: AsyncSession, atelier: Atelier, now: datetime) -> list[Recipient]:
+    """After a place or an answer went away (``non``, erasure, staff removal): promote, and
+    refresh the announcement whether or not anyone was waiting (« Complet » must go)."""
+    promoted = await promote(session, atelier, now)
+    notices.refresh(session, atelier, now)
+    return promoted

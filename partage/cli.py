@@ -1,0 +1,175 @@
+"""The command line: ``python -m bot run|check|import|db upgrade`` (also ``partage-bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logsetup import setup_logging
+
+if TYPE_CHECKING:
+    from bot.lease import Lease
+
+log = logging.getLogger("bot")
+
+EXIT_OK, EXIT_PROBLEM, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Partage, le bot de l'Opération Partage."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    config_help = "configuration file (default: ./config.toml if present, else built-in defaults)"
+    run = sub.add_parser("run", help="run the bot (applies migrations first)")
+    run.add_argument("--config", type=Path, help=config_help)
+    check = sub.add_parser("check", help="validate the configuration and the database")
+    check.add_argument("--config", type=Path, help=config_help)
+    imp = sub.add_parser("import", help="import a programme file (CSV or TOML)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--config", type=Path, help=config_help)
+    imp.add_argument(
+        "--guild", type=int, help="server id to import into (default: discord.guild_id)"
+    )
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
+    upgrade.add_argument("--config", type=Path, help=config_help)
+    return parser
+
+
+def _load(path: Path | None) -> Settings:
+    settings = load_settings(path)
+    setup_logging(settings.logging.level)
+    return settings
+
+
+def cmd_run(settings: Settings) -> int:
+    token = settings.require_token()
+    return asyncio.run(_run(settings, token))
+
+
+async def _run(settings: Settings, token: str) -> int:
+    """Take the lease of this process's shards (or wait for it as a standby), migrate, then
+    serve until closed. Exit non-zero when the lease was lost, so that the service manager
+    starts the process again (it then waits as a standby)."""
+    from bot.app import run_bot
+    from bot.lease import LeaseUnavailable, lease_for
+    from db.migrate import upgrade
+    from partage.app import build_bot
+
+    processes = settings.processes
+    lease = lease_for(
+        settings.database.url,
+        shard_id=processes.shard_id,
+        shard_count=processes.shard_count,
+        lease_seconds=processes.lease_seconds,
+    )
+    try:
+        if not await _acquire(lease, wait=processes.standby):
+            return EXIT_OK
+    except LeaseUnavailable as err:
+        print(f"{err}; not starting (processes.standby = false)", file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
+    try:
+        # Migrations run by the lease holder only: two processes never migrate at once.
+        await asyncio.to_thread(upgrade, settings.database.url)
+        shards = (
+            {"shard_id": processes.shard_id, "shard_count": processes.shard_count}
+            if processes.shard_id is not None
+            else {}
+        )
+        bot = build_bot(settings, **shards)
+        bot.holds_lease = True
+        lease.watch(bot.close)
+        await run_bot(bot, token)
+    finally:
+        await lease.release()
+    return EXIT_PROBLEM if lease.lost else EXIT_OK
+
+
+async def _acquire(lease: Lease, *, wait: bool) -> bool:
+    """Take the lease; a standby stopped by SIGTERM or SIGINT while it waits returns False."""
+    loop = asyncio.get_running_loop()
+    waiting = asyncio.ensure_future(lease.acquire(wait=wait))
+    signals = (signal.SIGTERM, signal.SIGINT)
+
+    def _stop(signame: str) -> None:
+        log.info("%s received while waiting for the lease: stopping", signame)
+        waiting.cancel()
+
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, _stop, sig.name)
+    try:
+        await waiting
+    except asyncio.CancelledError:
+        if not waiting.cancelled():
+            raise
+        return False
+    finally:
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return True
+
+
+def cmd_upgrade(settings: Settings) -> int:
+    from db.migrate import upgrade
+
+    upgrade(settings.database.url)
+    print(f"database at the newest schema: {settings.database.safe_url}")  # noqa: T201
+    return EXIT_OK
+
+
+def cmd_check(settings: Settings) -> int:
+    from bot.check import run_checks
+
+    return asyncio.run(run_checks(settings))
+
+
+def cmd_import(settings: Settings, file: Path, guild: int | None) -> int:
+    from db.migrate import upgrade
+    from partage.importer import import_programme
+
+    guild_id = guild or settings.discord.guild_id
+    if guild_id is None:
+        print(  # noqa: T201
+            "import: name the server with --guild ID or set discord.guild_id", file=sys.stderr
+        )
+        return EXIT_CONFIG
+    if not file.is_file():
+        print(f"import: {file}: no such file", file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
+    upgrade(settings.database.url)
+    return asyncio.run(import_programme(settings, file.name, file.read_bytes(), guild_id))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _load(args.config)
+        if args.command == "run":
+            return cmd_run(settings)
+        if args.command == "check":
+            return cmd_check(settings)
+        if args.command == "import":
+            return cmd_import(settings, args.file, args.guild)
+        return cmd_upgrade(settings)
+    except ConfigError as err:
+        print(str(err), file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
