@@ -3,7 +3,9 @@ and the one error handler for commands, buttons, selects and modals (STYLE.md ru
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -59,6 +61,34 @@ def staff_only() -> Any:
         return True
 
     return app_commands.check(predicate)
+
+
+#: Discord drops an interaction not acknowledged within 3 s of its creation; past this many
+#: seconds a change still not committed is acknowledged anyway (see ``commit_then_defer``).
+ACK_BY = 2.4
+
+_T = TypeVar("_T")
+
+
+async def commit_then_defer(interaction: discord.Interaction, change: Awaitable[_T]) -> _T:
+    """Run a command's change (one transaction, with its outbox rows), *then* acknowledge the
+    interaction (an ephemeral "thinking…"); answer afterwards with ``reply``. A process killed
+    after the acknowledgement has committed the change, so its notices go out after the
+    restart. Only a commit slower than Discord's deadline is acknowledged before it ends (at
+    ``ACK_BY`` seconds); a crash in that window leaves "thinking…" with or without the change,
+    never a member told of a change that was not made."""
+    work = asyncio.ensure_future(change)
+    age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+    try:
+        await asyncio.wait({work}, timeout=max(ACK_BY - age, 0.0))
+        if work.done() and work.exception() is not None:
+            return work.result()  # a refused change is answered by the error handler
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        return await work
+    except BaseException:
+        work.cancel()
+        raise
 
 
 async def reply(

@@ -19,7 +19,7 @@ from bot.choices import GENRES, atelier_choices, chantier_choices, parse_atelier
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
-from bot.interactions import reply, staff_only, tr_of
+from bot.interactions import commit_then_defer, reply, staff_only, tr_of
 from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv
 from cogs.ateliers.info import SeanceInfo
@@ -126,9 +126,11 @@ class AteliersCog(commands.Cog):
             description=description,
             organizer_user_id=interaction.user.id,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        info = await self.bot.services.ateliers.create(
-            guild_id, draft, actor_user_id=interaction.user.id, channel_id=found.channel_id
+        info = await commit_then_defer(
+            interaction,
+            self.bot.services.ateliers.create(
+                guild_id, draft, actor_user_id=interaction.user.id, channel_id=found.channel_id
+            ),
         )
         values = {"titre": info.titre, "id": info.id}
         if found.channel_id is None:
@@ -191,9 +193,11 @@ class AteliersCog(commands.Cog):
             genre=Genre(genre) if genre else None,
             description=description,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.bot.services.ateliers.modify(
-            guild_id, before.id, changes, actor_user_id=interaction.user.id
+        result = await commit_then_defer(
+            interaction,
+            self.bot.services.ateliers.modify(
+                guild_id, before.id, changes, actor_user_id=interaction.user.id
+            ),
         )
         told = len(result.notify)  # the promoted among them, told of their place
         await reply(
@@ -213,12 +217,14 @@ class AteliersCog(commands.Cog):
         self, interaction: discord.Interaction, atelier: str, raison: str | None = None
     ) -> None:
         tr = tr_of(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.bot.services.ateliers.cancel(
-            interaction.guild_id or 0,
-            parse_atelier_id(atelier),
-            raison=raison,
-            actor_user_id=interaction.user.id,
+        result = await commit_then_defer(
+            interaction,
+            self.bot.services.ateliers.cancel(
+                interaction.guild_id or 0,
+                parse_atelier_id(atelier),
+                raison=raison,
+                actor_user_id=interaction.user.id,
+            ),
         )
         told = len(result.notify)
         await reply(
@@ -275,9 +281,10 @@ class AteliersCog(commands.Cog):
                 ),
                 titre=info.titre,
             )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         previous = info.announcement_message_id
-        info = await self.bot.services.ateliers.announce(guild_id, info.id, channel_id)
+        info = await commit_then_defer(
+            interaction, self.bot.services.ateliers.announce(guild_id, info.id, channel_id)
+        )
         if await self._announced(info.id, previous):
             text = tr._(
                 "Annonce de « {titre} » publiée dans {salon}.",

@@ -13,7 +13,7 @@ from bot.choices import chantier_choices
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import N_, Conflict, NotFound
 from bot.i18n import discord_timestamp
-from bot.interactions import NO_MENTIONS, reply, staff_only, tr_of
+from bot.interactions import NO_MENTIONS, commit_then_defer, reply, staff_only, tr_of
 from cogs.ateliers.info import AtelierInfo
 from cogs.chantiers.provision import Provisioner
 from cogs.chantiers.service import ChantierInfo
@@ -236,9 +236,15 @@ class ChantiersCog(commands.Cog):
         tr = tr_of(interaction)
         guild = interaction.guild
         assert guild is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        info = await self.bot.services.chantiers.create(
-            guild.id, nom, description=description, emoji=emoji, actor_user_id=interaction.user.id
+        info = await commit_then_defer(
+            interaction,
+            self.bot.services.chantiers.create(
+                guild.id,
+                nom,
+                description=description,
+                emoji=emoji,
+                actor_user_id=interaction.user.id,
+            ),
         )
         info = await self.provisioner.provision(guild, info)
         where = f"<#{info.channel_id}>" if info.channel_id else "—"
@@ -256,9 +262,11 @@ class ChantiersCog(commands.Cog):
         found = await self.bot.services.chantiers.by_slug(guild.id, chantier.strip())
         if found is None:
             raise NotFound(N_("Le chantier « {slug} » n'existe pas."), slug=chantier[:40])
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        info = await self.bot.services.chantiers.archive(
-            guild.id, found.id, actor_user_id=interaction.user.id
+        info = await commit_then_defer(
+            interaction,
+            self.bot.services.chantiers.archive(
+                guild.id, found.id, actor_user_id=interaction.user.id
+            ),
         )
         await self.provisioner.archive(guild, info)
         await reply(

@@ -13,12 +13,13 @@ from discord.ext import commands
 
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import InvalidInput
-from bot.interactions import reply, staff_only, tr_of
+from bot.interactions import commit_then_defer, reply, staff_only, tr_of
 from cogs.programme.report import report_lines
 from cogs.programme.service import (
     BAD_EXTENSION,
     MAX_BYTES,
     TOO_LARGE,
+    ImportReport,
 )
 
 if TYPE_CHECKING:
@@ -51,16 +52,18 @@ class ProgrammeCog(commands.Cog):
             raise InvalidInput(
                 TOO_LARGE, fichier=name, taille=-(-fichier.size // 1024), max=MAX_BYTES // 1024
             )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        data = await fichier.read()
-        report = await self.imports.import_file(
-            interaction.guild_id or 0,
-            name,
-            data,
-            zone=self.bot.zone,
-            allow_past=False,
-            actor_user_id=interaction.user.id,
-        )
+
+        async def read_and_import() -> ImportReport:
+            return await self.imports.import_file(
+                interaction.guild_id or 0,
+                name,
+                await fichier.read(),
+                zone=self.bot.zone,
+                allow_past=False,
+                actor_user_id=interaction.user.id,
+            )
+
+        report = await commit_then_defer(interaction, read_and_import())
         text = "\n".join(report_lines(tr, report))
         if len(text) <= REPLY_MAX:
             await reply(interaction, text)

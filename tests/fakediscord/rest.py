@@ -322,6 +322,8 @@ class RestApi:
         self.global_limit: GlobalLimit | None = None
         self.served_429 = 0
         self.served_5xx = 0
+        #: Called with each handled request, before its reply leaves the fake.
+        self.observers: list[Callable[[RequestRecord], None]] = []
 
     async def handle(self, request: web.Request) -> web.Response:
         path = request.raw_path.split("?", 1)[0][len(API_PREFIX) :] or "/"
@@ -344,6 +346,8 @@ class RestApi:
             self.served_429 += 1
         elif reply.status >= 500:
             self.served_5xx += 1
+        for observer in list(self.observers):
+            observer(record)
         return json_response(reply)
 
     async def _process(

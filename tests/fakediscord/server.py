@@ -253,6 +253,32 @@ class FakeDiscord(World):
     def global_rate_limit(self, limit: int = 50, per: float = 1.0) -> None:
         self.rest.global_limit = GlobalLimit(limit, per)
 
+    def on_request(
+        self,
+        method: str,
+        route: str | re.Pattern[str],
+        action: Callable[[RequestRecord], None],
+        *,
+        status: int | None = None,
+    ) -> Callable[[], None]:
+        """Call ``action`` with each matching request once handled (of reply ``status`` if
+        given), before the reply leaves the fake: a test can kill the bot at the exact moment
+        Discord has recorded something the bot has not heard back about. Returns a function
+        that removes the observer."""
+
+        def observe(record: RequestRecord) -> None:
+            if record.method != method or (status is not None and record.status != status):
+                return
+            if isinstance(route, re.Pattern):
+                if not route.search(record.path):
+                    return
+            elif route not in (record.route, record.path):
+                return
+            action(record)
+
+        self.rest.observers.append(observe)
+        return lambda: self.rest.observers.remove(observe)
+
     def clear_failures(self) -> None:
         self.rest.failures.clear()
         self.rest.buckets.clear()

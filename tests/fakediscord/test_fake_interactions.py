@@ -128,6 +128,27 @@ async def test_defer_followup_and_edit(
     )
 
 
+async def test_on_request_sees_a_callback_before_the_bot_hears_back(
+    fake_discord: FakeDiscord, world: Scene, bot: MiniBot
+) -> None:
+    add_commands(bot, world.guild.id)
+    await bot.tree.sync()
+    seen: list[tuple[str, int, bool]] = []
+    handles = []
+
+    def record(rec) -> None:  # runs inside the fake, before the reply is sent
+        seen.append((rec.route, rec.status, handles[0].responded))
+
+    remove = fake_discord.on_request(
+        "POST", "/interactions/{interaction_id}/{token}/callback", record, status=200
+    )
+    handles.append(fake_discord.slash("slow", user=world.bob, channel=world.general))
+    await handles[0].wait_followups(2)
+    remove()
+    await fake_discord.slash("hello", user=world.bob, channel=world.general).response()
+    assert seen == [("/interactions/{interaction_id}/{token}/callback", 200, True)]
+
+
 async def test_autocomplete_and_attachment_option(
     fake_discord: FakeDiscord, world: Scene, bot: MiniBot
 ) -> None:
