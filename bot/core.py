@@ -82,7 +82,7 @@ class PartageBot(commands.Bot):
         self.services = services
         #: Interfaces one feature's adapter offers another's (``bot.ports``).
         self.ports = Ports()
-        self.scheduler = Scheduler(settings.time.timezone)
+        self.scheduler = Scheduler(settings.time.timezone, clock=self.clock)
         self.tasks = TaskGroup()
         self.outbox = OutboxSender(
             sessions, self.clock, self.tasks, worker=worker, accepts=self.serves_guild

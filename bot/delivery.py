@@ -3,6 +3,10 @@ shared by the outbox's sender and the reminders' sender."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
 import aiohttp
 import discord
 
@@ -15,6 +19,21 @@ TRANSPORT_ERRORS = (
     OSError,
 )
 DM_CLOSED_CODE = 50007
+
+#: How long one attempt at a post or DM may take. discord.py retries a 5xx by itself after
+#: 1, 3, 5, 7 and 9 s, and a 429 after its retry_after: left alone, one call may hide 25 s of
+#: waiting. Bounded, the sender asks again on its own schedule (``db.outbox.backoff``), and the
+#: message's nonce (``enforce_nonce``) makes a repeated post return the first one.
+ATTEMPT_SECONDS = 2.5
+
+_T = TypeVar("_T")
+
+
+async def one_attempt(send: Awaitable[_T], seconds: float = ATTEMPT_SECONDS) -> _T:
+    """Await one post or DM for at most ``seconds`` (``TimeoutError``, a transient failure,
+    past that). Only for a call that carries a nonce, or that is idempotent."""
+    async with asyncio.timeout(seconds):
+        return await send
 
 
 class SendFailed(Exception):

@@ -26,11 +26,14 @@ OUTBOX = "outbox"
 DEFAULT_TTL = timedelta(hours=6)
 ERROR_MAX = 500
 RETRY_BASE = timedelta(seconds=1)  # first wait after a transient failure, doubled each time
-RETRY_MAX = timedelta(seconds=4)  # so a message arrives within seconds of a fault ending
+#: The longest wait between two attempts: with ``bot.delivery.ATTEMPT_SECONDS`` per attempt,
+#: Discord is asked again at least every few seconds, so a message goes out within 5 s of a
+#: fault ending (a 429 storm, a window of 502s).
+RETRY_MAX = timedelta(seconds=2)
 
 
 def backoff(attempts: int) -> timedelta:
-    """1 s, 2 s, then 4 s between attempts."""
+    """1 s, then 2 s between attempts (outbox rows and reminder deliveries alike)."""
     return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
 
 

@@ -138,7 +138,7 @@ class RemindersConfig(_Section):
     offsets: Annotated[tuple[Offset, ...], NoDecode] = ("7d", "1d", "1h")  # type: ignore[assignment]
     digest: Digest = "mon 08:30"  # type: ignore[assignment]
     digest_channel: OptionalSnowflake = None
-    dm_retry_attempts: RetryAttempts = 5
+    dm_retry_attempts: RetryAttempts = 30
 
     _offset_texts: tuple[str, ...] = PrivateAttr(default=())
 

@@ -89,7 +89,7 @@ def _parse_snowflake(value: object) -> int | None:
 
 
 OptionalSnowflake = Annotated[int | None, PlainValidator(_parse_snowflake)]
-RetryAttempts = _int_between(1, 20)
+RetryAttempts = _int_between(1, 100)
 RetentionMonths = _int_between(1, 120)
 GraceDays = _int_between(0, 365)
 CadenceDays = _int_between(1, 90)

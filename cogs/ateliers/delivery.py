@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.delivery import DM_CLOSED_CODE, SendFailed, failure_of
+from bot.delivery import DM_CLOSED_CODE, SendFailed, failure_of, one_attempt
 from bot.i18n import Translations
 from bot.threads import MESSAGE_MAX, only_users
 from cogs.ateliers import notices
@@ -199,11 +199,13 @@ class AtelierDelivery:
         text = _compose(tr, info, p)
         user_id = int(p["user_id"])
         try:
-            channel = await self.bot.create_dm(discord.Object(user_id))
-            message = await channel.send(
-                text[:MESSAGE_MAX],
-                allowed_mentions=discord.AllowedMentions.none(),
-                nonce=item.nonce,
+            channel = await one_attempt(self.bot.create_dm(discord.Object(user_id)))
+            message = await one_attempt(
+                channel.send(
+                    text[:MESSAGE_MAX],
+                    allowed_mentions=discord.AllowedMentions.none(),
+                    nonce=item.nonce,
+                )
             )
         except discord.Forbidden as exc:
             if exc.code != DM_CLOSED_CODE:
@@ -223,10 +225,12 @@ class AtelierDelivery:
         if target is None:
             raise SendFailed("DMs closed and no thread nor announcement", permanent=True)
         channel = self.bot.get_partial_messageable(target, guild_id=info.guild_id)
-        message = await channel.send(
-            f"<@{user_id}>\n{text}"[:MESSAGE_MAX],
-            allowed_mentions=only_users([user_id]),
-            nonce=nonce,
+        message = await one_attempt(
+            channel.send(
+                f"<@{user_id}>\n{text}"[:MESSAGE_MAX],
+                allowed_mentions=only_users([user_id]),
+                nonce=nonce,
+            )
         )
         log.info("atelier %s: user %s told in thread %s", info.id, user_id, target)
         return message.id

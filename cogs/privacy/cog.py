@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.command_text import DESCRIPTIONS, command
-from bot.delivery import DM_CLOSED_CODE
+from bot.delivery import DM_CLOSED_CODE, one_attempt
 from bot.i18n import Translations, locale_for
 from bot.interactions import reply, tr_of
 from bot.threads import MESSAGE_MAX, mentions, only_users
@@ -149,9 +149,9 @@ class PrivacyCog(commands.Cog):
         tr = self.bot.i18n.for_locale(str(p.get("locale") or "fr"))
         text = welcome_text(tr, str(p.get("name") or ""))[:MESSAGE_MAX]
         try:
-            dm = await self.bot.create_dm(discord.Object(user_id))
-            message = await dm.send(
-                text, allowed_mentions=discord.AllowedMentions.none(), nonce=item.nonce
+            dm = await one_attempt(self.bot.create_dm(discord.Object(user_id)))
+            message = await one_attempt(
+                dm.send(text, allowed_mentions=discord.AllowedMentions.none(), nonce=item.nonce)
             )
             log.info("guild %s: user %s welcomed by DM", item.guild_id, user_id)
             return message.id
@@ -163,10 +163,12 @@ class PrivacyCog(commands.Cog):
             log.warning("guild %s: user %s could not be welcomed", item.guild_id, user_id)
             return None
         channel = self.bot.get_partial_messageable(int(channel_id), guild_id=item.guild_id)
-        message = await channel.send(
-            f"{mentions([user_id])}\n{text}"[:MESSAGE_MAX],
-            allowed_mentions=only_users([user_id]),
-            nonce=item.nonce,
+        message = await one_attempt(
+            channel.send(
+                f"{mentions([user_id])}\n{text}"[:MESSAGE_MAX],
+                allowed_mentions=only_users([user_id]),
+                nonce=item.nonce,
+            )
         )
         log.info("guild %s: user %s welcomed in channel %s", item.guild_id, user_id, channel_id)
         return message.id

@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.command_text import DESCRIPTIONS, option_descriptions, p_
-from bot.delivery import TRANSPORT_ERRORS, SendFailed, failure_of
+from bot.delivery import TRANSPORT_ERRORS, SendFailed, failure_of, one_attempt
 from bot.errors import UserError
 from bot.interactions import reply, staff_only, tr_of
 from cogs.reminders import render
@@ -89,7 +89,7 @@ class DiscordTransport:
         if delivery.user_id is None:
             raise SendFailed("the member has no Discord account any more", permanent=True)
         tr = self.bot.i18n.for_locale(delivery.locale or CHANNEL_LOCALE)
-        channel = await self.bot.create_dm(discord.Object(delivery.user_id))
+        channel = await one_attempt(self.bot.create_dm(discord.Object(delivery.user_id)))
         return await self._send(channel, render.direct_message(tr, claimed), delivery.nonce)
 
     @staticmethod
@@ -97,7 +97,8 @@ class DiscordTransport:
         channel: discord.abc.Messageable, out: Outgoing, nonce: str | None
     ) -> discord.Message:
         # discord.py sends ``enforce_nonce`` with every nonce: a retried post is not duplicated.
-        return await channel.send(**out.kwargs(), nonce=nonce)  # type: ignore[arg-type]
+        # One bounded attempt: the sender retries on its own schedule.
+        return await one_attempt(channel.send(**out.kwargs(), nonce=nonce))  # type: ignore[arg-type]
 
     async def tell_dm_closed(self, claimed: ClaimedRappel, delivery: Delivery) -> None:
         atelier = claimed.atelier

@@ -25,6 +25,7 @@ from db.models import (
     Reponse,
     Seance,
 )
+from db.outbox import backoff
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ class DeliverySteps:
                 error=error[:ERROR_MAX] or "transient",
             ):
                 return None
-        retry_at = now + plan.backoff(attempts)
+        retry_at = now + backoff(attempts)
         log.info("delivery %s failed (%s), retry at %s", delivery_id, error, retry_at)
         return retry_at
 

@@ -30,9 +30,7 @@ DEBUT_GRACE = timedelta(minutes=15)  # a "ça commence" may go out until 15 min 
 SUIVI_GRACE = timedelta(hours=24)  # a follow-up may go out until a day after it was due
 NONCE_MAX = 25  # Discord's limit
 STALE_AFTER = timedelta(minutes=5)  # a claim not refreshed for this long may be taken over
-RETRY_BASE = timedelta(seconds=1)  # first wait after a transient failure, doubled each time
-RETRY_MAX = timedelta(seconds=4)  # a reminder arrives within seconds of a fault ending
-MAX_ATTEMPTS = 5  # per delivery (config: reminders.dm_retry_attempts)
+MAX_ATTEMPTS = 30  # per delivery, within its deadline (config: reminders.dm_retry_attempts)
 INTERRUPTED = "interrupted: its sender stopped mid-send; not resent"
 DM_CLOSED = "direct messages closed (50007)"
 NOT_RECIPIENT = "no longer a recipient"
@@ -207,11 +205,6 @@ def deadline(kind: RappelKind, seance_start: datetime, due_at: datetime) -> date
     if kind == RappelKind.DEBUT:
         return due_at + DEBUT_GRACE
     return due_at + SUIVI_GRACE
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait before retrying after ``attempts`` attempts: 1 s, 2 s, then 4 s."""
-    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
 
 
 def _b36(n: int) -> str:

@@ -67,7 +67,7 @@ def test_defaults_without_a_file() -> None:
     assert settings.reminders.offset_texts == ("7d", "1d", "1h")
     assert settings.reminders.digest == WeeklyTime(0, time(8, 30))
     assert settings.reminders.digest_channel is None
-    assert settings.reminders.dm_retry_attempts == 5
+    assert settings.reminders.dm_retry_attempts == 30
     assert settings.logging.level == "INFO"
     assert settings.privacy.retention_months == 24
     assert settings.privacy.departure_grace_days == 30
@@ -311,7 +311,7 @@ BAD_VALUES = [
     pytest.param('[logging]\nlevel = "TRACE"\n', "logging.level", id="level"),
     pytest.param("[privacy]\nretention_months = 0\n", "privacy.retention_months", id="months"),
     pytest.param("[privacy]\nretention_months = true\n", "privacy.retention_months", id="bool"),
-    pytest.param("[reminders]\ndm_retry_attempts = 21\n", "reminders.dm_retry_attempts", id="dm"),
+    pytest.param("[reminders]\ndm_retry_attempts = 101\n", "reminders.dm_retry_attempts", id="dm"),
     pytest.param("[jumelage]\ncadence_days = 5\n", "jumelage.checkin_days", id="checkin"),
     pytest.param('discord = "x"\n', "discord", id="section-not-a-table"),
     pytest.param("[processes]\nlease_seconds = 0.5\n", "processes.lease_seconds", id="lease-short"),

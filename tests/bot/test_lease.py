@@ -280,7 +280,9 @@ async def test_watchdog_calls_back_when_the_connection_is_terminated(
     try:
         terminated = await admin.fetchval(
             "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-            " AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1",
+            " AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1"
+            # only this test's database: other tests hold the same shard's lock in theirs
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             shard_key(0, 1),
         )
     finally:

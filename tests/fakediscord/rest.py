@@ -154,9 +154,12 @@ class FailureRule:
     global_: bool
     body: Any = None
     served: int = 0
+    until: float | None = None  # time.monotonic() past which the rule no longer applies
 
     def matches(self, method: str, path: str, template: str | None) -> bool:
         if self.served >= self.times or self.method not in ("*", method):
+            return False
+        if self.until is not None and time.monotonic() >= self.until:
             return False
         if isinstance(self.route, re.Pattern):
             return bool(self.route.search(path))

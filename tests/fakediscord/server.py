@@ -240,6 +240,16 @@ class FakeDiscord(World):
         self.rest.failures.append(rule)
         return rule
 
+    def fail_for(
+        self, method: str, route: str | re.Pattern[str], seconds: float, *, status: int = 502
+    ) -> FailureRule:
+        """Serve ``status`` for every matching request during the next ``seconds`` (an outage
+        window: ``rule.until`` is when it ends, on ``time.monotonic()``)."""
+        rule = FailureRule(method, route, status, 2**31, 1.0, None, None, False)
+        rule.until = time.monotonic() + seconds
+        self.rest.failures.append(rule)
+        return rule
+
     def rate_limit(
         self, route: str, *, limit: int, per: float, method: str = "*", scope: str = "route"
     ) -> RateLimitBucket:

@@ -112,6 +112,13 @@ async def test_injected_failures(fake_discord: FakeDiscord, world: Scene, bot: M
     assert fake_discord.served_5xx == 1
     assert fake_discord.channel_messages(world.general)[-1].id == msg.id
 
+    window = fake_discord.fail_for("POST", re.compile(r"/channels/\d+/messages$"), 0.5)
+    statuses = lambda: [c.status for c in fake_discord.calls("POST", window.route)]  # noqa: E731
+    before = len(statuses())
+    msg = await channel.send("after an outage")  # discord.py retries a 502 after 1 s
+    assert statuses()[before:] == [502, 200] and window.served == 1
+    assert time.monotonic() >= window.until
+
     fake_discord.close_dms(world.alice)
     alice = guild.get_member(world.alice.id)
     assert alice is not None
