@@ -82,8 +82,8 @@ class PartageBot(commands.Bot):
         self.services = services
         #: Interfaces one feature's adapter offers another's (``bot.ports``).
         self.ports = Ports()
-        self.scheduler = Scheduler(settings.time.timezone, clock=self.clock)
         self.tasks = TaskGroup()
+        self.scheduler = Scheduler(settings.time.timezone, clock=self.clock, tasks=self.tasks)
         self.outbox = OutboxSender(
             sessions, self.clock, self.tasks, worker=worker, accepts=self.serves_guild
         )

@@ -132,7 +132,9 @@ class OutboxSender:
         last = self._last_edit.get(topic)
         if last is None:
             return 0.0
-        return last + EDIT_SPACING.total_seconds() - self.clock.monotonic()
+        # Pacing against Discord's rate limits: real time (the event loop's), not the domain
+        # clock, which tests may hold still.
+        return last + EDIT_SPACING.total_seconds() - asyncio.get_running_loop().time()
 
     async def _one(self, row_id: int, editing: str | None) -> None:
         try:
@@ -150,7 +152,7 @@ class OutboxSender:
             self._inflight.discard(row_id)
             if editing is not None:
                 self._editing.discard(editing)
-                self._last_edit[editing] = self.clock.monotonic()
+                self._last_edit[editing] = asyncio.get_running_loop().time()
                 self.kick()
 
     async def _deliver(self, item: OutboxItem) -> None:

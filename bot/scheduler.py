@@ -25,6 +25,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, SystemClock
+from bot.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,16 @@ class _Job:
 class Scheduler:
     """Namespaced one-shot, interval and weekly jobs (ids such as ``"reminder:42"``)."""
 
-    def __init__(self, timezone: str = "UTC", *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, timezone: str = "UTC", *, clock: Clock | None = None, tasks: TaskGroup | None = None
+    ) -> None:
         self.clock: Clock = clock or SystemClock()
+        #: Where runs are spawned: the bot's task group, which its close drains.
+        self.tasks = tasks or TaskGroup()
         self.zone = ZoneInfo(timezone)
         self._jobs: dict[str, _Job] = {}
         self._changed = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
-        self._runs: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> bool:
@@ -160,11 +164,7 @@ class Scheduler:
             if job.running is not None and not job.running.done():
                 log.warning("job %s still running at its next run time: run skipped", job.id)
             else:
-                job.running = asyncio.get_running_loop().create_task(
-                    self._call(job), name=f"job:{job.id}"
-                )
-                self._runs.add(job.running)
-                job.running.add_done_callback(self._runs.discard)
+                job.running = self.tasks.spawn(self._call(job), name=f"job:{job.id}")
                 started += 1
             following = job.trigger.get_next_fire_time(job.next_run, now)
             while following is not None and following <= now:  # coalesce missed runs

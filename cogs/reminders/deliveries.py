@@ -172,18 +172,25 @@ class DeliverySteps:
             )
 
     async def delivery_failed(
-        self, delivery_id: int, error: str, *, permanent: bool
+        self, delivery_id: int, error: str, *, permanent: bool, until: datetime | None = None
     ) -> datetime | None:
         """Record a failed attempt. Returns when to retry (claim it again then), or None when the
-        delivery is closed as failed (permanent, or out of attempts)."""
+        delivery is closed as failed (permanent, out of attempts, or the retry would come at or
+        after ``until``, the reminder's deadline)."""
         now = self.clock.now()
         async with self.sessions.begin() as s:
             attempts = await s.scalar(select(Livraison.attempts).where(Livraison.id == delivery_id))
             held = (Livraison.id == delivery_id, *HELD)
             if attempts is None:
                 return None
-            if permanent or attempts >= self.max_attempts:
-                reason = error if permanent else f"gave up after {attempts} attempts: {error}"
+            too_late = until is not None and now + backoff(attempts) >= until
+            if permanent or attempts >= self.max_attempts or too_late:
+                if permanent:
+                    reason = error
+                elif too_late:
+                    reason = f"no retry after its deadline ({until:%Y-%m-%d %H:%M:%S} UTC): {error}"
+                else:
+                    reason = f"gave up after {attempts} attempts: {error}"
                 await update_ids(
                     s, Livraison, *held, status=DeliveryStatus.FAILED, error=reason[:ERROR_MAX]
                 )

@@ -29,6 +29,7 @@ from cogs.reminders.plan import (
     Delivery,
     PlannedRappel,
     ReplanResult,
+    deadline,
 )
 from cogs.reminders.service import RappelService
 from db.models import DeliveryStatus, RappelStatus
@@ -222,8 +223,9 @@ class Sender:
         return Outcome(sent=True)
 
     async def _failed(self, claimed: ClaimedRappel, d: Delivery, failure: SendFailed) -> Outcome:
+        until = deadline(claimed.kind, claimed.seance.starts_at, claimed.due_at)
         retry_at = await self.service.delivery_failed(
-            d.id, failure.reason, permanent=failure.permanent
+            d.id, failure.reason, permanent=failure.permanent, until=until
         )
         log.warning(
             "rappel %s: delivery %s (%s) failed (%s, %s)",

@@ -27,9 +27,9 @@ Policies:
   (``INTERRUPTED``), not resent: whether Discord got it is unknown, and Discord's nonce check
   only covers a few minutes.
 * **Retries.** A transient failure goes back to ``pending``; ``delivery_failed`` says when to
-  retry (1 s, 2 s, then every 4 s, so a reminder arrives within seconds of a fault ending),
-  up to ``max_attempts``, then ``failed``. A permanent failure is ``failed`` at once, with its
-  reason. A delivery a sender holds is ``sending``.
+  retry (1 s, then every 2 s, so a reminder arrives within seconds of a fault ending), up to
+  ``max_attempts`` and never at or after the reminder's deadline, then ``failed``. A permanent
+  failure is ``failed`` at once, with its reason. A delivery a sender holds is ``sending``.
 * **With the atelier.** ``plan_in`` and ``withdraw_in`` run inside the ateliers' own
   transaction (``AtelierService`` receives this service as its ``ReminderPlan``): the plan is
   committed with the change; the scheduler hears of it after the commit (``REMINDERS``).
