@@ -84,6 +84,13 @@ async def commit_then_defer(interaction: discord.Interaction, change: Awaitable[
         if work.done() and work.exception() is not None:
             return work.result()  # a refused change is answered by the error handler
         if not interaction.response.is_done():
+            if not work.done():
+                log.warning(
+                    "interaction %s: acknowledged %.1f s after it was created, before its change "
+                    "was committed",
+                    interaction.id,
+                    (discord.utils.utcnow() - interaction.created_at).total_seconds(),
+                )
             await interaction.response.defer(ephemeral=True, thinking=True)
         return await work
     except BaseException:

@@ -20,7 +20,7 @@ from db.session import create_engine, session_factory
 from tests.e2e.harness import STAFF_ROLE, Server
 from tests.e2e.processes import BotProcess
 from tests.e2e.test_ateliers_support import DATES, GOUVERNANCE, announcements, chantier_channel
-from tests.fakediscord import ChannelType, FakeDiscord, InteractionHandle
+from tests.fakediscord import FakeDiscord, InteractionHandle
 from tests.fakediscord.models import Message
 
 CALLBACK = "/interactions/{interaction_id}/{token}/callback"
@@ -47,12 +47,8 @@ async def _bot(
     try:
         await bot.start()
         await fake.wait_for_bot(1, timeout=60)
-        await fake.wait_until(
-            lambda: any(
-                c.name == GOUVERNANCE for c in fake.channels_in(server.guild, type=ChannelType.TEXT)
-            ),
-            timeout=60,
-        )
+        # The chantier's channel saved (not only created): announcements go there.
+        await fake.wait_until(lambda: "chantier gouvernance provisioned" in bot.log(), timeout=60)
         yield bot
     finally:
         if bot.proc and bot.proc.returncode is None:

@@ -92,6 +92,11 @@ async def _bots(
                 await bot.kill()
 
 
+#: Time for ``python -m bot run`` to start (lease, migrations, gateway) before the first reminder
+#: comes due, with room for a machine loaded by another test suite.
+STARTUP = 12
+
+
 def _posted(fake: FakeDiscord, server: Server) -> list[Message]:
     return rappels(fake.channel_messages(server.general))
 
@@ -100,12 +105,12 @@ async def test_sigkill_between_two_reminders_sends_each_once(
     fake_discord: FakeDiscord, server: Server, db_url: str, tmp_path: Path
 ) -> None:
     fake = fake_discord
-    start = SystemClock().now() + timedelta(seconds=14)
+    start = SystemClock().now() + timedelta(seconds=24 + STARTUP)
     await _atelier(db_url, server, start, dm_users=())
-    first_due, second_due = start - timedelta(seconds=10), start - timedelta(seconds=3)
-    async with _bots(fake, _env(server, db_url, "10s,3s"), tmp_path) as (bot,):
+    first_due, second_due = start - timedelta(seconds=20), start - timedelta(seconds=3)
+    async with _bots(fake, _env(server, db_url, "20s,3s"), tmp_path) as (bot,):
         await bot.start()
-        await fake.wait_until(lambda: len(_posted(fake, server)) == 1, timeout=10)
+        await fake.wait_until(lambda: len(_posted(fake, server)) == 1, timeout=30)
         await _until_sent(db_url, 1)
         await bot.kill()  # between the two reminders
         (first,) = _posted(fake, server)
@@ -113,7 +118,7 @@ async def test_sigkill_between_two_reminders_sends_each_once(
 
         bot.log_path = tmp_path / "bot-restarted.log"
         await bot.start()
-        await fake.wait_until(lambda: len(_posted(fake, server)) >= 2, timeout=10)
+        await fake.wait_until(lambda: len(_posted(fake, server)) >= 2, timeout=30)
         await asyncio.sleep(1.0)
         posts = _posted(fake, server)
         assert [p.id for p in posts[:1]] == [first.id] and len(posts) == 2  # first never again
@@ -128,11 +133,11 @@ async def test_a_reminder_due_during_the_downtime_arrives_once_marked_late(
     fake_discord: FakeDiscord, server: Server, db_url: str, tmp_path: Path
 ) -> None:
     fake = fake_discord
-    start = SystemClock().now() + timedelta(seconds=15)
+    start = SystemClock().now() + timedelta(seconds=15 + STARTUP)
     await _atelier(db_url, server, start, dm_users=(server.alice.id,))
     async with _bots(fake, _env(server, db_url, "10s,7s"), tmp_path) as (bot,):
         await bot.start()
-        await fake.wait_until(lambda: len(_posted(fake, server)) == 1, timeout=10)
+        await fake.wait_until(lambda: len(_posted(fake, server)) == 1, timeout=30)
         await _until_sent(db_url, 1)
         await bot.kill()
         # Down while the 7 s reminder comes due; back before the séance begins.
@@ -140,7 +145,7 @@ async def test_a_reminder_due_during_the_downtime_arrives_once_marked_late(
         await asyncio.sleep(max((back_at - SystemClock().now()).total_seconds(), 0))
         bot.log_path = tmp_path / "bot-restarted.log"
         await bot.start()
-        await fake.wait_until(lambda: len(_posted(fake, server)) >= 2, timeout=10)
+        await fake.wait_until(lambda: len(_posted(fake, server)) >= 2, timeout=30)
         await asyncio.sleep(1.0)
         first, late = _posted(fake, server)
         assert "retard" not in str(first.embeds)
@@ -156,18 +161,18 @@ async def test_two_processes_on_one_postgresql_send_every_reminder_once(
     fake_discord: FakeDiscord, server: Server, db_url: str, tmp_path: Path
 ) -> None:
     fake = fake_discord
-    start = SystemClock().now() + timedelta(seconds=12)
+    start = SystemClock().now() + timedelta(seconds=12 + STARTUP)
     users = (server.alice.id, server.bob.id, server.staff.id)
     await _atelier(db_url, server, start, dm_users=users)
     async with _bots(fake, _env(server, db_url, "6s,5s,4s,3s"), tmp_path, n=2) as bots:
         await asyncio.gather(*(b.start() for b in bots))
-        await fake.wait_for_bot(1, timeout=10)
+        await fake.wait_for_bot(1, timeout=30)
         await fake.wait_until(
             lambda: any("waiting as standby" in b.log() for b in bots), timeout=10
         )
         (holder,) = [b for b in bots if "waiting as standby" not in b.log()]
         (standby,) = [b for b in bots if b is not holder]
-        await fake.wait_until(lambda: len(_posted(fake, server)) >= 4, timeout=12)
+        await fake.wait_until(lambda: len(_posted(fake, server)) >= 4, timeout=30)
         await fake.wait_until(lambda: all(len(fake.dms(u)) >= 4 for u in users), timeout=5)
         await asyncio.sleep(1.5)
         posts = _posted(fake, server)
