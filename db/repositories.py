@@ -234,50 +234,6 @@ async def inscription_of(
     ).scalar_one_or_none()
 
 
-async def next_rang_attente(session: AsyncSession, atelier_id: int) -> int:
-    current = (
-        await session.execute(
-            select(func.max(Inscription.rang_attente)).where(Inscription.atelier_id == atelier_id)
-        )
-    ).scalar()
-    return (current or 0) + 1
-
-
-async def waiting_position(session: AsyncSession, inscription: Inscription) -> int | None:
-    """1 for the first in line; None when not waiting."""
-    if inscription.etat != EtatInscription.ATTENTE or inscription.rang_attente is None:
-        return None
-    return (
-        await session.execute(
-            select(func.count()).where(
-                Inscription.atelier_id == inscription.atelier_id,
-                Inscription.etat == EtatInscription.ATTENTE,
-                Inscription.rang_attente <= inscription.rang_attente,
-            )
-        )
-    ).scalar_one()
-
-
-async def first_waiting(
-    session: AsyncSession, atelier_id: int, limit: int
-) -> Sequence[Inscription]:
-    return (
-        (
-            await session.execute(
-                select(Inscription)
-                .where(
-                    Inscription.atelier_id == atelier_id,
-                    Inscription.etat == EtatInscription.ATTENTE,
-                )
-                .order_by(Inscription.rang_attente, Inscription.id)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
-
-
 async def members_with_etat(
     session: AsyncSession, atelier_id: int, etats: Sequence[EtatInscription]
 ) -> Sequence[tuple[Inscription, Membre]]:
