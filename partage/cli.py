@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,27 +96,21 @@ async def _run(settings: Settings, token: str) -> int:
 
 async def _acquire(lease: Lease, *, wait: bool) -> bool:
     """Take the lease; a standby stopped by SIGTERM or SIGINT while it waits returns False."""
-    loop = asyncio.get_running_loop()
+    from bot.app import on_stop_signals
+
     waiting = asyncio.ensure_future(lease.acquire(wait=wait))
-    signals = (signal.SIGTERM, signal.SIGINT)
 
     def _stop(signame: str) -> None:
         log.info("%s received while waiting for the lease: stopping", signame)
         waiting.cancel()
 
-    for sig in signals:
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, _stop, sig.name)
-    try:
-        await waiting
-    except asyncio.CancelledError:
-        if not waiting.cancelled():
-            raise
-        return False
-    finally:
-        for sig in signals:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+    with on_stop_signals(_stop):
+        try:
+            await waiting
+        except asyncio.CancelledError:
+            if not waiting.cancelled():
+                raise
+            return False
     return True
 
 
