@@ -3,7 +3,6 @@ and the one error handler for commands, buttons, selects and modals (STYLE.md ru
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,6 +13,7 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.i18n import Translations, locale_for
+from db.session import CommitTooLate, commit_by
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -63,39 +63,53 @@ def staff_only() -> Any:
     return app_commands.check(predicate)
 
 
-#: Discord drops an interaction not acknowledged within 3 s of its creation; past this many
-#: seconds a change still not committed is acknowledged anyway (see ``commit_then_defer``).
+#: Discord drops an interaction not acknowledged within 3 s of its creation. A change must be
+#: ready to commit this many seconds after the interaction was created, or it is not made.
 ACK_BY = 2.4
+#: The interaction's age is read from its id (Discord's clock) and ours: a larger age is taken
+#: for clock skew, so that a clock a few seconds ahead does not refuse every command.
+MAX_TRUSTED_AGE = 1.5
 
 _T = TypeVar("_T")
 
 
+class Dropped(Exception):
+    """The interaction was not acknowledged in time: Discord told its user that the application
+    did not respond, and there is nobody left to answer. Logged where it happens."""
+
+
 async def commit_then_defer(interaction: discord.Interaction, change: Awaitable[_T]) -> _T:
     """Run a command's change (one transaction, with its outbox rows), *then* acknowledge the
-    interaction (an ephemeral "thinking…"); answer afterwards with ``reply``. A process killed
-    after the acknowledgement has committed the change, so its notices go out after the
-    restart. Only a commit slower than Discord's deadline is acknowledged before it ends (at
-    ``ACK_BY`` seconds); a crash in that window leaves "thinking…" with or without the change,
-    never a member told of a change that was not made."""
-    work = asyncio.ensure_future(change)
+    interaction (an ephemeral "thinking…"); answer afterwards with ``reply``.
+
+    The acknowledgement always follows the commit: a process killed after it has saved the
+    change, whose notices go out after the restart. A change not ready to commit within
+    Discord's deadline (``ACK_BY`` seconds after the interaction's creation) is rolled back and
+    never acknowledged: its user sees that the application did not respond, nothing changed,
+    and trying again is safe."""
     age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
     try:
-        await asyncio.wait({work}, timeout=max(ACK_BY - age, 0.0))
-        if work.done() and work.exception() is not None:
-            return work.result()  # a refused change is answered by the error handler
-        if not interaction.response.is_done():
-            if not work.done():
-                log.warning(
-                    "interaction %s: acknowledged %.1f s after it was created, before its change "
-                    "was committed",
-                    interaction.id,
-                    (discord.utils.utcnow() - interaction.created_at).total_seconds(),
-                )
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        return await work
-    except BaseException:
-        work.cancel()
-        raise
+        with commit_by(ACK_BY - min(max(age, 0.0), MAX_TRUSTED_AGE)):
+            result = await change
+    except CommitTooLate:
+        log.warning(
+            "interaction %s (%s): its change was not ready %.1f s after the interaction was "
+            "created; rolled back, not acknowledged",
+            interaction.id,
+            _what(interaction),
+            (discord.utils.utcnow() - interaction.created_at).total_seconds(),
+        )
+        raise Dropped() from None
+    try:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    except discord.NotFound:
+        log.warning(
+            "interaction %s (%s): saved, but Discord had dropped it before its acknowledgement",
+            interaction.id,
+            _what(interaction),
+        )
+        raise Dropped() from None
+    return result
 
 
 async def reply(
@@ -117,6 +131,8 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     """Turn any failure into a short translated ephemeral reply; log what is not the user's."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
+    if isinstance(error, Dropped):
+        return  # logged where it happened; the interaction is gone
     tr = tr_of(interaction)
     if isinstance(error, UserError):
         text = tr.user_error(error)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,30 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # takes the write lock at once (BEGIN IMMEDIATE), so a read-then-write cannot fail on a lock
 # upgrade; read-only sessions begin a deferred transaction and run in parallel (WAL).
 _WRITING: ContextVar[bool] = ContextVar("partage_writing", default=False)
+
+# Set while a change must commit before a deadline (``time.monotonic()``) or not at all: the
+# task it binds and the deadline. Tasks started meanwhile copy the variable; they are not bound.
+_COMMIT_BY: ContextVar[tuple[asyncio.Task[Any] | None, float] | None] = ContextVar(
+    "partage_commit_by", default=None
+)
+
+
+class CommitTooLate(Exception):
+    """A write use case ended after its deadline (:func:`commit_by`): rolled back, not saved."""
+
+
+@contextmanager
+def commit_by(seconds: float) -> Iterator[None]:
+    """Within this block, this task's write use cases (``sessions.begin()``) commit only if they
+    are ready to within ``seconds``; later, they roll back and raise :class:`CommitTooLate`.
+    Tasks started in the block are not bound. A staff command uses it to be acknowledged only
+    after its change is saved, or never: Discord forgets an interaction not acknowledged
+    within 3 s of its creation."""
+    token = _COMMIT_BY.set((asyncio.current_task(), time.monotonic() + seconds))
+    try:
+        yield
+    finally:
+        _COMMIT_BY.reset(token)
 
 
 def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
@@ -87,6 +113,13 @@ class Sessions(async_sessionmaker[AsyncSession]):
         try:
             async with super().begin() as session:
                 yield session
+                bound = _COMMIT_BY.get()
+                if (
+                    bound is not None
+                    and bound[0] is asyncio.current_task()
+                    and time.monotonic() > bound[1]
+                ):
+                    raise CommitTooLate()  # rolls the transaction back
             topics = session.info.pop(AFTER_COMMIT, set())
         finally:
             _WRITING.reset(token)

@@ -13,14 +13,9 @@ from discord.ext import commands
 
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import InvalidInput
-from bot.interactions import commit_then_defer, reply, staff_only, tr_of
+from bot.interactions import reply, staff_only, tr_of
 from cogs.programme.report import report_lines
-from cogs.programme.service import (
-    BAD_EXTENSION,
-    MAX_BYTES,
-    TOO_LARGE,
-    ImportReport,
-)
+from cogs.programme.service import BAD_EXTENSION, MAX_BYTES, TOO_LARGE
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -53,17 +48,19 @@ class ProgrammeCog(commands.Cog):
                 TOO_LARGE, fichier=name, taille=-(-fichier.size // 1024), max=MAX_BYTES // 1024
             )
 
-        async def read_and_import() -> ImportReport:
-            return await self.imports.import_file(
-                interaction.guild_id or 0,
-                name,
-                await fichier.read(),
-                zone=self.bot.zone,
-                allow_past=False,
-                actor_user_id=interaction.user.id,
-            )
-
-        report = await commit_then_defer(interaction, read_and_import())
+        # Acknowledged first: a file takes one transaction per atelier, more than Discord's
+        # 3 s for a long one. Each atelier is saved with its announcement, under a key, so a
+        # stopped import is finished by importing the same file again (rows already in are
+        # skipped); "thinking…" says nothing of the result.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.imports.import_file(
+            interaction.guild_id or 0,
+            name,
+            await fichier.read(),
+            zone=self.bot.zone,
+            allow_past=False,
+            actor_user_id=interaction.user.id,
+        )
         text = "\n".join(report_lines(tr, report))
         if len(text) <= REPLY_MAX:
             await reply(interaction, text)
