@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import discord
@@ -25,6 +27,24 @@ from db import repositories as repo
 from db.session import Sessions
 
 log = logging.getLogger(__name__)
+
+#: The longest one step of a graceful stop may take before the next one starts (the outbox's
+#: background tasks get their own grace, ``TaskGroup.drain``).
+SHUTDOWN_STEP_SECONDS = 8.0
+
+
+async def _bounded(what: str, step: Awaitable[object]) -> None:
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(step, SHUTDOWN_STEP_SECONDS)
+    except TimeoutError:
+        log.warning(
+            "shutting down: %s did not finish within %.0f s; going on", what, SHUTDOWN_STEP_SECONDS
+        )
+        return
+    took = time.monotonic() - started
+    if took > 1.0:
+        log.info("shutting down: %s took %.1f s", what, took)
 
 
 def intents() -> discord.Intents:
@@ -83,6 +103,7 @@ class PartageBot(commands.Bot):
         #: Interfaces one feature's adapter offers another's (``bot.ports``).
         self.ports = Ports()
         self.tasks = TaskGroup()
+        self._closing = False
         self.scheduler = Scheduler(settings.time.timezone, clock=self.clock, tasks=self.tasks)
         self.outbox = OutboxSender(
             sessions, self.clock, self.tasks, worker=worker, accepts=self.serves_guild
@@ -153,12 +174,20 @@ class PartageBot(commands.Bot):
         database. Cogs are removed (their ``cog_unload`` runs) but extensions are not unloaded:
         discord.py would purge the features' modules from ``sys.modules``, while the services
         the composition root built keep using them (a second bot in the same process, as in
-        the tests, would then see two copies of every class)."""
+        the tests, would then see two copies of every class).
+
+        Each step is bounded (``SHUTDOWN_STEP_SECONDS``) and a slow one is named in the log: a
+        stop never hangs on one of them, and nothing is lost by going on (every change is
+        committed or rolled back; the outbox and the intake resume at the next start)."""
+        if self._closing:
+            await discord.Client.close(self)  # a second call (``async with`` after a signal)
+            return
+        self._closing = True
         log.info("shutting down")
         self.scheduler.shutdown()
-        await self.outbox.stop()
-        await self.tasks.drain()
+        await _bounded("the outbox", self.outbox.stop())
+        await _bounded("the background tasks", self.tasks.drain())
         for name in list(self.cogs):
-            await self.remove_cog(name)
-        await discord.Client.close(self)
-        await self.engine.dispose()
+            await _bounded(f"unloading {name}", self.remove_cog(name))
+        await _bounded("the gateway", discord.Client.close(self))
+        await _bounded("the database", self.engine.dispose())

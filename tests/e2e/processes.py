@@ -46,11 +46,22 @@ class BotProcess:
         self.proc.send_signal(signal.SIGKILL)
         await self.proc.wait()
 
-    async def terminate(self, timeout: float = 10.0) -> int:  # noqa: ASYNC109
+    async def terminate(self, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+        """SIGTERM, then the exit code. A process still there after ``timeout`` seconds dumps
+        its threads' stacks into its log (``faulthandler`` on SIGUSR1, see child_bot.py), is
+        killed, and the test fails with the end of that log."""
         assert self.proc is not None
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
-        return await asyncio.wait_for(self.proc.wait(), timeout)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), timeout)
+        except TimeoutError:
+            self.proc.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(1.0)
+            await self.kill()
+            raise AssertionError(
+                f"the bot did not stop within {timeout:.0f} s of SIGTERM:\n{self.log()[-6000:]}"
+            ) from None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
