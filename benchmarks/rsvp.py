@@ -2,10 +2,12 @@
 
     .venv/bin/python -m benchmarks.rsvp [--answers 2000] [--members 200]
 
-Runs on SQLite, and on PostgreSQL when PARTAGE_TEST_POSTGRES_URL is set. Each answer is one
-transaction that locks the atelier, upserts the member, writes the inscription and reads the
-counts back; a bare insert is one single-row INSERT in its own transaction. The ratio says what
-the rules cost over the database's own floor.
+Runs on SQLite, and on PostgreSQL when PARTAGE_TEST_POSTGRES_URL is set. Sequential: each
+answer is its own transaction (lock the atelier, upsert the member, read the inscriptions and
+counts, write the inscription). At once: the members' answers go through the same queues as
+the bot's clicks (``AnswerQueues``: a batch per transaction, each member still getting their
+own place or rank). A bare insert is one single-row INSERT in its own transaction, with the
+same concurrency. The ratio says what the rules cost over the database's own floor.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table
 from benchmarks.common import NOW, backends, database
 from bot.clock import ManualClock
 from cogs.ateliers.service import AtelierDraft
-from cogs.inscriptions.service import InscriptionService
+from cogs.inscriptions.batch import Answer
+from cogs.inscriptions.service import AnswerQueues, InscriptionService
 from db.models import EtatInscription, Reponse
 from db.session import session_factory
 from tests.cogs.helpers import GUILD, ateliers_service, seance, user
@@ -56,11 +59,18 @@ async def answers(engine, n: int, concurrency: int, capacity: int) -> tuple[floa
         AtelierDraft(titre="Benchmark", seances=[seance(date(2026, 12, 3))], capacite=capacity),
     )
     rsvp = InscriptionService(sessions, clock)
+    queues = AnswerQueues(rsvp)
     sem = asyncio.Semaphore(concurrency)
 
     async def one(i: int):
         async with sem:
-            return await rsvp.answer(GUILD, atelier.id, user(i), Reponse.OUI)
+            if concurrency == 1:
+                return await rsvp.answer(GUILD, atelier.id, user(i), Reponse.OUI, locale="fr")
+            result = await queues.submit(
+                atelier.id, Answer(GUILD, user(i), Reponse.OUI, locale="fr")
+            )
+            assert not isinstance(result, Exception), result
+            return result
 
     start = time.perf_counter()
     results = await asyncio.gather(*(one(i) for i in range(n)))

@@ -26,8 +26,9 @@ from db.models import (
 )
 
 
-def _insert(session: AsyncSession, model: type[Any]) -> Any:
-    """A dialect-specific INSERT that supports ``on_conflict_do_nothing``."""
+def insert_for(session: AsyncSession, model: Any) -> Any:
+    """A dialect-specific INSERT (of a mapped class or a table) that supports
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update`` and ``excluded``."""
     name = session.bind.dialect.name if session.bind is not None else "sqlite"
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
 
@@ -35,7 +36,7 @@ def _insert(session: AsyncSession, model: type[Any]) -> Any:
 async def ensure_guild(session: AsyncSession, guild_id: int, now: datetime, name: str = "") -> None:
     """Create the server's row if it is not there yet (safe under concurrency)."""
     stmt = (
-        _insert(session, Guild)
+        insert_for(session, Guild)
         .values(id=guild_id, name=name[:100], created_at=now)
         .on_conflict_do_nothing(index_elements=["id"])
     )
@@ -55,7 +56,7 @@ async def upsert_membre(
     when given, so later messages (reminders, promotions) use the member's language."""
     await ensure_guild(session, guild_id, now)
     stmt = (
-        _insert(session, Membre)
+        insert_for(session, Membre)
         .values(
             guild_id=guild_id,
             user_id=user_id,

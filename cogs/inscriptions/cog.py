@@ -1,7 +1,7 @@
 """Answers on Discord: the announcement's buttons, /rsvp and /mes-inscriptions.
 
-**Saved, then told.** A click is first saved (``intake.py``), then acknowledged (an ephemeral
-"thinking…"), then applied in one transaction, then answered by editing that acknowledgement.
+**Saved, then told.** A click is first saved (the ``intake`` table), then acknowledged (an
+ephemeral "thinking…"), then applied, then answered by editing that acknowledgement.
 A member is never told anything about an answer that is not committed; an acknowledged answer
 is never lost: if the process dies after the acknowledgement, the next start applies the saved
 click (in the order clicks came) and edits the acknowledgement, while Discord keeps the
@@ -10,15 +10,18 @@ and told again after it shows once.
 
 Three rules keep a burst of clicks in order (measured with ``benchmarks/rsvp_burst.py``):
 acknowledgements go first (answers wait while any click is still unacknowledged); at most
-``ACKS_IN_FLIGHT`` acknowledgements are in flight; answers to one atelier queue behind a fair
-lock, in the order of the clicks.
+``ACKS_IN_FLIGHT`` acknowledgements are in flight; answers to one atelier queue in the order of
+the clicks.
+
+Every step is a group commit (``bot.groupcommit``): clicks arriving together are saved in one
+transaction, applied in one transaction per atelier (``batch.py``: each member still gets their
+own place or rank), and marked answered in one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -30,6 +33,7 @@ from discord.ext import commands
 from bot.choices import REPONSES, atelier_choices, parse_atelier_id, parse_seance_id, seance_choices
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import UserError
+from bot.groupcommit import GroupCommit
 from bot.i18n import Translations
 from bot.interactions import NO_MENTIONS, edit_original, locale_of, reply, tr_of
 from cogs.ateliers.text import (
@@ -39,8 +43,8 @@ from cogs.ateliers.text import (
     short_status,
     status_text,
 )
-from cogs.inscriptions.intake import IntakeWriter
-from cogs.inscriptions.service import AnswerResult, Click, SavedClick
+from cogs.inscriptions.batch import Answer
+from cogs.inscriptions.service import AnswerQueues, AnswerResult, Click, SavedClick
 from cogs.inscriptions.views import AnswerButton, LinkButton
 from db.models import EtatInscription, Reponse
 
@@ -53,6 +57,8 @@ log = logging.getLogger(__name__)
 #: connections: all of a burst's acknowledgements would then finish late together, while
 #: a bounded number finishes in arrival order over a handful of reused connections.
 ACKS_IN_FLIGHT = 16
+#: Clicks saved in one transaction, and marked answered in one.
+INTAKE_BATCH = 200
 #: An interaction's token lives 15 minutes; a saved click older than this is not answered.
 TOKEN_LIFE = timedelta(minutes=14)
 
@@ -63,8 +69,15 @@ class InscriptionsCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
         self.service = bot.services.inscriptions
-        self.intake = IntakeWriter(self.service)
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.intake: GroupCommit[Click, int] = GroupCommit(
+            self.service.receive, batch_max=INTAKE_BATCH, name="inscriptions:intake"
+        )
+        self._told: GroupCommit[tuple[int, bool], None] = GroupCommit(
+            self.service.answered_many, batch_max=INTAKE_BATCH, name="inscriptions:answered"
+        )
+        #: Answers to one atelier wait until every click received so far is acknowledged
+        #: (acknowledgements have a deadline), then go in a batch per transaction.
+        self.queues = AnswerQueues(self.service, before=self._wait_for_acks)
         self._ack_slots = asyncio.Semaphore(ACKS_IN_FLIGHT)
         self._unacked = 0
         self._all_acked = asyncio.Event()
@@ -76,12 +89,6 @@ class InscriptionsCog(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(AnswerButton, LinkButton)
-
-    def _lock(self, atelier_id: int) -> asyncio.Lock:
-        lock = self._locks.get(atelier_id)
-        if lock is None:
-            lock = self._locks[atelier_id] = asyncio.Lock()
-        return lock
 
     # --- an answer: saved, acknowledged, applied, told -----------------------------------------
 
@@ -107,20 +114,23 @@ class InscriptionsCog(commands.Cog):
         self._unacked += 1
         self._all_acked.clear()
         try:
-            intake_id = await self.intake.save(click)
+            intake_id = await self.intake.submit(click)
             acknowledged = await self._acknowledge(interaction)
         finally:
             self._unacked -= 1
             if self._unacked == 0:
                 self._all_acked.set()
         if not acknowledged:
-            await self.service.answered(intake_id, expired=True)
+            await self._told.submit((intake_id, True))
             return
 
         async def tell(text: str) -> None:
             await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
 
         await self._apply(click, intake_id, tell)
+
+    async def _wait_for_acks(self) -> None:
+        await self._all_acked.wait()
 
     async def _acknowledge(self, interaction: discord.Interaction) -> bool:
         """Defer (an ephemeral "thinking…"). False when Discord already dropped the interaction
@@ -139,27 +149,21 @@ class InscriptionsCog(commands.Cog):
         return True
 
     async def _apply(self, click: Click, intake_id: int, tell: Tell) -> None:
-        """Apply a saved click in its own transaction, then tell the member."""
+        """Apply a saved click (with the others queued for its atelier), then tell the member."""
         tr = self.bot.i18n.for_locale(click.locale)
-        async with self._lock(click.atelier_id):
-            await self._all_acked.wait()  # acknowledgements first: they have a deadline
-            try:
-                result = await self.service.answer(
-                    click.guild_id,
-                    click.atelier_id,
-                    click.user_id,
-                    click.reponse,
-                    seance_id=click.seance_id,
-                    display_name=click.display_name,
-                    locale=click.locale,
-                    intake_id=intake_id,
-                )
-                text = self._text(tr, result)
-            except UserError as err:
-                await self.service.refused(intake_id, err.message_id, err.values)
-                text = tr.user_error(err)
+        answer = Answer(
+            guild_id=click.guild_id,
+            user_id=click.user_id,
+            reponse=click.reponse,
+            seance_id=click.seance_id,
+            display_name=click.display_name,
+            locale=click.locale,
+            intake_id=intake_id,
+        )
+        result = await self.queues.submit(click.atelier_id, answer)
+        text = tr.user_error(result) if isinstance(result, UserError) else self._text(tr, result)
         await tell(text)
-        await self.service.answered(intake_id)
+        await self._told.submit((intake_id, False))
 
     def _text(self, tr: Translations, result: AnswerResult) -> str:
         info = result.atelier
@@ -194,10 +198,10 @@ class InscriptionsCog(commands.Cog):
             return
         tr = self.bot.i18n.for_locale(click.locale)
         log.info("intake %s: telling an answer applied before a stop", saved.intake_id)
-        await tell(await self._told(tr, click, saved.result))
-        await self.service.answered(saved.intake_id)
+        await tell(await self._as_applied(tr, click, saved.result))
+        await self._told.submit((saved.intake_id, False))
 
-    async def _told(self, tr: Translations, click: Click, result: dict[str, object]) -> str:
+    async def _as_applied(self, tr: Translations, click: Click, result: dict[str, object]) -> str:
         """The answer as it was applied before the stop."""
         if "error" in result:
             values = dict(result.get("values") or {})  # type: ignore[call-overload]

@@ -7,53 +7,33 @@ the waiting list hold under any concurrency, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.errors import N_, Conflict, NotFound
-from cogs.ateliers import notices
-from cogs.ateliers.info import AtelierInfo, Counts, Recipient, atelier_info, load_info
+from bot.errors import N_, NotFound, UserError
+from bot.groupcommit import GroupCommit
+from cogs.ateliers.info import AtelierInfo, Counts, atelier_info, load_info
 from cogs.inscriptions import waitlist
+from cogs.inscriptions.batch import Answer, AnswerBatch, AnswerResult, attendance
 from db import repositories as repo
 from db.models import (
     Atelier,
-    EtatAtelier,
     EtatInscription,
     Inscription,
     Intake,
     IntakeStatus,
-    Membre,
     Reponse,
-    Seance,
-    SeanceReponse,
 )
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class AnswerResult:
-    """What an answer did. ``etat`` is where the member now stands for the atelier; with a
-    séance, ``seance_reponse`` is their answer for that séance."""
-
-    atelier: AtelierInfo
-    membre_id: int
-    previous: EtatInscription | None
-    etat: EtatInscription | None
-    position: int | None
-    promoted: tuple[Recipient, ...]
-    seance_id: int | None = None
-    seance_reponse: Reponse | None = None
-
-    @property
-    def changed(self) -> bool:
-        return self.previous != self.etat or self.seance_id is not None
+#: Answers to one atelier applied in one transaction (a burst of 2,000: forty batches).
+APPLY_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -73,19 +53,14 @@ class MemberInscription:
     seance_reponses: dict[int, Reponse]
 
 
-def _seance_started(seance: Seance, now: datetime) -> bool:
-    """A séance with a time has started at that time; one without a time, on its day."""
-    if seance.local_time is not None:
-        return seance.starts_at <= now
-    return seance.local_date <= now.astimezone(ZoneInfo(seance.timezone)).date()
-
-
 class InscriptionService:
     """Answers and the waiting list."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
         self.clock = clock
+        #: Guilds whose row exists (ensured once per process, not at every answer).
+        self._guilds: set[int] = set()
 
     async def answer(
         self,
@@ -99,173 +74,41 @@ class InscriptionService:
         locale: str | None = None,
         intake_id: int | None = None,
     ) -> AnswerResult:
-        """Record a member's answer, for the whole atelier or (with ``seance_id``) one séance.
-        With ``intake_id``, the saved click is marked applied in the same transaction. What
-        follows (the announcement's counts, notices to promoted members) is in the outbox."""
-        now = self.clock.now()
+        """Record one member's answer (``answer_many`` with one answer); a refusal is raised."""
+        answer = Answer(guild_id, user_id, reponse, seance_id, display_name, locale, intake_id)
+        (result,) = await self.answer_many(atelier_id, [answer])
+        if isinstance(result, UserError):
+            raise result
+        return result
+
+    async def answer_many(
+        self, atelier_id: int, answers: Sequence[Answer]
+    ) -> list[AnswerResult | UserError]:
+        """Record answers to one atelier, in order, in one transaction (``batch.py``): each
+        gets its own result, or the refusal that concerns it alone. Saved clicks
+        (``intake_id``) are marked applied in the same transaction. What follows (the
+        announcement's counts, notices to promoted members) is in the outbox."""
         async with self.sessions.begin() as session:
-            atelier = await repo.lock_atelier(session, atelier_id)
-            if atelier is None or atelier.guild_id != guild_id:
-                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
-            if atelier.etat == EtatAtelier.ANNULE:
-                raise Conflict(
-                    N_("L'atelier « {titre} » est annulé : il n'accepte plus de réponses."),
-                    titre=atelier.titre,
+            batch = AnswerBatch(session, self.clock.now(), self._guilds)
+            results = await batch.run(atelier_id, answers)
+        self._guilds |= batch.guilds_ensured
+        for a, r in zip(answers, results, strict=True):
+            if isinstance(r, AnswerResult):
+                log.info(
+                    "atelier %s: membre %s answered %s%s -> %s",
+                    atelier_id,
+                    r.membre_id,
+                    a.reponse.value,
+                    f" for séance {a.seance_id}" if a.seance_id else "",
+                    r.etat.value if r.etat else None,
                 )
-            seances = list(await repo.seances_of(session, atelier.id))
-            if all(_seance_started(s, now) for s in seances):
-                raise Conflict(
-                    N_("L'atelier « {titre} » a déjà commencé : les réponses sont closes."),
-                    titre=atelier.titre,
-                )
-            membre = await repo.upsert_membre(
-                session, guild_id, user_id, now, display_name=display_name, locale=locale
-            )
-            inscription = await repo.inscription_of(session, atelier.id, membre.id)
-            previous = EtatInscription(inscription.etat) if inscription else None
-            if seance_id is not None:
-                seance = next((s for s in seances if s.id == seance_id), None)
-                if seance is None:
-                    raise NotFound(N_("Séance n° {id} introuvable pour cet atelier."), id=seance_id)
-                if _seance_started(seance, now):
-                    raise Conflict(N_("Cette séance a déjà commencé."))
-                await self._answer_seance(
-                    session, atelier, seance, membre, inscription, reponse, now
-                )
-                promoted: list[Recipient] = []
-                etat = previous
-            else:
-                inscription = await self._answer_atelier(
-                    session, atelier, membre, inscription, reponse, now
-                )
-                etat = EtatInscription(inscription.etat)
-                promoted = (
-                    await waitlist.promote(session, atelier, now)
-                    if previous == EtatInscription.INSCRIT and etat != EtatInscription.INSCRIT
-                    else []
-                )
-            await session.flush()
-            position = await waitlist.position(session, inscription) if inscription else None
-            if previous != etat or seance_id is not None:
-                notices.refresh(session, atelier, now)
-            if intake_id is not None:
-                await self._applied(
-                    session,
-                    intake_id,
-                    {"etat": etat.value if etat else None, "position": position},
-                )
-            # The séances were read above and an answer does not change them: only the counts.
-            info = atelier_info(atelier, seances, await repo.etat_counts(session, atelier.id))
-        log.info(
-            "atelier %s: membre %s answered %s%s -> %s",
-            atelier_id,
-            membre.id,
-            reponse.value,
-            f" for séance {seance_id}" if seance_id else "",
-            etat.value if etat else None,
-        )
-        return AnswerResult(
-            atelier=info,
-            membre_id=membre.id,
-            previous=previous,
-            etat=etat,
-            position=position,
-            promoted=tuple(promoted),
-            seance_id=seance_id,
-            seance_reponse=reponse if seance_id is not None else None,
-        )
-
-    async def _answer_atelier(
-        self,
-        session: AsyncSession,
-        atelier: Atelier,
-        membre: Membre,
-        inscription: Inscription | None,
-        reponse: Reponse,
-        now: datetime,
-    ) -> Inscription:
-        current = inscription.etat if inscription is not None else None
-        if inscription is None:
-            # Added to the session only once its state is known (queries below autoflush).
-            inscription = Inscription(
-                atelier_id=atelier.id, membre_id=membre.id, created_at=now, updated_at=now
-            )
-        if reponse == Reponse.OUI:
-            if current in (EtatInscription.INSCRIT, EtatInscription.ATTENTE):
-                return inscription  # already holding a place or a rank: keep it
-            await waitlist.allocate(session, atelier, inscription, now)
-        else:
-            inscription.etat = (
-                EtatInscription.PEUT_ETRE if reponse == Reponse.PEUT_ETRE else EtatInscription.NON
-            )
-            inscription.rang_attente = None
-            inscription.inscrit_at = None
-        inscription.updated_at = now
-        session.add(inscription)
-        await session.flush()
-        return inscription
-
-    async def _answer_seance(
-        self,
-        session: AsyncSession,
-        atelier: Atelier,
-        seance: Seance,
-        membre: Membre,
-        inscription: Inscription | None,
-        reponse: Reponse,
-        now: datetime,
-    ) -> None:
-        """A per-séance exception. A registered member may skip a séance (``non``/``peut-etre``)
-        and come back (``oui``); a member without a place may attend one séance with ``oui``
-        only while that séance has room."""
-        existing = (
-            await session.execute(
-                select(SeanceReponse).where(
-                    SeanceReponse.seance_id == seance.id, SeanceReponse.membre_id == membre.id
-                )
-            )
-        ).scalar_one_or_none()
-        registered = inscription is not None and inscription.etat == EtatInscription.INSCRIT
-        if reponse == Reponse.OUI and registered:
-            if existing is not None:
-                await session.delete(existing)
-            return
-        if reponse == Reponse.OUI and atelier.capacite is not None:
-            attending = await self._attendance(session, atelier.id, seance.id)
-            if attending >= atelier.capacite:
-                raise Conflict(
-                    N_(
-                        "Cette séance est complète ; répondez « oui » à l'atelier entier pour "
-                        "rejoindre la liste d'attente."
-                    )
-                )
-        if existing is None:
-            session.add(
-                SeanceReponse(
-                    seance_id=seance.id, membre_id=membre.id, reponse=reponse, updated_at=now
-                )
-            )
-        else:
-            existing.reponse = reponse
-            existing.updated_at = now
-
-    async def _attendance(self, session: AsyncSession, atelier_id: int, seance_id: int) -> int:
-        """Members expected at one séance: registered ones who did not skip it, plus those who
-        said ``oui`` to this séance alone."""
-        registered = {
-            m.id
-            for _, m in await repo.members_with_etat(session, atelier_id, [EtatInscription.INSCRIT])
-        }
-        answers = await repo.seance_reponses(session, [seance_id])
-        skipping = {r.membre_id for r in answers if r.reponse != Reponse.OUI}
-        extra = {r.membre_id for r in answers if r.reponse == Reponse.OUI} - registered
-        return len(registered - skipping) + len(extra)
+        return results
 
     async def seance_attendance(self, atelier_id: int) -> dict[int, int]:
         """Expected attendance per séance id."""
         async with self.sessions() as session:
             seances = await repo.seances_of(session, atelier_id)
-            return {s.id: await self._attendance(session, atelier_id, s.id) for s in seances}
+            return {s.id: await attendance(session, atelier_id, s.id) for s in seances}
 
     async def of_member(self, guild_id: int, user_id: int) -> list[MemberInscription]:
         """A member's upcoming ateliers where they hold a place, a rank, or said maybe."""
@@ -358,10 +201,12 @@ class InscriptionService:
 
     # --- the intake: answers saved before they are acknowledged ------------------------------
 
-    async def receive(self, clicks: Sequence[Click]) -> dict[int, int]:
-        """Save clicks before Discord is told they were received (one transaction for a batch:
-        a burst is saved in a few commits). Returns each interaction id's intake id; a click
-        already saved (Discord retried the event) keeps its row."""
+    async def receive(self, clicks: Sequence[Click]) -> list[int]:
+        """Save clicks before Discord is told they were received, a batch per transaction
+        (``bot.groupcommit``: while one batch commits, the next fills up, so a burst of hundreds
+        costs a handful of commits and every acknowledgement stays within Discord's three
+        seconds). Returns each click's intake id, in order; a click already saved (Discord
+        retried the event) keeps its row."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             ids = [c.interaction_id for c in clicks]
@@ -390,27 +235,28 @@ class InscriptionService:
             session.add_all(fresh)
             await session.flush()
             known.update({row.interaction_id: row.id for row in fresh})
-        return known
-
-    async def refused(self, intake_id: int, message_id: str, values: dict[str, object]) -> None:
-        """The answer was refused (a UserError): remember why, to tell the member."""
-        async with self.sessions.begin() as session:
-            await self._applied(session, intake_id, {"error": message_id, "values": values})
-
-    async def _applied(
-        self, session: AsyncSession, intake_id: int, result: dict[str, object]
-    ) -> None:
-        row = await session.get(Intake, intake_id)
-        if row is not None and row.status == IntakeStatus.RECEIVED:
-            row.status = IntakeStatus.APPLIED
-            row.result = result
+        return [known[c.interaction_id] for c in clicks]
 
     async def answered(self, intake_id: int, *, expired: bool = False) -> None:
+        await self.answered_many([(intake_id, expired)])
+
+    async def answered_many(self, marks: Sequence[tuple[int, bool]]) -> list[None]:
+        """Saved clicks told (or, ``True``, expired before they could be): one transaction
+        for a batch. Returns one None per mark (``GroupCommit``)."""
+        now = self.clock.now()
         async with self.sessions.begin() as session:
-            row = await session.get(Intake, intake_id)
-            if row is not None and row.status != IntakeStatus.ANSWERED:
-                row.status = IntakeStatus.EXPIRED if expired else IntakeStatus.ANSWERED
-                row.answered_at = self.clock.now()
+            for expired in (False, True):
+                ids = [intake_id for intake_id, e in marks if e == expired]
+                if ids:
+                    await session.execute(
+                        update(Intake)
+                        .where(Intake.id.in_(ids), Intake.status != IntakeStatus.ANSWERED)
+                        .values(
+                            status=IntakeStatus.EXPIRED if expired else IntakeStatus.ANSWERED,
+                            answered_at=now,
+                        )
+                    )
+        return [None] * len(marks)
 
     async def unfinished(self, since: datetime) -> list[SavedClick]:
         """Saved clicks not yet answered, received after ``since`` (their token still lives),
@@ -447,6 +293,44 @@ class InscriptionService:
                 )
                 for r in rows
             ]
+
+
+class AnswerQueues:
+    """Answers to each atelier, applied a batch per transaction (``answer_many``) in the order
+    they came: a burst of clicks on one announcement costs a few dozen transactions, not one
+    per click, and each member still gets their own result. ``before`` is awaited before
+    each batch (the adapter's "acknowledgements first")."""
+
+    def __init__(
+        self,
+        service: InscriptionService,
+        *,
+        batch_max: int = APPLY_BATCH,
+        before: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        self.service = service
+        self.batch_max = batch_max
+        self.before = before
+        self._queues: dict[int, GroupCommit[Answer, AnswerResult | UserError]] = {}
+
+    async def submit(self, atelier_id: int, answer: Answer) -> AnswerResult | UserError:
+        queue = self._queues.get(atelier_id)
+        if queue is None:
+
+            async def apply(answers: Sequence[Answer]) -> list[AnswerResult | UserError]:
+                return await self.service.answer_many(atelier_id, answers)
+
+            queue = self._queues[atelier_id] = GroupCommit(
+                apply,
+                batch_max=self.batch_max,
+                name=f"inscriptions:apply:{atelier_id}",
+                before=self.before,
+            )
+        return await queue.submit(answer)
+
+    @property
+    def batches(self) -> int:
+        return sum(q.batches for q in self._queues.values())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,165 @@
+"""Answers applied together (group commit) give every member exactly what answering alone
+would have given, and cost the statements of one answer."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import ManualClock
+from bot.errors import UserError
+from cogs.ateliers.service import AtelierDraft
+from cogs.inscriptions.batch import Answer, AnswerResult
+from cogs.inscriptions.service import InscriptionService
+from db.models import EtatInscription, Inscription, Membre, Reponse
+from tests.cogs.helpers import GUILD, ateliers_service, seance, user
+
+REPONSES = [Reponse.OUI, Reponse.OUI, Reponse.OUI, Reponse.NON, Reponse.PEUT_ETRE]
+
+
+async def _atelier(sessions, clock, capacite: int | None, n_seances: int = 2) -> tuple[int, list]:
+    days = [date(2026, 12, 3) + timedelta(days=7 * i) for i in range(n_seances)]
+    info = await ateliers_service(sessions, clock).create(
+        GUILD,
+        AtelierDraft(titre="Accueil", seances=[seance(d) for d in days], capacite=capacite),
+    )
+    return info.id, [s.id for s in info.seances]
+
+
+def _script(seed: int, n: int, members: int) -> list[tuple[int, Reponse, int | None]]:
+    """(member, answer, séance index or None): mostly whole-atelier answers."""
+    rng = random.Random(seed)
+    return [
+        (
+            rng.randrange(members),
+            rng.choice(REPONSES),
+            rng.choice([None, None, None, None, 0, 1]),
+        )
+        for _ in range(n)
+    ]
+
+
+def _seen(r: AnswerResult | UserError) -> tuple:
+    """What the member is told, and the counts shown with it."""
+    if isinstance(r, UserError):
+        return ("refused", r.message_id)
+    c = r.atelier.counts
+    return (
+        r.previous,
+        r.etat,
+        r.position,
+        sorted(p.user_id for p in r.promoted),
+        (c.inscrits, c.attente, c.peut_etre, c.non),
+    )
+
+
+async def _final(sessions, atelier_id: int) -> dict[int, tuple]:
+    """Each member's answer and place in line (ranks are only an order: a batch hands out
+    the next ones without reusing the rank of someone who just left the line)."""
+    async with sessions() as s:
+        rows = (
+            await s.execute(
+                select(Membre.user_id, Inscription.etat, Inscription.rang_attente)
+                .join(Membre, Membre.id == Inscription.membre_id)
+                .where(Inscription.atelier_id == atelier_id)
+            )
+        ).all()
+    line = sorted((r, u) for u, e, r in rows if e == EtatInscription.ATTENTE)
+    assert len({r for r, _ in line}) == len(line)  # no two with the same rank
+    place = {u: i + 1 for i, (_, u) in enumerate(line)}
+    return {u: (EtatInscription(e), place.get(u)) for u, e, _ in rows}
+
+
+@pytest.mark.parametrize(("seed", "capacite"), [(1, 4), (2, 6), (3, None), (4, 1)])
+async def test_batches_decide_exactly_as_answers_one_by_one(
+    sessions, clock: ManualClock, seed: int, capacite: int | None
+) -> None:
+    rsvp = InscriptionService(sessions, clock)
+    alone_id, alone_seances = await _atelier(sessions, clock, capacite)
+    batched_id, batched_seances = await _atelier(sessions, clock, capacite)
+    script = _script(seed, 90, members=14)
+
+    def answers(seances: list[int], part) -> list[Answer]:
+        return [
+            Answer(GUILD, user(m), r, None if s is None else seances[s], f"Membre {m}", "fr")
+            for m, r, s in part
+        ]
+
+    alone = [
+        _seen(r)
+        for step in script
+        for r in await rsvp.answer_many(alone_id, answers(alone_seances, [step]))
+    ]
+    rng = random.Random(seed * 7)
+    batched: list[tuple] = []
+    i = 0
+    while i < len(script):
+        size = rng.randint(2, 25)
+        part = script[i : i + size]
+        batched.extend(
+            _seen(r) for r in await rsvp.answer_many(batched_id, answers(batched_seances, part))
+        )
+        i += size
+
+    assert batched == alone
+    assert any(s[0] == "refused" for s in alone) or capacite is None or capacite > 1
+    assert any(s[0] != "refused" and s[3] for s in alone) or capacite is None  # promotions ran
+    final = await _final(sessions, batched_id)
+    assert final == await _final(sessions, alone_id)
+    registered = [u for u, (e, _) in final.items() if e == EtatInscription.INSCRIT]
+    waiting = [p for e, p in final.values() if e == EtatInscription.ATTENTE]
+    assert capacite is None or len(registered) <= capacite
+    assert sorted(waiting) == list(range(1, len(waiting) + 1))
+    assert not waiting or (capacite is not None and len(registered) == capacite)
+
+
+@contextmanager
+def counting(engine: AsyncEngine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+def _sql(statements: list[str]) -> list[str]:
+    """Leave out the transaction's own statements (BEGIN, COMMIT, SQLite's PRAGMAs)."""
+    return [
+        s for s in statements if s.split(None, 1)[0] in ("SELECT", "INSERT", "UPDATE", "DELETE")
+    ]
+
+
+async def test_an_answer_is_a_few_statements_and_a_batch_costs_the_same(
+    engine: AsyncEngine, sessions, clock: ManualClock
+) -> None:
+    rsvp = InscriptionService(sessions, clock)
+    atelier_id, _ = await _atelier(sessions, clock, capacite=30)
+    await rsvp.answer(GUILD, atelier_id, user(0), Reponse.OUI, locale="fr")  # the guild's row
+
+    with counting(engine) as one:
+        await rsvp.answer_many(atelier_id, [Answer(GUILD, user(1), Reponse.OUI, locale="fr")])
+    with counting(engine) as fifty:
+        result = await rsvp.answer_many(
+            atelier_id, [Answer(GUILD, user(n), Reponse.OUI, locale="fr") for n in range(2, 52)]
+        )
+    # Lock, séances, members, their inscriptions, counts; the upsert, the announcement's
+    # refresh (outbox).
+    assert len(_sql(one)) <= 7, one
+    assert len(_sql(fifty)) == len(_sql(one)), fifty
+    assert not [s for s in one if s.startswith("INSERT INTO GUILD")]  # once per process
+    places = [
+        r for r in result if isinstance(r, AnswerResult) and r.etat == EtatInscription.INSCRIT
+    ]
+    waiting = [r.position for r in result if isinstance(r, AnswerResult) and r.position]
+    assert len(places) == 28 and waiting == list(range(1, 23))
