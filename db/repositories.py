@@ -29,8 +29,11 @@ from db.models import (
 def insert_for(session: AsyncSession, model: Any) -> Any:
     """A dialect-specific INSERT (of a mapped class or a table) that supports
     ``on_conflict_do_nothing`` / ``on_conflict_do_update`` and ``excluded``."""
-    name = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
+    return insert_for_dialect(session.bind.dialect.name if session.bind else "sqlite", model)
+
+
+def insert_for_dialect(dialect: str, model: Any) -> Any:
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 async def ensure_guild(session: AsyncSession, guild_id: int, now: datetime, name: str = "") -> None:

@@ -22,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import N_, Conflict, NotFound, UserError
@@ -44,10 +45,110 @@ from db.models import (
     Seance,
     SeanceReponse,
 )
+from db.repositories import insert_for_dialect
 
 INSCRIPTION = Inscription.__table__
 MEMBRE = Membre.__table__
 INTAKE = Intake.__table__
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """The hot path's statements, built once per dialect (SQLAlchemy then compiles each once:
+    building and compiling a statement costs more CPU than running it)."""
+
+    known: Any  # the atelier's counts; the members already there, with their inscription
+    rename: Any  # name and locale refreshed (executemany)
+    create: Any  # new members (upsert RETURNING: another transaction may create them too)
+    update: Any  # inscriptions already there (executemany)
+    insert: Any  # new inscriptions (executemany; the atelier's lock makes them new)
+    first_waiting: Any
+    ahead: Any
+    recipients: Any
+    applied: Any
+
+
+@cache
+def _sql(dialect: str) -> _Sql:
+    """SQLAlchemy does not cache the compiled form of ``ON CONFLICT`` statements (2.0): they
+    are used only for members seen for the first time; everything else is a plain statement
+    compiled once."""
+    create = insert_for_dialect(dialect, MEMBRE)
+    create = create.on_conflict_do_update(
+        index_elements=["guild_id", "user_id"],
+        set_={
+            "display_name": func.coalesce(create.excluded.display_name, MEMBRE.c.display_name),
+            "locale": create.excluded.locale,
+        },
+    ).returning(MEMBRE.c.id, MEMBRE.c.user_id)
+    atelier = INSCRIPTION.c.atelier_id == bindparam("atelier_id")
+    waiting = INSCRIPTION.c.etat == EtatInscription.ATTENTE
+    every = INSCRIPTION.alias("every")
+
+    def count(etat: EtatInscription) -> Any:
+        return func.count().filter(every.c.etat == etat)
+
+    totals = (
+        select(
+            count(EtatInscription.INSCRIT).label("inscrits"),
+            count(EtatInscription.ATTENTE).label("attente"),
+            count(EtatInscription.PEUT_ETRE).label("peut_etre"),
+            count(EtatInscription.NON).label("non"),
+            func.coalesce(func.max(every.c.rang_attente), 0).label("last_rank"),
+        )
+        .where(every.c.atelier_id == bindparam("atelier_id"))
+        .subquery("totals")
+    )
+    return _Sql(
+        known=select(
+            totals.c.inscrits,
+            totals.c.attente,
+            totals.c.peut_etre,
+            totals.c.non,
+            totals.c.last_rank,
+            MEMBRE.c.id,
+            MEMBRE.c.user_id,
+            MEMBRE.c.display_name,
+            MEMBRE.c.locale,
+            INSCRIPTION.c.id,
+            INSCRIPTION.c.etat,
+            INSCRIPTION.c.rang_attente,
+            INSCRIPTION.c.inscrit_at,
+        ).select_from(
+            # The counts' one row, joined to the members found (none: the row alone).
+            totals.outerjoin(
+                MEMBRE.outerjoin(INSCRIPTION, (INSCRIPTION.c.membre_id == MEMBRE.c.id) & atelier),
+                (MEMBRE.c.guild_id == bindparam("guild_id"))
+                & MEMBRE.c.user_id.in_(bindparam("users", expanding=True)),
+            )
+        ),
+        rename=update(MEMBRE)
+        .where(MEMBRE.c.id == bindparam("membre"))
+        .values(display_name=bindparam("name"), locale=bindparam("lang")),
+        create=create,
+        update=update(INSCRIPTION)
+        .where(INSCRIPTION.c.id == bindparam("inscription"))
+        .values(
+            etat=bindparam("etat"),
+            rang_attente=bindparam("rang"),
+            inscrit_at=bindparam("depuis"),
+            updated_at=bindparam("now"),
+        ),
+        insert=insert(INSCRIPTION).returning(INSCRIPTION.c.id, INSCRIPTION.c.membre_id),
+        first_waiting=select(INSCRIPTION.c.id, INSCRIPTION.c.membre_id)
+        .where(atelier, waiting)
+        .order_by(INSCRIPTION.c.rang_attente, INSCRIPTION.c.id)
+        .limit(bindparam("free")),
+        ahead=select(func.count()).where(
+            atelier, waiting, INSCRIPTION.c.rang_attente <= bindparam("rang")
+        ),
+        recipients=select(MEMBRE.c.id, MEMBRE.c.user_id, MEMBRE.c.locale).where(
+            MEMBRE.c.id.in_(bindparam("membres", expanding=True)), MEMBRE.c.user_id.is_not(None)
+        ),
+        applied=update(INTAKE)
+        .where(INTAKE.c.id == bindparam("intake"), INTAKE.c.status == IntakeStatus.RECEIVED)
+        .values(status=IntakeStatus.APPLIED, result=bindparam("outcome")),
+    )
 
 
 def seance_started(seance: Seance, now: datetime) -> bool:
@@ -100,6 +201,8 @@ class _Standing:
     rang: int | None = None
     inscrit_at: datetime | None = None
     dirty: bool = False
+    #: The row's id once it exists.
+    id: int | None = None
 
 
 @dataclass
@@ -126,23 +229,22 @@ class AnswerBatch:
         self._counts: dict[EtatInscription, int] = {e: 0 for e in EtatInscription}
         self._max_rank = 0
         self._atelier_id = 0
+        self._sql = _sql(session.bind.dialect.name)
 
     async def run(
         self, atelier_id: int, answers: Sequence[Answer]
     ) -> list[AnswerResult | UserError]:
         session = self.session
         outcome: list[_Decided | UserError] = []
-        atelier = await repo.lock_atelier(session, atelier_id)
+        atelier, seances = await self._lock(atelier_id)
         if atelier is None:
             missing = NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
             await self._mark(answers, [missing] * len(answers))
             return [missing] * len(answers)
-        seances = list(await repo.seances_of(session, atelier.id))
         closed = self._closed(atelier, seances)
         valid = [a for a in answers if a.guild_id == atelier.guild_id and closed is None]
+        self._atelier_id = atelier.id
         membres = await self._upsert_membres(valid) if valid else {}
-        if valid:
-            await self._load(atelier.id, list(membres.values()))
         for a in answers:
             if a.guild_id != atelier.guild_id:
                 outcome.append(NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id))
@@ -254,18 +356,12 @@ class AnswerBatch:
                 return []
         await self._flush(atelier.id)
         rows = await self.session.execute(
-            select(INSCRIPTION.c.membre_id)
-            .where(
-                INSCRIPTION.c.atelier_id == atelier.id,
-                INSCRIPTION.c.etat == EtatInscription.ATTENTE,
-            )
-            .order_by(INSCRIPTION.c.rang_attente, INSCRIPTION.c.id)
-            .limit(free)
+            self._sql.first_waiting, {"atelier_id": atelier.id, "free": free}
         )
         promoted = []
-        for (membre_id,) in rows:
+        for row_id, membre_id in rows:
             standing = self._standings.setdefault(
-                membre_id, _Standing(membre_id, etat=EtatInscription.ATTENTE)
+                membre_id, _Standing(membre_id, etat=EtatInscription.ATTENTE, id=row_id)
             )
             self._set(standing, EtatInscription.INSCRIT, rang=None, inscrit_at=self.now)
             promoted.append(membre_id)
@@ -285,11 +381,7 @@ class AnswerBatch:
         await self._flush(atelier_id)
         return (
             await self.session.execute(
-                select(func.count()).where(
-                    INSCRIPTION.c.atelier_id == atelier_id,
-                    INSCRIPTION.c.etat == EtatInscription.ATTENTE,
-                    INSCRIPTION.c.rang_attente <= standing.rang,
-                )
+                self._sql.ahead, {"atelier_id": atelier_id, "rang": standing.rang}
             )
         ).scalar_one()
 
@@ -343,19 +435,45 @@ class AnswerBatch:
 
     async def _upsert_membres(self, answers: Sequence[Answer]) -> dict[int, int]:
         """Each answering user's member id, created on first sight; name and locale refreshed
-        when given (later messages use the member's language). One statement (two when some
-        answers carry no locale, as in tests)."""
+        when they changed (later messages use the member's language)."""
         guild_id = answers[0].guild_id
         if guild_id not in self.known_guilds:
             await repo.ensure_guild(self.session, guild_id, self.now)
             self.guilds_ensured.add(guild_id)
         latest: dict[int, Answer] = {a.user_id: a for a in answers}
         ids: dict[int, int] = {}
-        for with_locale in (True, False):
-            group = [a for a in latest.values() if (a.locale is not None) == with_locale]
-            if not group:
+        renamed = []
+        known = await self.session.execute(
+            self._sql.known,
+            {"guild_id": guild_id, "users": list(latest), "atelier_id": self._atelier_id},
+        )
+        for row in known:
+            inscrits, attente, peut_etre, non, self._max_rank = row[:5]
+            self._counts = {
+                EtatInscription.INSCRIT: inscrits,
+                EtatInscription.ATTENTE: attente,
+                EtatInscription.PEUT_ETRE: peut_etre,
+                EtatInscription.NON: non,
+            }
+            membre_id, user_id, name, lang, row_id, etat, rang, inscrit_at = row[5:]
+            if membre_id is None:
                 continue
-            stmt = repo.insert_for(self.session, MEMBRE).values(
+            ids[user_id] = membre_id
+            if row_id is not None:
+                self._standings[membre_id] = _Standing(
+                    membre_id, EtatInscription(etat), rang, inscrit_at, id=row_id
+                )
+            a = latest[user_id]
+            new_name = a.display_name[:100] if a.display_name else name
+            new_lang = a.locale or lang
+            if (new_name, new_lang) != (name, lang):
+                renamed.append({"membre": membre_id, "name": new_name, "lang": new_lang})
+        if renamed:
+            await self.session.execute(self._sql.rename, renamed)
+        new = [a for user_id, a in latest.items() if user_id not in ids]
+        if new:
+            rows = await self.session.execute(
+                self._sql.create,
                 [
                     {
                         "guild_id": guild_id,
@@ -365,85 +483,75 @@ class AnswerBatch:
                         "dm_reminders": False,
                         "created_at": self.now,
                     }
-                    for a in group
-                ]
+                    for a in new
+                ],
             )
-            refreshed: dict[str, Any] = {
-                "display_name": func.coalesce(stmt.excluded.display_name, MEMBRE.c.display_name)
-            }
-            if with_locale:
-                refreshed["locale"] = stmt.excluded.locale
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["guild_id", "user_id"], set_=refreshed
-            ).returning(MEMBRE.c.id, MEMBRE.c.user_id)
-            ids.update(
-                {user_id: membre_id for membre_id, user_id in await self.session.execute(stmt)}
-            )
+            ids.update({user_id: membre_id for membre_id, user_id in rows})
         return ids
 
-    async def _load(self, atelier_id: int, membre_ids: list[int]) -> None:
-        self._atelier_id = atelier_id
-        rows = await self.session.execute(
-            select(
-                INSCRIPTION.c.membre_id,
-                INSCRIPTION.c.etat,
-                INSCRIPTION.c.rang_attente,
-                INSCRIPTION.c.inscrit_at,
-            ).where(INSCRIPTION.c.atelier_id == atelier_id, INSCRIPTION.c.membre_id.in_(membre_ids))
-        )
-        for membre_id, etat, rang, inscrit_at in rows:
-            self._standings[membre_id] = _Standing(
-                membre_id, EtatInscription(etat), rang, inscrit_at
+    async def _lock(self, atelier_id: int) -> tuple[Atelier | None, list[Seance]]:
+        """The atelier, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; on
+        SQLite a write transaction holds the database lock), with its séances: one query."""
+        rows = (
+            await self.session.execute(
+                select(Atelier, Seance)
+                .outerjoin(Seance, Seance.atelier_id == Atelier.id)
+                .where(Atelier.id == atelier_id)
+                .order_by(Seance.starts_at, Seance.id)
+                .with_for_update(of=Atelier)
             )
-        totals = await self.session.execute(
-            select(INSCRIPTION.c.etat, func.count(), func.max(INSCRIPTION.c.rang_attente))
-            .where(INSCRIPTION.c.atelier_id == atelier_id)
-            .group_by(INSCRIPTION.c.etat)
-        )
-        for etat, count, max_rank in totals:
-            self._counts[EtatInscription(etat)] = count
-            self._max_rank = max(self._max_rank, max_rank or 0)
+        ).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [seance for _, seance in rows if seance is not None]
 
     async def _flush(self, atelier_id: int) -> None:
-        """Write the inscriptions decided so far (one multi-row upsert)."""
+        """Write the inscriptions decided so far: one executemany for the rows already there,
+        one for the new ones."""
         dirty = [s for s in self._standings.values() if s.dirty]
         if not dirty:
             return
-        stmt = repo.insert_for(self.session, INSCRIPTION).values(
-            [
-                {
-                    "atelier_id": atelier_id,
-                    "membre_id": s.membre_id,
-                    "etat": s.etat,
-                    "rang_attente": s.rang,
-                    "inscrit_at": s.inscrit_at,
-                    "created_at": self.now,
-                    "updated_at": self.now,
-                }
-                for s in dirty
-            ]
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["atelier_id", "membre_id"],
-            set_={
-                "etat": stmt.excluded.etat,
-                "rang_attente": stmt.excluded.rang_attente,
-                "inscrit_at": stmt.excluded.inscrit_at,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-        await self.session.execute(stmt)
+        known = [s for s in dirty if s.id is not None]
+        if known:
+            await self.session.execute(
+                self._sql.update,
+                [
+                    {
+                        "inscription": s.id,
+                        "etat": s.etat,
+                        "rang": s.rang,
+                        "depuis": s.inscrit_at,
+                        "now": self.now,
+                    }
+                    for s in known
+                ],
+            )
+        new = [s for s in dirty if s.id is None]
+        if new:
+            rows = await self.session.execute(
+                self._sql.insert,
+                [
+                    {
+                        "atelier_id": atelier_id,
+                        "membre_id": s.membre_id,
+                        "etat": s.etat,
+                        "rang_attente": s.rang,
+                        "inscrit_at": s.inscrit_at,
+                        "created_at": self.now,
+                        "updated_at": self.now,
+                    }
+                    for s in new
+                ],
+            )
+            for row_id, membre_id in rows:
+                self._standings[membre_id].id = row_id
         for s in dirty:
             s.dirty = False
 
     async def _recipients(self, membre_ids: list[int]) -> dict[int, Recipient]:
         if not membre_ids:
             return {}
-        rows = await self.session.execute(
-            select(MEMBRE.c.id, MEMBRE.c.user_id, MEMBRE.c.locale).where(
-                MEMBRE.c.id.in_(membre_ids), MEMBRE.c.user_id.is_not(None)
-            )
-        )
+        rows = await self.session.execute(self._sql.recipients, {"membres": membre_ids})
         return {
             membre_id: Recipient(
                 membre_id=membre_id, user_id=user_id, locale=locale, etat=EtatInscription.INSCRIT
@@ -490,12 +598,7 @@ class AnswerBatch:
         if not params:
             return
         await self.session.execute(
-            update(INTAKE)
-            .where(
-                INTAKE.c.id == bindparam("intake"),
-                INTAKE.c.status == IntakeStatus.RECEIVED,
-            )
-            .values(status=IntakeStatus.APPLIED, result=bindparam("outcome")),
+            self._sql.applied,
             params,
         )
 
