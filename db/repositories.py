@@ -159,6 +159,23 @@ async def seances_of(session: AsyncSession, atelier_id: int) -> Sequence[Seance]
     )
 
 
+async def seances_of_many(
+    session: AsyncSession, atelier_ids: Sequence[int]
+) -> dict[int, list[Seance]]:
+    """The séances of many ateliers in one query, in order, by atelier id."""
+    result: dict[int, list[Seance]] = {i: [] for i in atelier_ids}
+    if not atelier_ids:
+        return result
+    rows = await session.execute(
+        select(Seance)
+        .where(Seance.atelier_id.in_(list(atelier_ids)))
+        .order_by(Seance.starts_at, Seance.id)
+    )
+    for seance in rows.scalars():
+        result[seance.atelier_id].append(seance)
+    return result
+
+
 def still_running(now: datetime):  # type: ignore[no-untyped-def]
     """A séance that has not ended: its end, or for a date without time its whole day."""
     end = func.coalesce(Seance.ends_at, Seance.starts_at)
@@ -251,19 +268,15 @@ async def members_with_etat(
 
 
 async def seance_reponses(
-    session: AsyncSession, seance_ids: Sequence[int]
+    session: AsyncSession, seance_ids: Sequence[int], *, membre_id: int | None = None
 ) -> Sequence[SeanceReponse]:
+    """The per-séance answers to these séances (of one member, with ``membre_id``)."""
     if not seance_ids:
         return []
-    return (
-        (
-            await session.execute(
-                select(SeanceReponse).where(SeanceReponse.seance_id.in_(list(seance_ids)))
-            )
-        )
-        .scalars()
-        .all()
-    )
+    stmt = select(SeanceReponse).where(SeanceReponse.seance_id.in_(list(seance_ids)))
+    if membre_id is not None:
+        stmt = stmt.where(SeanceReponse.membre_id == membre_id)
+    return (await session.execute(stmt)).scalars().all()
 
 
 # --- bot state ---------------------------------------------------------------------------------

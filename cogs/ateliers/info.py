@@ -140,6 +140,14 @@ async def load_info(session: AsyncSession, a: Atelier) -> AtelierInfo:
     )
 
 
+async def load_infos(session: AsyncSession, ateliers: Sequence[Atelier]) -> list[AtelierInfo]:
+    """Many ateliers with their séances and counts: two queries, however many ateliers."""
+    ids = [a.id for a in ateliers]
+    seances = await repo.seances_of_many(session, ids)
+    counts = await repo.etat_counts_many(session, ids)
+    return [atelier_info(a, seances[a.id], counts[a.id]) for a in ateliers]
+
+
 @dataclass(frozen=True)
 class AtelierChoice:
     """An atelier as an autocomplete offers it."""

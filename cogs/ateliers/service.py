@@ -25,8 +25,8 @@ from cogs.ateliers.info import (
     ParticipantRow,
     ParticipantsExport,
     Recipient,
-    atelier_info,
     load_info,
+    load_infos,
 )
 from cogs.inscriptions import waitlist
 from db import repositories as repo
@@ -256,11 +256,7 @@ class AtelierService:
             ateliers = await repo.upcoming_ateliers(
                 session, guild_id, now, chantier_id=chantier_id, limit=limit
             )
-            counts = await repo.etat_counts_many(session, [a.id for a in ateliers])
-            return [
-                atelier_info(a, await repo.seances_of(session, a.id), counts[a.id])
-                for a in ateliers
-            ]
+            return await load_infos(session, ateliers)
 
     async def modify(
         self,

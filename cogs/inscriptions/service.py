@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.errors import N_, NotFound, UserError
 from bot.groupcommit import GroupCommit
-from cogs.ateliers.info import AtelierInfo, Counts, atelier_info, load_info
+from cogs.ateliers.info import AtelierInfo, Counts, load_info, load_infos
 from cogs.inscriptions import waitlist
 from cogs.inscriptions.batch import Answer, AnswerBatch, AnswerResult, attendance
 from db import repositories as repo
@@ -127,25 +127,32 @@ class InscriptionService:
                     )
                 )
             ).scalars()
-            out: list[MemberInscription] = []
-            for inscription in rows:
-                atelier = upcoming[inscription.atelier_id]
-                seances = await repo.seances_of(session, atelier.id)
-                answers = await repo.seance_reponses(session, [s.id for s in seances])
-                out.append(
-                    MemberInscription(
-                        atelier=atelier_info(
-                            atelier, seances, await repo.etat_counts(session, atelier.id)
-                        ),
-                        etat=EtatInscription(inscription.etat),
-                        position=await waitlist.position(session, inscription),
-                        seance_reponses={
-                            r.seance_id: Reponse(r.reponse)
-                            for r in answers
-                            if r.membre_id == membre.id
-                        },
-                    )
+            inscriptions = list(rows)
+            infos = {
+                info.id: info
+                for info in await load_infos(
+                    session, [upcoming[i.atelier_id] for i in inscriptions]
                 )
+            }
+            places = await waitlist.positions(session, inscriptions)
+            answers = await repo.seance_reponses(
+                session,
+                [s.id for info in infos.values() for s in info.seances],
+                membre_id=membre.id,
+            )
+            out = [
+                MemberInscription(
+                    atelier=infos[i.atelier_id],
+                    etat=EtatInscription(i.etat),
+                    position=places[i.id],
+                    seance_reponses={
+                        r.seance_id: Reponse(r.reponse)
+                        for r in answers
+                        if r.seance_id in {s.id for s in infos[i.atelier_id].seances}
+                    },
+                )
+                for i in inscriptions
+            ]
             out.sort(key=lambda mi: mi.atelier.seances[0].starts_at if mi.atelier.seances else now)
             return out
 
@@ -194,10 +201,9 @@ class InscriptionService:
                     )
                 )
             ).scalars()
-            return {
-                i.atelier_id: (EtatInscription(i.etat), await waitlist.position(session, i))
-                for i in rows
-            }
+            inscriptions = list(rows)
+            places = await waitlist.positions(session, inscriptions)
+            return {i.atelier_id: (EtatInscription(i.etat), places[i.id]) for i in inscriptions}
 
     # --- the intake: answers saved before they are acknowledged ------------------------------
 

@@ -63,6 +63,32 @@ async def position(session: AsyncSession, inscription: Inscription) -> int | Non
     ).scalar_one()
 
 
+async def positions(
+    session: AsyncSession, inscriptions: Sequence[Inscription]
+) -> dict[int, int | None]:
+    """``position`` of many inscriptions (by inscription id) in one query."""
+    waiting = [
+        i for i in inscriptions if i.etat == EtatInscription.ATTENTE and i.rang_attente is not None
+    ]
+    result: dict[int, int | None] = {i.id: None for i in inscriptions}
+    if not waiting:
+        return result
+    ahead = Inscription.__table__.alias("ahead")
+    rows = await session.execute(
+        select(Inscription.id, func.count(ahead.c.id))
+        .join(
+            ahead,
+            (ahead.c.atelier_id == Inscription.atelier_id)
+            & (ahead.c.etat == EtatInscription.ATTENTE)
+            & (ahead.c.rang_attente <= Inscription.rang_attente),
+        )
+        .where(Inscription.id.in_([i.id for i in waiting]))
+        .group_by(Inscription.id)
+    )
+    result.update({inscription_id: n for inscription_id, n in rows})
+    return result
+
+
 async def first_waiting(
     session: AsyncSession, atelier_id: int, limit: int
 ) -> Sequence[Inscription]:

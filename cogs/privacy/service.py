@@ -666,13 +666,13 @@ async def _context(
     }
     ateliers: dict[str, Any] = {}
     if atelier_ids:
+        seances = await repo.seances_of_many(session, list(atelier_ids))
         for a in (
             await session.execute(select(Atelier).where(Atelier.id.in_(atelier_ids)))
         ).scalars():
-            seances = await repo.seances_of(session, a.id)
             ateliers[str(a.id)] = {
                 "titre": a.titre,
-                "dates": [s.local_date.isoformat() for s in seances],
+                "dates": [s.local_date.isoformat() for s in seances[a.id]],
             }
     chantiers: dict[str, Any] = {}
     if chantier_ids:

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from cogs.ateliers.info import atelier_info, seance_info
+from cogs.ateliers.info import load_infos, seance_info
 from cogs.reminders.plan import DigestEntry
 from cogs.reminders.queries import insert_into
 from db import repositories as repo
@@ -46,13 +46,10 @@ class DigestSteps:
             window: dict[int, tuple[Atelier, list[Seance]]] = {}
             for seance, atelier in rows.tuples():
                 window.setdefault(atelier.id, (atelier, []))[1].append(seance)
-            counts = await repo.etat_counts_many(s, list(window))
+            infos = await load_infos(s, [a for a, _ in window.values()])
             return [
-                DigestEntry(
-                    atelier_info(a, await repo.seances_of(s, a.id), counts[a.id]),
-                    tuple(seance_info(x) for x in seances),
-                )
-                for a, seances in window.values()
+                DigestEntry(info, tuple(seance_info(x) for x in seances))
+                for info, (_, seances) in zip(infos, window.values(), strict=True)
             ]
 
     async def digest_channel(self, guild_id: int) -> int | None:

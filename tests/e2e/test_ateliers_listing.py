@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from db.models import Membre
+from bot.core import PartageBot
+from cogs.ateliers.service import AtelierDraft
+from db.models import Membre, Reponse
+from tests.cogs.helpers import seance
 from tests.e2e.harness import Server, partage, settle
 from tests.e2e.test_ateliers_support import (
     announcements,
@@ -107,3 +113,72 @@ async def test_rappels_turns_direct_message_reminders_on_and_off(
         assert await dm_reminders() is False
     assert on.startswith("Rappels par message privé activés")
     assert off == "Rappels par message privé désactivés."
+
+
+@contextmanager
+def statements_about_ateliers(bot: PartageBot) -> Iterator[list[str]]:
+    """The statements that read ateliers, séances, inscriptions or members (the outbox's and
+    the scheduler's own polling, which may run meanwhile, are left out)."""
+    seen: list[str] = []
+    tables = ("ATELIER", "SEANCE", "INSCRIPTION", "MEMBRE")
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        text = " ".join(statement.split()).upper()
+        if any(f"FROM {t}" in text for t in tables):
+            seen.append(text)
+
+    event.listen(bot.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(bot.engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_chantiers_and_mes_inscriptions_cost_the_same_with_3_or_15_ateliers(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    costs: list[tuple[int, int]] = []
+    async with partage(fake, settings) as bot:
+        ateliers = bot.services.ateliers
+        inscriptions = bot.services.inscriptions
+        made = 0
+        for total in (3, 15):
+            while made < total:
+                day = date(2031, 1, 6) + timedelta(days=made)
+                info = await ateliers.create(
+                    server.guild.id,
+                    AtelierDraft(
+                        titre=f"Atelier {made}",
+                        seances=[seance(day), seance(day + timedelta(days=7))],
+                        capacite=1,
+                    ),
+                    announce=False,
+                )
+                await inscriptions.answer(server.guild.id, info.id, server.bob.id, Reponse.OUI)
+                await inscriptions.answer(server.guild.id, info.id, server.alice.id, Reponse.OUI)
+                await inscriptions.answer(
+                    server.guild.id,
+                    info.id,
+                    server.alice.id,
+                    Reponse.NON,
+                    seance_id=info.seances[1].id,
+                )
+                made += 1
+            await settle(fake, bot)
+            with statements_about_ateliers(bot) as chantiers:
+                listed = await fake.slash(
+                    "chantiers", user=server.alice, channel=server.general, locale="fr"
+                ).response()
+            with statements_about_ateliers(bot) as mine:
+                own = await fake.slash(
+                    "mes-inscriptions", user=server.alice, channel=server.general, locale="fr"
+                ).response()
+            costs.append((len(chantiers), len(mine)))
+            fields = own.data["embeds"][0]["fields"]  # type: ignore[index]
+            assert len(fields) == total
+            assert all("n° 1 sur la liste d'attente" in f["value"] for f in fields)
+            assert all("vous n'y serez pas" in f["value"] for f in fields)
+            assert listed.data["embeds"]  # type: ignore[index]
+    assert costs[0] == costs[1], costs
+    assert costs[0][1] <= 8, costs
