@@ -128,7 +128,9 @@ async def start_once(fake: FakeDiscord, server: Server, url: str, log: Path) -> 
 
 async def startup(backend: str, seances: int) -> None:
     print(f"\n1. Start-up of `python -m bot run` ({backend})")
-    print(f"{'database':<44}{'rows':>8}{'scheduled s':>13}{'ready s':>9}{'peak MB':>9}")
+    print(
+        f"{'database':<44}{'rows':>8}{'scheduled s':>13}{'÷ empty':>9}{'ready s':>9}{'peak MB':>9}"
+    )
     async with FakeDiscord() as fake:
         server = build_server(fake)
         with tempfile.TemporaryDirectory() as tmp:
@@ -141,12 +143,17 @@ async def startup(backend: str, seances: int) -> None:
                     (f"{seances} séances, first start (plans all)", full),
                     (f"{seances} séances, restart (plan in step)", full),
                 ]
+                reference = None
                 for n, (label, url) in enumerate(cases):
                     scheduled, ready, peak = await start_once(
                         fake, server, url, Path(tmp) / f"bot{n}.log"
                     )
+                    reference = reference or scheduled  # the empty start, in the same run
                     rows = await count_rows(url)
-                    print(f"{label:<44}{rows:>8}{scheduled:>13.2f}{ready:>9.2f}{peak:>9.0f}")
+                    print(
+                        f"{label:<44}{rows:>8}{scheduled:>13.2f}{scheduled / reference:>9.2f}"
+                        f"{ready:>9.2f}{peak:>9.0f}"
+                    )
 
 
 async def count_rows(url: str) -> int:
@@ -281,10 +288,24 @@ async def main() -> None:
     parser.add_argument("--seances", type=int, default=10_000)
     parser.add_argument("--burst", type=int, default=1_000)
     parser.add_argument("--members", type=int, default=500)
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=["startup", "lateness", "fanout"],
+        default=["startup", "lateness", "fanout"],
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    for backend in backends():
-        await startup(backend, args.seances)
+    if "startup" in args.parts:
+        for backend in backends():
+            await startup(backend, args.seances)
+    if "lateness" in args.parts:
+        await lateness_table(args)
+    if "fanout" in args.parts:
+        await fanout_table(args)
+
+
+async def lateness_table(args: argparse.Namespace) -> None:
     print("\n2. Lateness of reminders due in the same minute (the real bot, in this process)")
     print(
         f"{'database':<12}{'reminders':>10}  {'due':<13}{'p50 s':>8}{'p99 s':>8}{'max s':>8}"
@@ -293,6 +314,9 @@ async def main() -> None:
     for backend in backends():
         for spread in (60, 0):
             await lateness(backend, args.burst, spread)
+
+
+async def fanout_table(args: argparse.Namespace) -> None:
     print("\n3. DM fan-out under Discord's rate limits (global 50/s, 5 messages/s shared)")
     print(
         f"{'database':<12}{'members':>8}{'received':>10}{'failed':>8}{'retried':>9}{'429s':>7}"

@@ -149,6 +149,7 @@ class RemindersCog(commands.Cog):
         plan, send what came due while the bot was down (late) or give it up (missed)."""
         try:
             async with self._changes:
+                await self.service.plan_unplanned()
                 replan, withdraw = await self.service.out_of_step()
                 for atelier_id in replan:
                     self.sender.apply(await self.service.replan_atelier(atelier_id))

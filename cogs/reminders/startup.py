@@ -15,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from cogs.reminders import plan
 from cogs.reminders.plan import LIVE, TOO_LATE, OverdueResult, PlannedRappel, Unfinished
-from cogs.reminders.queries import planned_of, update_ids
+from cogs.reminders.queries import insert_into, planned_of, update_ids
 from db import repositories as repo
 from db.models import Atelier, EtatAtelier, Rappel, RappelKind, RappelStatus, Seance
 
 log = logging.getLogger(__name__)
 
 CHECK_BATCH = 100  # ateliers compared with their plan per query
+#: Rows inserted per transaction by the bulk plan (a few statements each: insertmanyvalues).
+BULK_ROWS = 5000
 
 
 class StartupSteps:
@@ -31,6 +33,70 @@ class StartupSteps:
     clock: Clock
     offsets: Sequence[timedelta]
     stale_after: timedelta
+
+    async def plan_unplanned(self) -> int:
+        """Ateliers planned, with a séance not over and no reminder row at all (a first start
+        on an existing database, a restore, ateliers written by another tool) get their whole
+        plan in bulk: their séances read in one query, the rows inserted a few thousand per
+        transaction. An atelier planned meanwhile by its own change keeps its rows (``ON
+        CONFLICT DO NOTHING``). Returns the rows inserted."""
+        now = self.clock.now()
+        has_rows = (
+            select(Rappel.id)
+            .join(Seance, Seance.id == Rappel.seance_id)
+            .where(Seance.atelier_id == Atelier.id)
+            .exists()
+        )
+        running = select(Seance.atelier_id).where(repo.still_running(now))
+        async with self.sessions() as s:
+            found = await s.execute(
+                select(
+                    Seance.id,
+                    Seance.atelier_id,
+                    Seance.local_date,
+                    Seance.local_time,
+                    Seance.timezone,
+                    Seance.starts_at,
+                    Seance.ends_at,
+                    Atelier.duree_minutes,
+                )
+                .join(Atelier, Atelier.id == Seance.atelier_id)
+                .where(
+                    Atelier.etat == EtatAtelier.PLANIFIE,
+                    Atelier.id.in_(running),
+                    ~has_rows,
+                )
+            )
+            times: dict[int, list[plan.SeanceTimes]] = {}
+            duree: dict[int, int] = {}
+            for seance_id, atelier_id, day, at, zone, starts, ends, minutes in found.tuples():
+                times.setdefault(atelier_id, []).append(
+                    plan.SeanceTimes(seance_id, day, at, zone, starts, ends)
+                )
+                duree[atelier_id] = minutes
+        rows = [
+            {
+                "seance_id": seance_id,
+                "kind": kind,
+                "offset_seconds": offset,
+                "due_at": due,
+                "status": RappelStatus.PLANNED if due > now else RappelStatus.MISSED,
+                "late": False,
+            }
+            for atelier_id, seances in times.items()
+            for (seance_id, kind, offset), due in plan.plan(
+                seances, list(self.offsets), duree[atelier_id]
+            ).items()
+        ]
+        for i in range(0, len(rows), BULK_ROWS):
+            async with self.sessions.begin() as s:
+                stmt = insert_into(s, Rappel).on_conflict_do_nothing(
+                    index_elements=["seance_id", "kind", "offset_seconds"]
+                )
+                await s.execute(stmt, rows[i : i + BULK_ROWS])
+        if rows:
+            log.info("planned %d reminder rows for %d ateliers in bulk", len(rows), len(times))
+        return len(rows)
 
     async def out_of_step(self) -> tuple[list[int], list[int]]:
         """Ateliers whose rows do not match their plan: planned ones with a séance not over

@@ -609,3 +609,32 @@ async def test_digest_covers_the_coming_two_weeks(sessions, clock, rappels) -> N
         cycle,
         later,
     ]
+
+
+async def test_bulk_plan_gives_unplanned_ateliers_exactly_their_plan(
+    sessions, clock, rappels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cogs.reminders import startup
+
+    monkeypatch.setattr(startup, "BULK_ROWS", 7)  # several transactions
+    clock.set(utc(2026, 12, 1, 18, 30))  # two days before the first
+    ids = [
+        await _atelier(sessions, clock, seance(date(2026, 12, 3)), seance(date(2026, 12, 10))),
+        await _atelier(sessions, clock, seance(date(2026, 12, 17), at=None)),
+    ]
+    reference = await _atelier(
+        sessions, clock, seance(date(2026, 12, 3)), seance(date(2026, 12, 10))
+    )
+    await rappels.plan_atelier(reference)  # already planned: left alone
+
+    assert await rappels.plan_unplanned() == 2 * (3 + 1) + 1 + (3 + 1)
+    assert await rappels.plan_unplanned() == 0
+    assert await rappels.out_of_step() == ([], [])
+    got = await _rows(sessions, ids[0])
+    want = await _rows(sessions, reference)
+    by_offset = {(k[1], k[2], r.due_at.astimezone(UTC).time()): r.status for k, r in got.items()}
+    assert by_offset == {
+        (k[1], k[2], r.due_at.astimezone(UTC).time()): r.status for k, r in want.items()
+    }
+    assert sum(r.status == RappelStatus.MISSED for r in got.values()) == 1  # 7 days before
+    assert len(await _rows(sessions, ids[1])) == 3 + 1  # a date without a time: no « debut »
