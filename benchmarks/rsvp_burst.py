@@ -8,7 +8,8 @@ places; then N members click « Oui » in the same instant. Measured:
 
 - ack p50/p99: from the injection of a click to the bot's first response to it (Discord drops
   an interaction not acknowledged within 3 s; the fake enforces that deadline here too);
-- answer p50/p99: from the injection to the ephemeral message giving the member's status;
+- answer p50/p99: from the injection to the ephemeral message giving the member's status (the
+  acknowledgement's "thinking…" edited into the answer);
 - settled: until every member has their answer and the announcement's last edit is done;
 - edits: how many times the announcement was edited for the N clicks;
 - late: clicks Discord dropped because they were not acknowledged within 3 s (the bot then
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -118,7 +120,7 @@ async def burst(backend: str, n: int, share: float, backlog: int) -> Result:
         acks = [h.callbacks[0].at - h.created for h in handles if h.callbacks]
         answers = [answered_at[h.id] - h.created for h in handles if h.id in answered_at]
         accepted = len(acks)  # a click Discord dropped (acked too late) is not recorded
-        replies = [h.followups[0].content for h in handles if h.followup_ids]
+        replies = [h.message.content for h in handles if h.id in answered_at and h.message]
         registered = sum("votre place est réservée" in r for r in replies)
         positions = sorted(int(m.group(1)) for r in replies if (m := WAITING.search(r)))
         expected = (min(accepted, places), max(0, accepted - places))
@@ -150,18 +152,20 @@ async def burst(backend: str, n: int, share: float, backlog: int) -> Result:
 
 
 async def _wait_answers(handles: list[InteractionHandle], timeout: float) -> dict[int, float]:  # noqa: ASYNC109
-    """When each click got its answer (the follow-up after the defer)."""
+    """When each click got its answer (the acknowledgement's "thinking…" replaced), waiting on
+    each handle's own event rather than polling them all."""
     seen: dict[int, float] = {}
-    deadline = time.monotonic() + timeout
-    pending = list(handles)
-    while pending and time.monotonic() < deadline:
-        now = time.monotonic()
-        for h in pending:
-            if h.followup_ids:
-                seen[h.id] = now
-        # Answered, or dropped by the fake for missing the 3 s deadline.
-        pending = [h for h in pending if h.id not in seen and (h.callbacks or h.age < DEADLINE + 2)]
-        await asyncio.sleep(0.005)
+
+    async def one(h: InteractionHandle) -> None:
+        try:
+            await h.response(timeout=DEADLINE + 2)
+        except TimeoutError:
+            return  # dropped by the fake for missing the 3 s deadline
+        with contextlib.suppress(TimeoutError):
+            await h.wait_answer(timeout=timeout)
+            seen[h.id] = time.monotonic()
+
+    await asyncio.gather(*(one(h) for h in handles))
     return seen
 
 
