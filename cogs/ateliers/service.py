@@ -258,6 +258,32 @@ class AtelierService:
             )
             return await load_infos(session, ateliers)
 
+    async def next_by_chantier(self, guild_id: int) -> dict[int, tuple[str, datetime]]:
+        """Each chantier's next planned atelier: its title and the start of its next séance
+        (``/chantiers``), in one light query however many ateliers are planned."""
+        now = self.clock.now()
+        first = (
+            select(Seance.atelier_id, func.min(Seance.starts_at).label("first"))
+            .where(repo.still_running(now))
+            .group_by(Seance.atelier_id)
+            .subquery()
+        )
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(Atelier.chantier_id, Atelier.titre, first.c.first)
+                .join(first, first.c.atelier_id == Atelier.id)
+                .where(
+                    Atelier.guild_id == guild_id,
+                    Atelier.etat == EtatAtelier.PLANIFIE,
+                    Atelier.chantier_id.is_not(None),
+                )
+                .order_by(first.c.first, Atelier.id)
+            )
+            found: dict[int, tuple[str, datetime]] = {}
+            for chantier_id, titre, starts in rows.tuples():
+                found.setdefault(chantier_id, (titre, starts))
+            return found
+
     async def modify(
         self,
         guild_id: int,

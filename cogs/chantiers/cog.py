@@ -14,7 +14,6 @@ from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import N_, Conflict, NotFound
 from bot.i18n import discord_timestamp
 from bot.interactions import NO_MENTIONS, commit_then_defer, reply, staff_only, tr_of
-from cogs.ateliers.info import AtelierInfo
 from cogs.chantiers.provision import Provisioner
 from cogs.chantiers.service import ChantierInfo
 from cogs.chantiers.views import ChantierSelect, chantier_select
@@ -91,10 +90,7 @@ class ChantiersCog(commands.Cog):
             await reply(interaction, tr._("Aucun chantier n'est encore ouvert sur ce serveur."))
             return
         embed = discord.Embed(title=tr._("Les chantiers de l'Opération Partage"))
-        next_atelier: dict[int, AtelierInfo] = {}
-        for atelier in await self.bot.services.ateliers.upcoming(guild.id, limit=200):
-            if atelier.chantier_id is not None:
-                next_atelier.setdefault(atelier.chantier_id, atelier)
+        next_atelier = await self.bot.services.ateliers.next_by_chantier(guild.id)
         for c in chantiers[:25]:
             role = guild.get_role(c.role_id or 0)
             members = len(role.members) if role else 0
@@ -103,12 +99,13 @@ class ChantiersCog(commands.Cog):
                 lines.append(tr._("Salon : {salon}", salon=f"<#{c.channel_id}>"))
             lines.append(tr.n_("{n} membre", "{n} membres", members))
             nxt = next_atelier.get(c.id)
-            if nxt is not None and nxt.seances:
+            if nxt is not None:
+                titre, starts = nxt
                 lines.append(
                     tr._(
                         "Prochain atelier : {titre}, {quand}",
-                        titre=nxt.titre,
-                        quand=discord_timestamp(nxt.seances[0].starts_at, "F"),
+                        titre=titre,
+                        quand=discord_timestamp(starts, "F"),
                     )
                 )
             else:

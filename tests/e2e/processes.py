@@ -16,10 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 class BotProcess:
     """``python -m bot run`` (through tests/e2e/child_bot.py) against the fake."""
 
-    def __init__(self, fake: FakeDiscord, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        fake: FakeDiscord,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        module: str = "tests.e2e.child_bot",
+    ) -> None:
         self.fake = fake
         self.env = env
         self.log_path = log_path
+        #: What runs: Partage by default (the benchmarks also run a trivial reference bot).
+        self.module = module
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -31,7 +40,7 @@ class BotProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.e2e.child_bot",
+            self.module,
             "run",
             cwd=ROOT,
             env=env,
@@ -62,6 +71,12 @@ class BotProcess:
             raise AssertionError(
                 f"the bot did not stop within {timeout:.0f} s of SIGTERM:\n{self.log()[-6000:]}"
             ) from None
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU the process used so far (Linux ``/proc``)."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
