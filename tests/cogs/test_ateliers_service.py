@@ -175,3 +175,28 @@ async def test_waiting_state_values(ateliers: AtelierService, sessions) -> None:
     assert (first.etat, first.position) == (EtatInscription.INSCRIT, None)
     assert (second.etat, second.position) == (EtatInscription.ATTENTE, 1)
     assert (again.etat, again.position) == (EtatInscription.ATTENTE, 1)
+
+
+async def test_next_by_chantier_is_the_soonest_planned_atelier_of_each(
+    sessions, clock: ManualClock, ateliers: AtelierService
+) -> None:
+    chantiers = ChantierService(sessions, clock)
+    a = await chantiers.create(GUILD, "Accueil")
+    b = await chantiers.create(GUILD, "Petite enfance")
+    c = await chantiers.create(GUILD, "Gouvernance")
+
+    async def make(titre: str, chantier_id: int, *days: date) -> int:
+        draft = AtelierDraft(
+            titre=titre, seances=[seance(d) for d in days], chantier_id=chantier_id
+        )
+        return (await ateliers.create(GUILD, draft, announce=False)).id
+
+    await make("Plus tard", a.id, date(2027, 3, 1))
+    await make("Bientôt", a.id, date(2027, 2, 1), date(2027, 4, 1))
+    annule = await make("Annulé", b.id, date(2027, 1, 5))
+    await ateliers.cancel(GUILD, annule)
+    await make("Fini", c.id, date(2026, 10, 1))  # before the clock's now
+    found = await ateliers.next_by_chantier(GUILD)
+    assert set(found) == {a.id}
+    titre, starts = found[a.id]
+    assert titre == "Bientôt" and starts.date() == date(2027, 2, 1)
