@@ -58,6 +58,10 @@ def shard_key(shard_id: int, shard_count: int) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") & _MAX_KEY
 
 
+#: The longest wait to tell who holds a lease (PostgreSQL); past it, the line omits who.
+HOLDER_SECONDS = 5.0
+
+
 def _holder_label() -> str:
     """Who holds a lease, as shown to a standby: this process id and host."""
     return f"pid {os.getpid()} on {socket.gethostname()}"
@@ -327,7 +331,10 @@ class PostgresLease(Lease):
 
     async def _holder(self) -> str | None:
         conn = await self._connection()
-        name = await conn.fetchval(self._HOLDER_SQL, list(self.keys), timeout=self.check_seconds)
+        # Said once, when this process becomes a standby: worth waiting for on a busy server.
+        name = await conn.fetchval(
+            self._HOLDER_SQL, list(self.keys), timeout=max(self.check_seconds, HOLDER_SECONDS)
+        )
         return str(name) if name else None
 
     async def _drop(self) -> None:

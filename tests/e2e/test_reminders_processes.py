@@ -133,15 +133,17 @@ async def test_a_reminder_due_during_the_downtime_arrives_once_marked_late(
     fake_discord: FakeDiscord, server: Server, db_url: str, tmp_path: Path
 ) -> None:
     fake = fake_discord
-    start = SystemClock().now() + timedelta(seconds=15 + STARTUP)
+    # The second reminder is due 12 s before the séance: the restarted bot has 11.5 s to come
+    # up and send it late (a loaded machine can take several seconds to start a process).
+    start = SystemClock().now() + timedelta(seconds=25 + STARTUP)
     await _atelier(db_url, server, start, dm_users=(server.alice.id,))
-    async with _bots(fake, _env(server, db_url, "10s,7s"), tmp_path) as (bot,):
+    async with _bots(fake, _env(server, db_url, "20s,12s"), tmp_path) as (bot,):
         await bot.start()
         await fake.wait_until(lambda: len(_posted(fake, server)) == 1, timeout=30)
         await _until_sent(db_url, 1)
         await bot.kill()
-        # Down while the 7 s reminder comes due; back before the séance begins.
-        back_at = start - timedelta(seconds=6.5)
+        # Down while the 12 s reminder comes due; back before the séance begins.
+        back_at = start - timedelta(seconds=11.5)
         await asyncio.sleep(max((back_at - SystemClock().now()).total_seconds(), 0))
         bot.log_path = tmp_path / "bot-restarted.log"
         await bot.start()
