@@ -11,6 +11,10 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+#: How long cancelled tasks get to unwind at shutdown.
+CANCEL_GRACE = 2.0
+
+
 class TaskGroup:
     """Fire-and-forget tasks that are neither garbage-collected early nor silent when they fail."""
 
@@ -41,3 +45,7 @@ class TaskGroup:
         _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
         for task in pending:
             task.cancel()
+        if pending:
+            # Let the cancelled ones unwind (roll their transaction back, give their connection
+            # back) before the database is closed.
+            await asyncio.wait(pending, timeout=CANCEL_GRACE)

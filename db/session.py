@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -103,6 +104,15 @@ class Sessions(async_sessionmaker[AsyncSession]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._listeners: dict[str, list[Callable[[], None]]] = {}
+        bind = self.kw.get("bind")
+        #: SQLite has one writer at a time: this process's write use cases queue here, in
+        #: asyncio (cancellable at once, in order), rather than in SQLite's busy handler on a
+        #: driver thread, which nothing can interrupt for up to ``SQLITE_BUSY_TIMEOUT_MS``.
+        self._writer = (
+            asyncio.Lock()
+            if bind is not None and bind.dialect.name == "sqlite"
+            else contextlib.nullcontext()
+        )
 
     def on_commit(self, topic: str, listener: Callable[[], None]) -> None:
         self._listeners.setdefault(topic, []).append(listener)
@@ -111,7 +121,7 @@ class Sessions(async_sessionmaker[AsyncSession]):
     async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
         token = _WRITING.set(True)
         try:
-            async with super().begin() as session:
+            async with self._writer, super().begin() as session:
                 yield session
                 bound = _COMMIT_BY.get()
                 if (
