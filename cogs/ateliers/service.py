@@ -40,6 +40,7 @@ from db.models import (
     Reponse,
     Seance,
 )
+from db.session import notify_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,12 @@ CAPACITE_MAX = 10_000
 DUREE_MIN, DUREE_MAX = 15, 720
 SEANCES_MAX = 20
 DEFAULT_LIEU = "visioconférence"
+
+
+#: The topic this service's write use cases name (``notify_after_commit``).
+ATELIERS = "ateliers"
+#: How long the next-atelier copy is trusted (a séance ending, another process's change).
+NEXT_CACHE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,20 @@ class AtelierService:
         self.sessions = sessions
         self.clock = clock
         self.reminders = reminders
+        #: Each guild's next atelier per chantier (``/chantiers``), cleared after every write
+        #: of this service commits and re-read after ``NEXT_CACHE_SECONDS`` (a séance that
+        #: ended, a change made by another process).
+        self._next: dict[int, tuple[float, dict[int, tuple[str, datetime]]]] = {}
+        self._generation = 0
+        #: Reads of the next ateliers served from the database (tests).
+        self.next_loads = 0
+        on_commit = getattr(sessions, "on_commit", None)
+        if on_commit is not None:
+            on_commit(ATELIERS, self._changed)
+
+    def _changed(self) -> None:
+        self._generation += 1
+        self._next.clear()
 
     async def _chantier(self, session: AsyncSession, guild_id: int, chantier_id: int) -> Chantier:
         chantier = await session.get(Chantier, chantier_id)
@@ -198,6 +219,7 @@ class AtelierService:
         validate_seances(draft.seances)
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             await repo.ensure_guild(session, guild_id, now)
             if draft.chantier_id is not None:
                 await self._chantier(session, guild_id, draft.chantier_id)
@@ -261,6 +283,10 @@ class AtelierService:
     async def next_by_chantier(self, guild_id: int) -> dict[int, tuple[str, datetime]]:
         """Each chantier's next planned atelier: its title and the start of its next séance
         (``/chantiers``), in one light query however many ateliers are planned."""
+        cached = self._next.get(guild_id)
+        if cached is not None and self.clock.monotonic() - cached[0] < NEXT_CACHE_SECONDS:
+            return cached[1]
+        generation = self._generation
         now = self.clock.now()
         first = (
             select(Seance.atelier_id, func.min(Seance.starts_at).label("first"))
@@ -282,7 +308,10 @@ class AtelierService:
             found: dict[int, tuple[str, datetime]] = {}
             for chantier_id, titre, starts in rows.tuples():
                 found.setdefault(chantier_id, (titre, starts))
-            return found
+        if generation == self._generation:  # no write committed meanwhile
+            self._next[guild_id] = (self.clock.monotonic(), found)
+        self.next_loads += 1
+        return found
 
     async def modify(
         self,
@@ -305,6 +334,7 @@ class AtelierService:
             validate_seances(changes.seances)
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             atelier = await self._locked(session, guild_id, atelier_id)
             if atelier.etat == EtatAtelier.ANNULE:
                 raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
@@ -382,6 +412,7 @@ class AtelierService:
             )
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             atelier = await self._locked(session, guild_id, atelier_id)
             if atelier.etat == EtatAtelier.ANNULE:
                 raise Conflict(N_("L'atelier « {titre} » est déjà annulé."), titre=atelier.titre)
@@ -413,6 +444,7 @@ class AtelierService:
         pointer to it)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             atelier = await self._locked(session, guild_id, atelier_id)
             if atelier.etat == EtatAtelier.ANNULE:
                 raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
@@ -432,6 +464,7 @@ class AtelierService:
         events (they link to the announcement)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             atelier = await session.get(Atelier, atelier_id)
             if atelier is None:
                 raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
@@ -446,6 +479,7 @@ class AtelierService:
         """Queue the mirror of the atelier's séances as scheduled events."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             atelier = await session.get(Atelier, atelier_id)
             if atelier is not None:
                 notices.sync_events(session, atelier, now)
@@ -454,12 +488,14 @@ class AtelierService:
         """Queue an edit of the announcement (answers came in while it was being posted)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             atelier = await session.get(Atelier, atelier_id)
             if atelier is not None:
                 notices.refresh(session, atelier, now)
 
     async def set_scheduled_event(self, seance_id: int, event_id: int | None) -> None:
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             seance = await session.get(Seance, seance_id)
             if seance is not None:
                 seance.scheduled_event_id = event_id
@@ -573,6 +609,7 @@ class AtelierService:
         written to the audit log as ``atelier.export`` in the same transaction."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
             atelier = await session.get(Atelier, atelier_id)
             if atelier is None or atelier.guild_id != guild_id:
                 raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)

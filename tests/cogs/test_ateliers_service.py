@@ -200,3 +200,12 @@ async def test_next_by_chantier_is_the_soonest_planned_atelier_of_each(
     assert set(found) == {a.id}
     titre, starts = found[a.id]
     assert titre == "Bientôt" and starts.date() == date(2027, 2, 1)
+
+    # Served from this service's copy until one of its writes commits, then read again.
+    assert await ateliers.next_by_chantier(GUILD) == found
+    assert ateliers.next_loads == 1
+    soon = await make("Tout de suite", a.id, date(2027, 1, 10))
+    assert (await ateliers.next_by_chantier(GUILD))[a.id][0] == "Tout de suite"
+    await ateliers.cancel(GUILD, soon)
+    assert (await ateliers.next_by_chantier(GUILD))[a.id][0] == "Bientôt"
+    assert ateliers.next_loads == 3
