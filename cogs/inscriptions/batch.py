@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import N_, Conflict, NotFound, UserError
 from cogs.ateliers import notices
 from cogs.ateliers.info import AtelierInfo, Counts, Recipient, atelier_info
+from cogs.inscriptions import waitlist
 from db import repositories as repo
 from db.models import (
     Atelier,
@@ -187,10 +188,6 @@ class AnswerResult:
     seance_id: int | None = None
     seance_reponse: Reponse | None = None
 
-    @property
-    def changed(self) -> bool:
-        return self.previous != self.etat or self.seance_id is not None
-
 
 @dataclass
 class _Standing:
@@ -337,23 +334,23 @@ class AnswerBatch:
         standing.dirty = True
 
     def _allocate(self, atelier: Atelier, standing: _Standing) -> None:
-        """A place while places remain, else the next rank in line (``waitlist.allocate``)."""
-        if atelier.capacite is None or self._counts[EtatInscription.INSCRIT] < atelier.capacite:
-            self._set(standing, EtatInscription.INSCRIT, rang=None, inscrit_at=self.now)
-        else:
-            self._max_rank += 1
-            self._set(standing, EtatInscription.ATTENTE, rang=self._max_rank, inscrit_at=None)
+        """``waitlist.allocation``, on the counts kept in memory."""
+        etat, rang = waitlist.allocation(
+            atelier.capacite, self._counts[EtatInscription.INSCRIT], self._max_rank
+        )
+        if rang is not None:
+            self._max_rank = rang
+        self._set(standing, etat, rang=rang, inscrit_at=self.now if rang is None else None)
 
     async def _promote(self, atelier: Atelier) -> list[int]:
-        """Freed places to the first in line, in order (``waitlist.promote``)."""
-        if self._counts[EtatInscription.ATTENTE] == 0:
+        """Freed places to the first in line, in order (``waitlist.free_places``)."""
+        free = waitlist.free_places(
+            atelier.capacite,
+            self._counts[EtatInscription.INSCRIT],
+            self._counts[EtatInscription.ATTENTE],
+        )
+        if free == 0:
             return []
-        if atelier.capacite is None:
-            free = self._counts[EtatInscription.ATTENTE]
-        else:
-            free = atelier.capacite - self._counts[EtatInscription.INSCRIT]
-            if free <= 0:
-                return []
         await self._flush(atelier.id)
         rows = await self.session.execute(
             self._sql.first_waiting, {"atelier_id": atelier.id, "free": free}

@@ -43,7 +43,6 @@ from cogs.ateliers.text import (
     short_status,
     status_text,
 )
-from cogs.inscriptions.batch import Answer
 from cogs.inscriptions.service import AnswerQueues, AnswerResult, Click, SavedClick
 from cogs.inscriptions.views import AnswerButton, LinkButton
 from db.models import EtatInscription, Reponse
@@ -151,16 +150,7 @@ class InscriptionsCog(commands.Cog):
     async def _apply(self, click: Click, intake_id: int, tell: Tell) -> None:
         """Apply a saved click (with the others queued for its atelier), then tell the member."""
         tr = self.bot.i18n.for_locale(click.locale)
-        answer = Answer(
-            guild_id=click.guild_id,
-            user_id=click.user_id,
-            reponse=click.reponse,
-            seance_id=click.seance_id,
-            display_name=click.display_name,
-            locale=click.locale,
-            intake_id=intake_id,
-        )
-        result = await self.queues.submit(click.atelier_id, answer)
+        result = await self.queues.submit(click.atelier_id, click.as_answer(intake_id))
         text = tr.user_error(result) if isinstance(result, UserError) else self._text(tr, result)
         await tell(text)
         await self._told.submit((intake_id, False))

@@ -243,9 +243,6 @@ class InscriptionService:
             known.update({row.interaction_id: row.id for row in fresh})
         return [known[c.interaction_id] for c in clicks]
 
-    async def answered(self, intake_id: int, *, expired: bool = False) -> None:
-        await self.answered_many([(intake_id, expired)])
-
     async def answered_many(self, marks: Sequence[tuple[int, bool]]) -> list[None]:
         """Saved clicks told (or, ``True``, expired before they could be): one transaction
         for a batch. Returns one None per mark (``GroupCommit``)."""
@@ -334,10 +331,6 @@ class AnswerQueues:
             )
         return await queue.submit(answer)
 
-    @property
-    def batches(self) -> int:
-        return sum(q.batches for q in self._queues.values())
-
 
 @dataclass(frozen=True)
 class Click:
@@ -354,6 +347,18 @@ class Click:
     reponse: Reponse
     display_name: str | None
     locale: str
+
+    def as_answer(self, intake_id: int) -> Answer:
+        """The answer to apply, from the saved click ``intake_id``."""
+        return Answer(
+            guild_id=self.guild_id,
+            user_id=self.user_id,
+            reponse=self.reponse,
+            seance_id=self.seance_id,
+            display_name=self.display_name,
+            locale=self.locale,
+            intake_id=intake_id,
+        )
 
 
 @dataclass(frozen=True)

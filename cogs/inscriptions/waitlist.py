@@ -1,12 +1,15 @@
 """The waiting list: the one home of its rule, called by answers, by changes to an atelier
 (capacity raised), by erasures and by staff changes alike.
 
-* ``allocate``: a « oui » gets a place while places remain, else the next rank in line.
+* ``allocation``: a « oui » gets a place while places remain, else the next rank in line.
+* ``free_places``: how many of those in line freed places can take now.
 * ``promote``: freed places go to the first in line, in order; each is told (outbox) and the
   announcement is refreshed, in the caller's transaction.
 * ``position``: 1 for the first in line.
 
-The caller holds the atelier's lock (``repo.lock_atelier``) for the whole transaction."""
+Answers apply ``allocation`` and ``free_places`` in memory, a batch at a time
+(``batch.py``); changes to an atelier, erasures and staff changes call ``promote``. The caller
+holds the atelier's lock (``repo.lock_atelier``) for the whole transaction."""
 
 from __future__ import annotations
 
@@ -25,27 +28,20 @@ from db.models import Atelier, EtatInscription, Inscription, Membre
 log = logging.getLogger(__name__)
 
 
-async def next_rank(session: AsyncSession, atelier_id: int) -> int:
-    current = (
-        await session.execute(
-            select(func.max(Inscription.rang_attente)).where(Inscription.atelier_id == atelier_id)
-        )
-    ).scalar()
-    return (current or 0) + 1
+def allocation(
+    capacite: int | None, inscrits: int, last_rank: int
+) -> tuple[EtatInscription, int | None]:
+    """Where a new « oui » goes: a place while places remain, else the rank after the last."""
+    if capacite is None or inscrits < capacite:
+        return EtatInscription.INSCRIT, None
+    return EtatInscription.ATTENTE, last_rank + 1
 
 
-async def allocate(
-    session: AsyncSession, atelier: Atelier, inscription: Inscription, now: datetime
-) -> None:
-    """Give ``inscription`` a place if one is free, else the last rank in line."""
-    counts = await repo.etat_counts(session, atelier.id)
-    if atelier.capacite is None or counts[EtatInscription.INSCRIT] < atelier.capacite:
-        inscription.etat = EtatInscription.INSCRIT
-        inscription.rang_attente = None
-        inscription.inscrit_at = now
-    else:
-        inscription.etat = EtatInscription.ATTENTE
-        inscription.rang_attente = await next_rank(session, atelier.id)
+def free_places(capacite: int | None, inscrits: int, waiting: int) -> int:
+    """How many of the ``waiting`` members freed places can take now (all, without a limit)."""
+    if capacite is None:
+        return waiting
+    return max(0, min(capacite - inscrits, waiting))
 
 
 async def position(session: AsyncSession, inscription: Inscription) -> int | None:
@@ -112,14 +108,13 @@ async def first_waiting(
 async def promote(session: AsyncSession, atelier: Atelier, now: datetime) -> list[Recipient]:
     """Give freed places to the first in line, in order, and tell each of them (outbox).
     Returns who got one."""
-    if atelier.capacite is None:
-        free = None
-    else:
-        counts = await repo.etat_counts(session, atelier.id)
-        free = atelier.capacite - counts[EtatInscription.INSCRIT]
-        if free <= 0:
-            return []
-    waiting = await first_waiting(session, atelier.id, limit=free if free else 10_000)
+    counts = await repo.etat_counts(session, atelier.id)
+    free = free_places(
+        atelier.capacite, counts[EtatInscription.INSCRIT], counts[EtatInscription.ATTENTE]
+    )
+    if free == 0:
+        return []
+    waiting = await first_waiting(session, atelier.id, limit=free)
     promoted: list[Recipient] = []
     for inscription in waiting:
         inscription.etat = EtatInscription.INSCRIT

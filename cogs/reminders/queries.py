@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.reminders import plan
 from cogs.reminders.plan import PlannedRappel
 from db.models import DeliveryStatus, Livraison, Membre, Rappel, RappelKind, Seance
+from db.repositories import insert_for
 
 # A delivery waiting to be sent, and one a sender holds.
 WAITING = (Livraison.status == DeliveryStatus.PENDING,)
@@ -35,8 +35,7 @@ async def update_ids(
 
 def insert_into(s: AsyncSession, model: type[Any]) -> Any:
     """An INSERT of the session's dialect, which supports ``on_conflict_do_nothing``."""
-    dialect = s.bind.dialect.name if s.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    return insert_for(s, model)
 
 
 def of_atelier(atelier_id: int) -> ColumnElement[bool]:

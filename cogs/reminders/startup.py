@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,31 +50,9 @@ class StartupSteps:
         )
         running = select(Seance.atelier_id).where(repo.still_running(now))
         async with self.sessions() as s:
-            found = await s.execute(
-                select(
-                    Seance.id,
-                    Seance.atelier_id,
-                    Seance.local_date,
-                    Seance.local_time,
-                    Seance.timezone,
-                    Seance.starts_at,
-                    Seance.ends_at,
-                    Atelier.duree_minutes,
-                )
-                .join(Atelier, Atelier.id == Seance.atelier_id)
-                .where(
-                    Atelier.etat == EtatAtelier.PLANIFIE,
-                    Atelier.id.in_(running),
-                    ~has_rows,
-                )
+            times, duree = await _seance_times(
+                s, Atelier.etat == EtatAtelier.PLANIFIE, Atelier.id.in_(running), ~has_rows
             )
-            times: dict[int, list[plan.SeanceTimes]] = {}
-            duree: dict[int, int] = {}
-            for seance_id, atelier_id, day, at, zone, starts, ends, minutes in found.tuples():
-                times.setdefault(atelier_id, []).append(
-                    plan.SeanceTimes(seance_id, day, at, zone, starts, ends)
-                )
-                duree[atelier_id] = minutes
         rows = [
             {
                 "seance_id": seance_id,
@@ -131,27 +110,7 @@ class StartupSteps:
 
     async def _stale_among(self, s: AsyncSession, ids: list[int]) -> list[int]:
         """Of these planned ateliers, those whose rows differ from their plan."""
-        seances = await s.execute(
-            select(
-                Seance.id,
-                Seance.atelier_id,
-                Seance.local_date,
-                Seance.local_time,
-                Seance.timezone,
-                Seance.starts_at,
-                Seance.ends_at,
-                Atelier.duree_minutes,
-            )
-            .join(Atelier, Atelier.id == Seance.atelier_id)
-            .where(Seance.atelier_id.in_(ids))
-        )
-        times: dict[int, list[plan.SeanceTimes]] = {}
-        duree: dict[int, int] = {}
-        for seance_id, atelier_id, day, at, zone, starts, ends, minutes in seances.tuples():
-            times.setdefault(atelier_id, []).append(
-                plan.SeanceTimes(seance_id, day, at, zone, starts, ends)
-            )
-            duree[atelier_id] = minutes
+        times, duree = await _seance_times(s, Seance.atelier_id.in_(ids))
         wanted = {a: plan.plan(t, self.offsets, duree[a]) for a, t in times.items()}
         rows = await s.execute(
             select(
@@ -221,3 +180,32 @@ class StartupSteps:
                 )
                 for r in rows.scalars()
             ]
+
+
+async def _seance_times(
+    s: AsyncSession, *where: Any
+) -> tuple[dict[int, list[plan.SeanceTimes]], dict[int, int]]:
+    """The séances of the ateliers ``where`` selects, as the plan needs them (by atelier id),
+    and each atelier's length in minutes: one query."""
+    rows = await s.execute(
+        select(
+            Seance.id,
+            Seance.atelier_id,
+            Seance.local_date,
+            Seance.local_time,
+            Seance.timezone,
+            Seance.starts_at,
+            Seance.ends_at,
+            Atelier.duree_minutes,
+        )
+        .join(Atelier, Atelier.id == Seance.atelier_id)
+        .where(*where)
+    )
+    times: dict[int, list[plan.SeanceTimes]] = {}
+    duree: dict[int, int] = {}
+    for seance_id, atelier_id, day, at, zone, starts, ends, minutes in rows.tuples():
+        times.setdefault(atelier_id, []).append(
+            plan.SeanceTimes(seance_id, day, at, zone, starts, ends)
+        )
+        duree[atelier_id] = minutes
+    return times, duree
