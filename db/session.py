@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from db import sqlite_driver
+
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -62,7 +64,9 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
-        engine = _create_async_engine(url, echo=echo, connect_args=connect_args, **kwargs)
+        if parsed.drivername == "sqlite+aiosqlite":
+            parsed = parsed.set(drivername=sqlite_driver.NAME)
+        engine = _create_async_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.ateliers.info import Recipient
+from cogs.ateliers.info import AtelierInfo, Recipient
 from db.models import Atelier, OutboxKind
 from db.outbox import enqueue
 
@@ -19,11 +19,16 @@ MODIFICATION = "modification"
 ANNULATION = "annulation"
 
 
+#: An atelier as the database holds it, or as read into an ``AtelierInfo`` (the answers'
+#: hot path reads plain rows): only its ids are used here.
+AtelierRef = Atelier | AtelierInfo
+
+
 def topic(atelier_id: int) -> str:
     return f"atelier:{atelier_id}"
 
 
-def refresh(session: AsyncSession, atelier: Atelier, now: datetime) -> None:
+def refresh(session: AsyncSession, atelier: AtelierRef, now: datetime) -> None:
     """The announcement shows the atelier as it is once this transaction commits (edits are
     coalesced: every pending refresh of one atelier is one edit)."""
     if atelier.announcement_message_id is None:
@@ -70,7 +75,7 @@ def sync_events(
 
 def tell(
     session: AsyncSession,
-    atelier: Atelier,
+    atelier: AtelierRef,
     recipients: Sequence[Recipient],
     what: str,
     now: datetime,

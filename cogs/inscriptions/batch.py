@@ -3,12 +3,15 @@
 transaction: the places, the ranks and the counts are kept in memory from one query at the
 start, so a batch of fifty answers costs about the statements of one:
 
-1. lock the atelier; read its séances;
-2. upsert the members with RETURNING (one multi-row statement);
-3. read their inscriptions, and the atelier's counts and last rank (two queries);
-4. decide every answer in memory;
-5. write the inscriptions that changed (one multi-row upsert), the outbox rows, and mark the
-   saved clicks applied (one executemany).
+1. lock the atelier and read, in the same query, its séances, its counts and last rank, and the
+   answering members with their inscriptions;
+2. create the members seen for the first time (upsert with RETURNING, one statement);
+3. decide every answer in memory;
+4. write the inscriptions that changed (one executemany per kind: new rows, changed rows), the
+   outbox rows, and mark the saved clicks applied (one executemany).
+
+A single answer by a member already known is then two statements (read, write) between
+``BEGIN`` and ``COMMIT``; a newcomer's is three.
 
 A rarer answer that needs more of the database (someone in line kept their rank, a place freed
 for the next in line, a per-séance answer that counts attendance) first writes what was decided
@@ -26,18 +29,19 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.errors import N_, Conflict, NotFound, UserError
 from cogs.ateliers import notices
-from cogs.ateliers.info import AtelierInfo, Counts, Recipient, atelier_info
+from cogs.ateliers.info import AtelierInfo, Counts, Recipient, SeanceInfo
 from cogs.inscriptions import waitlist
 from db import repositories as repo
 from db.models import (
     Atelier,
     EtatAtelier,
     EtatInscription,
+    Genre,
     Inscription,
     Intake,
     IntakeStatus,
@@ -49,8 +53,41 @@ from db.models import (
 from db.repositories import insert_for_dialect
 
 INSCRIPTION = Inscription.__table__
+ATELIER = Atelier.__table__
+SEANCE = Seance.__table__
 MEMBRE = Membre.__table__
 INTAKE = Intake.__table__
+
+
+#: The columns read for ``AtelierInfo`` and ``SeanceInfo`` (in this order).
+_ATELIER = (
+    "id",
+    "guild_id",
+    "chantier_id",
+    "genre",
+    "titre",
+    "description",
+    "lieu",
+    "lien",
+    "capacite",
+    "duree_minutes",
+    "etat",
+    "raison_annulation",
+    "organizer_user_id",
+    "announcement_channel_id",
+    "announcement_message_id",
+    "thread_id",
+    "version",
+)
+_SEANCE = (
+    "id",
+    "starts_at",
+    "ends_at",
+    "local_date",
+    "local_time",
+    "timezone",
+    "scheduled_event_id",
+)
 
 
 @dataclass(frozen=True)
@@ -58,11 +95,14 @@ class _Sql:
     """The hot path's statements, built once per dialect (SQLAlchemy then compiles each once:
     building and compiling a statement costs more CPU than running it)."""
 
-    known: Any  # the atelier's counts; the members already there, with their inscription
+    lock: Any  # PostgreSQL: the atelier's row lock, alone (see ``AnswerBatch._read``)
+    read: Any  # the atelier, its séances and counts, the members already there
     rename: Any  # name and locale refreshed (executemany)
-    create: Any  # new members (upsert RETURNING: another transaction may create them too)
+    create: Any  # new members, RETURNING their ids (see ``_sql``)
+    create_one: Any  # one new member (see ``_sql``)
     update: Any  # inscriptions already there (executemany)
     insert: Any  # new inscriptions (executemany; the atelier's lock makes them new)
+    insert_one: Any  # one new inscription (its id from the driver, no RETURNING on SQLite)
     first_waiting: Any
     ahead: Any
     recipients: Any
@@ -71,8 +111,13 @@ class _Sql:
 
 @cache
 def _sql(dialect: str) -> _Sql:
-    """SQLAlchemy does not cache the compiled form of ``ON CONFLICT`` statements (2.0): they
-    are used only for members seen for the first time; everything else is a plain statement
+    """Members seen for the first time. On SQLite the batch holds the database's write lock
+    from ``BEGIN IMMEDIATE`` on and has just read that they do not exist, so a plain insert is
+    safe (its id comes from the driver: no RETURNING, one round trip less). On PostgreSQL
+    another transaction may create them meanwhile: an upsert. SQLAlchemy (2.0) does not cache
+    the compiled form of ``ON CONFLICT`` statements, and compiling one costs more than running
+    it: one newcomer takes the upsert written as text, which is cached; several (a burst) take
+    the multi-row construct, compiled once for the batch. Everything else is a plain statement
     compiled once."""
     create = insert_for_dialect(dialect, MEMBRE)
     create = create.on_conflict_do_update(
@@ -82,31 +127,58 @@ def _sql(dialect: str) -> _Sql:
             "locale": create.excluded.locale,
         },
     ).returning(MEMBRE.c.id, MEMBRE.c.user_id)
+    create_one: Any = (
+        text(
+            "INSERT INTO membre (guild_id, user_id, display_name, locale, dm_reminders,"
+            " created_at) VALUES (:guild_id, :user_id, :display_name, :locale, :dm_reminders,"
+            " :created_at) ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name ="
+            " coalesce(excluded.display_name, membre.display_name), locale = excluded.locale"
+            " RETURNING id"
+        )
+        .bindparams(
+            bindparam("user_id", type_=MEMBRE.c.user_id.type),
+            bindparam("dm_reminders", type_=MEMBRE.c.dm_reminders.type),
+            bindparam("created_at", type_=MEMBRE.c.created_at.type),
+        )
+        .columns(MEMBRE.c.id)
+    )
+    if dialect == "sqlite":
+        create, create_one = insert(MEMBRE).returning(MEMBRE.c.id, MEMBRE.c.user_id), insert(MEMBRE)
+    lock = None
+    if dialect != "sqlite":
+        lock = select(ATELIER.c.id).where(ATELIER.c.id == bindparam("atelier_id")).with_for_update()
     atelier = INSCRIPTION.c.atelier_id == bindparam("atelier_id")
     waiting = INSCRIPTION.c.etat == EtatInscription.ATTENTE
     every = INSCRIPTION.alias("every")
 
-    def count(etat: EtatInscription) -> Any:
-        return func.count().filter(every.c.etat == etat)
-
-    totals = (
-        select(
-            count(EtatInscription.INSCRIT).label("inscrits"),
-            count(EtatInscription.ATTENTE).label("attente"),
-            count(EtatInscription.PEUT_ETRE).label("peut_etre"),
-            count(EtatInscription.NON).label("non"),
-            func.coalesce(func.max(every.c.rang_attente), 0).label("last_rank"),
+    def of_atelier(column: Any, etat: EtatInscription) -> Any:
+        # One scalar subquery per state: each walks only its own range of the index on
+        # (atelier_id, etat, rang_attente), and the last rank is one index lookup (a single
+        # pass with four FILTERed counts costs four times more on SQLite).
+        return (
+            select(column)
+            .where(every.c.atelier_id == bindparam("atelier_id"), every.c.etat == etat)
+            .scalar_subquery()
         )
-        .where(every.c.atelier_id == bindparam("atelier_id"))
-        .subquery("totals")
-    )
+
+    counts = [
+        of_atelier(func.count(), etat).label(etat.name.lower())
+        for etat in (
+            EtatInscription.INSCRIT,
+            EtatInscription.ATTENTE,
+            EtatInscription.PEUT_ETRE,
+            EtatInscription.NON,
+        )
+    ]
+    last_rank = func.coalesce(
+        of_atelier(func.max(every.c.rang_attente), EtatInscription.ATTENTE), 0
+    ).label("last_rank")
     return _Sql(
-        known=select(
-            totals.c.inscrits,
-            totals.c.attente,
-            totals.c.peut_etre,
-            totals.c.non,
-            totals.c.last_rank,
+        read=select(
+            *(ATELIER.c[name] for name in _ATELIER),
+            *(SEANCE.c[name].label(f"seance_{name}") for name in _SEANCE),
+            *counts,
+            last_rank,
             MEMBRE.c.id,
             MEMBRE.c.user_id,
             MEMBRE.c.display_name,
@@ -115,18 +187,26 @@ def _sql(dialect: str) -> _Sql:
             INSCRIPTION.c.etat,
             INSCRIPTION.c.rang_attente,
             INSCRIPTION.c.inscrit_at,
-        ).select_from(
-            # The counts' one row, joined to the members found (none: the row alone).
-            totals.outerjoin(
-                MEMBRE.outerjoin(INSCRIPTION, (INSCRIPTION.c.membre_id == MEMBRE.c.id) & atelier),
-                (MEMBRE.c.guild_id == bindparam("guild_id"))
-                & MEMBRE.c.user_id.in_(bindparam("users", expanding=True)),
-            )
-        ),
+        )
+        .select_from(ATELIER)
+        .outerjoin(SEANCE, SEANCE.c.atelier_id == ATELIER.c.id)
+        # The members found (none: each séance's row alone), with their inscription. Joined
+        # one after the other (not nested), so that SQLite looks them up by index.
+        .outerjoin(
+            MEMBRE,
+            (MEMBRE.c.guild_id == ATELIER.c.guild_id)
+            & MEMBRE.c.user_id.in_(bindparam("users", expanding=True)),
+        )
+        .outerjoin(INSCRIPTION, (INSCRIPTION.c.membre_id == MEMBRE.c.id) & atelier)
+        # No ORDER BY: SQLite would walk every séance in date order to avoid a sort; the few
+        # séances of one atelier are put in order here.
+        .where(ATELIER.c.id == bindparam("atelier_id")),
+        lock=lock,
         rename=update(MEMBRE)
         .where(MEMBRE.c.id == bindparam("membre"))
         .values(display_name=bindparam("name"), locale=bindparam("lang")),
         create=create,
+        create_one=create_one,
         update=update(INSCRIPTION)
         .where(INSCRIPTION.c.id == bindparam("inscription"))
         .values(
@@ -136,6 +216,7 @@ def _sql(dialect: str) -> _Sql:
             updated_at=bindparam("now"),
         ),
         insert=insert(INSCRIPTION).returning(INSCRIPTION.c.id, INSCRIPTION.c.membre_id),
+        insert_one=insert(INSCRIPTION),
         first_waiting=select(INSCRIPTION.c.id, INSCRIPTION.c.membre_id)
         .where(atelier, waiting)
         .order_by(INSCRIPTION.c.rang_attente, INSCRIPTION.c.id)
@@ -152,11 +233,11 @@ def _sql(dialect: str) -> _Sql:
     )
 
 
-def seance_started(seance: Seance, now: datetime) -> bool:
+def seance_started(seance: SeanceInfo, now: datetime) -> bool:
     """A séance with a time has started at that time; one without a time, on its day."""
     if seance.local_time is not None:
         return seance.starts_at <= now
-    return seance.local_date <= now.astimezone(ZoneInfo(seance.timezone)).date()
+    return seance.local_date <= now.astimezone(ZoneInfo(seance.zone)).date()
 
 
 @dataclass(frozen=True)
@@ -227,21 +308,22 @@ class AnswerBatch:
         self._max_rank = 0
         self._atelier_id = 0
         self._sql = _sql(session.bind.dialect.name)
+        self._conn: AsyncConnection | None = None
 
     async def run(
         self, atelier_id: int, answers: Sequence[Answer]
     ) -> list[AnswerResult | UserError]:
         session = self.session
         outcome: list[_Decided | UserError] = []
-        atelier, seances = await self._lock(atelier_id)
+        atelier, known = await self._read(atelier_id, answers)
         if atelier is None:
             missing = NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
             await self._mark(answers, [missing] * len(answers))
             return [missing] * len(answers)
-        closed = self._closed(atelier, seances)
+        closed = self._closed(atelier)
         valid = [a for a in answers if a.guild_id == atelier.guild_id and closed is None]
         self._atelier_id = atelier.id
-        membres = await self._upsert_membres(valid) if valid else {}
+        membres = await self._membres(atelier.guild_id, valid, known) if valid else {}
         for a in answers:
             if a.guild_id != atelier.guild_id:
                 outcome.append(NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id))
@@ -249,7 +331,7 @@ class AnswerBatch:
                 outcome.append(closed)
             else:
                 try:
-                    outcome.append(await self._decide(atelier, seances, membres[a.user_id], a))
+                    outcome.append(await self._decide(atelier, membres[a.user_id], a))
                 except UserError as err:
                     outcome.append(err)
         await self._flush(atelier.id)
@@ -263,7 +345,7 @@ class AnswerBatch:
             for d in outcome
         ):
             notices.refresh(session, atelier, self.now)
-        base = atelier_info(atelier, seances, self._counts)
+        base = replace(atelier, counts=self._info_counts(self._counts, atelier.capacite))
         results: list[AnswerResult | UserError] = [
             d if isinstance(d, UserError) else self._result(base, d, recipients) for d in outcome
         ]
@@ -272,27 +354,25 @@ class AnswerBatch:
 
     # --- deciding ------------------------------------------------------------------------------
 
-    def _closed(self, atelier: Atelier, seances: Sequence[Seance]) -> UserError | None:
+    def _closed(self, atelier: AtelierInfo) -> UserError | None:
         if atelier.etat == EtatAtelier.ANNULE:
             return Conflict(
                 N_("L'atelier « {titre} » est annulé : il n'accepte plus de réponses."),
                 titre=atelier.titre,
             )
-        if all(seance_started(s, self.now) for s in seances):
+        if all(seance_started(s, self.now) for s in atelier.seances):
             return Conflict(
                 N_("L'atelier « {titre} » a déjà commencé : les réponses sont closes."),
                 titre=atelier.titre,
             )
         return None
 
-    async def _decide(
-        self, atelier: Atelier, seances: Sequence[Seance], membre_id: int, a: Answer
-    ) -> _Decided:
+    async def _decide(self, atelier: AtelierInfo, membre_id: int, a: Answer) -> _Decided:
         standing = self._standings.setdefault(membre_id, _Standing(membre_id))
         previous = standing.etat
         promoted: list[int] = []
         if a.seance_id is not None:
-            seance = next((s for s in seances if s.id == a.seance_id), None)
+            seance = next((s for s in atelier.seances if s.id == a.seance_id), None)
             if seance is None:
                 raise NotFound(N_("Séance n° {id} introuvable pour cet atelier."), id=a.seance_id)
             if seance_started(seance, self.now):
@@ -333,7 +413,7 @@ class AnswerBatch:
         standing.etat, standing.rang, standing.inscrit_at = etat, rang, inscrit_at
         standing.dirty = True
 
-    def _allocate(self, atelier: Atelier, standing: _Standing) -> None:
+    def _allocate(self, atelier: AtelierInfo, standing: _Standing) -> None:
         """``waitlist.allocation``, on the counts kept in memory."""
         etat, rang = waitlist.allocation(
             atelier.capacite, self._counts[EtatInscription.INSCRIT], self._max_rank
@@ -342,7 +422,7 @@ class AnswerBatch:
             self._max_rank = rang
         self._set(standing, etat, rang=rang, inscrit_at=self.now if rang is None else None)
 
-    async def _promote(self, atelier: Atelier) -> list[int]:
+    async def _promote(self, atelier: AtelierInfo) -> list[int]:
         """Freed places to the first in line, in order (``waitlist.free_places``)."""
         free = waitlist.free_places(
             atelier.capacite,
@@ -352,7 +432,7 @@ class AnswerBatch:
         if free == 0:
             return []
         await self._flush(atelier.id)
-        rows = await self.session.execute(
+        rows = await self._execute(
             self._sql.first_waiting, {"atelier_id": atelier.id, "free": free}
         )
         promoted = []
@@ -377,13 +457,11 @@ class AnswerBatch:
         atelier_id = self._atelier_id
         await self._flush(atelier_id)
         return (
-            await self.session.execute(
-                self._sql.ahead, {"atelier_id": atelier_id, "rang": standing.rang}
-            )
+            await self._execute(self._sql.ahead, {"atelier_id": atelier_id, "rang": standing.rang})
         ).scalar_one()
 
     async def _answer_seance(
-        self, atelier: Atelier, seance: Seance, standing: _Standing, reponse: Reponse
+        self, atelier: AtelierInfo, seance: SeanceInfo, standing: _Standing, reponse: Reponse
     ) -> None:
         """A per-séance exception. A registered member may skip a séance (``non``/``peut-etre``)
         and come back (``oui``); a member without a place may attend one séance with ``oui``
@@ -430,77 +508,120 @@ class AnswerBatch:
 
     # --- reading and writing -------------------------------------------------------------------
 
-    async def _upsert_membres(self, answers: Sequence[Answer]) -> dict[int, int]:
-        """Each answering user's member id, created on first sight; name and locale refreshed
-        when they changed (later messages use the member's language)."""
-        guild_id = answers[0].guild_id
-        if guild_id not in self.known_guilds:
-            await repo.ensure_guild(self.session, guild_id, self.now)
-            self.guilds_ensured.add(guild_id)
-        latest: dict[int, Answer] = {a.user_id: a for a in answers}
-        ids: dict[int, int] = {}
-        renamed = []
-        known = await self.session.execute(
-            self._sql.known,
-            {"guild_id": guild_id, "users": list(latest), "atelier_id": self._atelier_id},
-        )
-        for row in known:
-            inscrits, attente, peut_etre, non, self._max_rank = row[:5]
-            self._counts = {
-                EtatInscription.INSCRIT: inscrits,
-                EtatInscription.ATTENTE: attente,
-                EtatInscription.PEUT_ETRE: peut_etre,
-                EtatInscription.NON: non,
-            }
-            membre_id, user_id, name, lang, row_id, etat, rang, inscrit_at = row[5:]
-            if membre_id is None:
+    async def _execute(self, statement: Any, params: Any) -> Any:
+        """A Core statement on the session's connection (no ORM on the hot path)."""
+        if self._conn is None:
+            self._conn = await self.session.connection()
+        return await self._conn.execute(statement, params)
+
+    async def _read(
+        self, atelier_id: int, answers: Sequence[Answer]
+    ) -> tuple[AtelierInfo | None, dict[int, tuple[int, str | None, str]]]:
+        """The atelier, locked until the transaction ends, with its séances, its counts and
+        last rank, and the answering users already known with their inscription: one query, a
+        row per séance and member, read as plain rows (no ORM objects on this path). Returns
+        the known users' ``(membre id, name, locale)``.
+
+        The lock: on SQLite the write transaction holds the database's lock from ``BEGIN
+        IMMEDIATE`` on. On PostgreSQL ``SELECT … FOR UPDATE`` comes first, alone: a statement
+        that waited for a row lock sees the other tables (the counts) as they were when it
+        began, before the transaction it waited for had committed (READ COMMITTED), so the
+        counts are read by the next statement."""
+        params = {"atelier_id": atelier_id, "users": list({a.user_id for a in answers})}
+        if self._sql.lock is not None:
+            await self._execute(self._sql.lock, params)
+        rows = (await self._execute(self._sql.read, params)).all()
+        if not rows:
+            return None, {}
+        seances: dict[int, SeanceInfo] = {}
+        known: dict[int, tuple[int, str | None, str]] = {}
+        na, ns = len(_ATELIER), len(_SEANCE)
+        for row in rows:
+            seance = row[na : na + ns]
+            if seance[0] is not None and seance[0] not in seances:
+                seances[seance[0]] = SeanceInfo(*seance)
+            membre_id, user_id, name, lang, row_id, etat, rang, inscrit_at = row[na + ns + 5 :]
+            if membre_id is None or user_id in known:
                 continue
-            ids[user_id] = membre_id
+            known[user_id] = (membre_id, name, lang)
             if row_id is not None:
                 self._standings[membre_id] = _Standing(
                     membre_id, EtatInscription(etat), rang, inscrit_at, id=row_id
                 )
-            a = latest[user_id]
+        first = rows[0]
+        inscrits, attente, peut_etre, non, self._max_rank = first[na + ns : na + ns + 5]
+        self._counts = {
+            EtatInscription.INSCRIT: inscrits,
+            EtatInscription.ATTENTE: attente,
+            EtatInscription.PEUT_ETRE: peut_etre,
+            EtatInscription.NON: non,
+        }
+        fields = dict(zip(_ATELIER, first[:na], strict=True))
+        atelier = AtelierInfo(
+            **fields | {"genre": Genre(fields["genre"]), "etat": EtatAtelier(fields["etat"])},
+            seances=tuple(sorted(seances.values(), key=lambda s: (s.starts_at, s.id))),
+            counts=self._info_counts(self._counts, fields["capacite"]),
+        )
+        return atelier, known
+
+    @staticmethod
+    def _info_counts(counts: dict[EtatInscription, int], capacite: int | None) -> Counts:
+        return Counts(
+            inscrits=counts[EtatInscription.INSCRIT],
+            attente=counts[EtatInscription.ATTENTE],
+            peut_etre=counts[EtatInscription.PEUT_ETRE],
+            non=counts[EtatInscription.NON],
+            capacite=capacite,
+        )
+
+    async def _membres(
+        self,
+        guild_id: int,
+        answers: Sequence[Answer],
+        known: dict[int, tuple[int, str | None, str]],
+    ) -> dict[int, int]:
+        """Each answering user's member id, created on first sight; name and locale refreshed
+        when they changed (later messages use the member's language)."""
+        latest: dict[int, Answer] = {a.user_id: a for a in answers}
+        ids: dict[int, int] = {}
+        renamed = []
+        for user_id, a in latest.items():
+            if user_id not in known:
+                continue
+            membre_id, name, lang = known[user_id]
+            ids[user_id] = membre_id
             new_name = a.display_name[:100] if a.display_name else name
             new_lang = a.locale or lang
             if (new_name, new_lang) != (name, lang):
                 renamed.append({"membre": membre_id, "name": new_name, "lang": new_lang})
         if renamed:
-            await self.session.execute(self._sql.rename, renamed)
+            await self._execute(self._sql.rename, renamed)
         new = [a for user_id, a in latest.items() if user_id not in ids]
-        if new:
-            rows = await self.session.execute(
-                self._sql.create,
-                [
-                    {
-                        "guild_id": guild_id,
-                        "user_id": a.user_id,
-                        "display_name": a.display_name[:100] if a.display_name else None,
-                        "locale": a.locale or "fr",
-                        "dm_reminders": False,
-                        "created_at": self.now,
-                    }
-                    for a in new
-                ],
+        if not new:
+            return ids
+        if guild_id not in self.known_guilds:
+            await repo.ensure_guild(self.session, guild_id, self.now)
+            self.guilds_ensured.add(guild_id)
+        params = [
+            {
+                "guild_id": guild_id,
+                "user_id": a.user_id,
+                "display_name": a.display_name[:100] if a.display_name else None,
+                "locale": a.locale or "fr",
+                "dm_reminders": False,
+                "created_at": self.now,
+            }
+            for a in new
+        ]
+        if len(params) == 1:
+            result = await self._execute(self._sql.create_one, params[0])
+            ids[new[0].user_id] = (
+                result.scalar_one() if result.returns_rows else result.inserted_primary_key[0]
             )
+        else:
+            rows = await self._execute(self._sql.create, params)
             ids.update({user_id: membre_id for membre_id, user_id in rows})
         return ids
-
-    async def _lock(self, atelier_id: int) -> tuple[Atelier | None, list[Seance]]:
-        """The atelier, locked until the transaction ends (PostgreSQL ``FOR UPDATE``; on
-        SQLite a write transaction holds the database lock), with its séances: one query."""
-        rows = (
-            await self.session.execute(
-                select(Atelier, Seance)
-                .outerjoin(Seance, Seance.atelier_id == Atelier.id)
-                .where(Atelier.id == atelier_id)
-                .order_by(Seance.starts_at, Seance.id)
-                .with_for_update(of=Atelier)
-            )
-        ).all()
-        if not rows:
-            return None, []
-        return rows[0][0], [seance for _, seance in rows if seance is not None]
 
     async def _flush(self, atelier_id: int) -> None:
         """Write the inscriptions decided so far: one executemany for the rows already there,
@@ -510,7 +631,7 @@ class AnswerBatch:
             return
         known = [s for s in dirty if s.id is not None]
         if known:
-            await self.session.execute(
+            await self._execute(
                 self._sql.update,
                 [
                     {
@@ -524,22 +645,23 @@ class AnswerBatch:
                 ],
             )
         new = [s for s in dirty if s.id is None]
-        if new:
-            rows = await self.session.execute(
-                self._sql.insert,
-                [
-                    {
-                        "atelier_id": atelier_id,
-                        "membre_id": s.membre_id,
-                        "etat": s.etat,
-                        "rang_attente": s.rang,
-                        "inscrit_at": s.inscrit_at,
-                        "created_at": self.now,
-                        "updated_at": self.now,
-                    }
-                    for s in new
-                ],
-            )
+        params = [
+            {
+                "atelier_id": atelier_id,
+                "membre_id": s.membre_id,
+                "etat": s.etat,
+                "rang_attente": s.rang,
+                "inscrit_at": s.inscrit_at,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+            for s in new
+        ]
+        if len(params) == 1:
+            result = await self._execute(self._sql.insert_one, params[0])
+            new[0].id = result.inserted_primary_key[0]
+        elif params:
+            rows = await self._execute(self._sql.insert, params)
             for row_id, membre_id in rows:
                 self._standings[membre_id].id = row_id
         for s in dirty:
@@ -548,7 +670,7 @@ class AnswerBatch:
     async def _recipients(self, membre_ids: list[int]) -> dict[int, Recipient]:
         if not membre_ids:
             return {}
-        rows = await self.session.execute(self._sql.recipients, {"membres": membre_ids})
+        rows = await self._execute(self._sql.recipients, {"membres": membre_ids})
         return {
             membre_id: Recipient(
                 membre_id=membre_id, user_id=user_id, locale=locale, etat=EtatInscription.INSCRIT
@@ -559,13 +681,7 @@ class AnswerBatch:
     def _result(
         self, base: AtelierInfo, d: _Decided, recipients: dict[int, Recipient]
     ) -> AnswerResult:
-        counts = Counts(
-            inscrits=d.counts[EtatInscription.INSCRIT],
-            attente=d.counts[EtatInscription.ATTENTE],
-            peut_etre=d.counts[EtatInscription.PEUT_ETRE],
-            non=d.counts[EtatInscription.NON],
-            capacite=base.capacite,
-        )
+        counts = self._info_counts(d.counts, base.capacite)
         seance_id = d.answer.seance_id
         return AnswerResult(
             atelier=replace(base, counts=counts),
@@ -594,7 +710,7 @@ class AnswerBatch:
             params.append({"intake": a.intake_id, "outcome": result})
         if not params:
             return
-        await self.session.execute(
+        await self._execute(
             self._sql.applied,
             params,
         )

@@ -87,7 +87,7 @@ class Inscription(Base):
     __tablename__ = "inscription"
     __table_args__ = (
         UniqueConstraint("atelier_id", "membre_id"),
-        Index("ix_inscription_atelier_etat", "atelier_id", "etat"),
+        Index("ix_inscription_atelier_etat", "atelier_id", "etat", "rang_attente"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
