@@ -181,7 +181,7 @@ async def lateness(backend: str, burst: int, spread: int) -> None:
         )
         async with partage(fake, settings) as bot:
             chantiers = await bot.services.chantiers.chantiers(server.guild.id)
-            lead = 20 + burst // 50  # seconds to create and plan them all before they are due
+            lead = 30 + burst // 12  # seconds to create and announce them all before they are due
             first = bot.clock.now().replace(microsecond=0) + timedelta(seconds=lead)
             due: dict[int, datetime] = {}
             for i in range(burst):
