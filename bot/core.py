@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
-from bot.interactions import report_error
+from bot.interactions import answer_unclaimed, report_error
 from bot.outbox import OutboxSender
 from bot.ports import Ports
 from bot.scheduler import Scheduler
@@ -124,6 +124,9 @@ class PartageBot(commands.Bot):
     @property
     def zone(self) -> str:
         return self.settings.time.timezone
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await answer_unclaimed(interaction)
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(self.i18n.translator())

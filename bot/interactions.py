@@ -168,6 +168,35 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         log.warning("interaction %s: could not deliver the error message", interaction.id)
 
 
+def claimed(client: discord.Client, interaction: discord.Interaction) -> bool:
+    """Whether a component interaction has a handler: a registered ``DynamicItem`` whose
+    template matches its custom id, or a live view holding that component (discord.py's own
+    lookup, ``ViewStore.dispatch_view``, which drops anything else without a word)."""
+    data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+    custom_id = str(data.get("custom_id", ""))
+    store = client._connection._view_store
+    if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+        return True
+    key = (int(data.get("component_type", 0)), custom_id)
+    message_id = interaction.message.id if interaction.message is not None else None
+    return key in store._views.get(message_id, {}) or key in store._views.get(None, {})
+
+
+async def answer_unclaimed(interaction: discord.Interaction) -> None:
+    """A button or menu nothing handles any more (an old message, a malformed or forged custom
+    id): say so, instead of leaving Discord to show « Échec de l'interaction »."""
+    if interaction.type != discord.InteractionType.component or claimed(
+        interaction.client, interaction
+    ):
+        return
+    log.info("interaction %s: no handler for %s", interaction.id, _what(interaction))
+    tr = tr_of(interaction)
+    try:
+        await reply(interaction, tr._("Ce bouton n'est plus valide."), ephemeral=True)
+    except discord.HTTPException:
+        log.warning("interaction %s: could not say the button is no longer valid", interaction.id)
+
+
 def _what(interaction: discord.Interaction) -> str:
     if interaction.command is not None:
         return f"/{interaction.command.qualified_name}"
