@@ -52,6 +52,10 @@ BAD_DATE = N_("La date « {part} » n'existe pas dans le calendrier.")
 WRONG_WEEKDAY = N_("Le jour « {weekday} » ne correspond pas à la date « {part} ».")
 NONEXISTENT = N_("L'heure « {part} » n'existe pas dans le fuseau {zone} (changement d'heure).")
 PAST = N_("La séance « {part} » est dans le passé.")
+TOO_FAR = N_(
+    "La séance « {part} » est trop loin : une séance se planifie au plus {years} ans à "
+    "l'avance, jusqu'au {limit}."
+)
 NO_TIME = N_("Il manque l'heure de la séance « {part} ».")
 DUPLICATE = N_("La séance « {part} » est indiquée deux fois.")
 TOO_MANY = N_("Un atelier compte au plus {max} séances : « {part} » est de trop.")
@@ -92,6 +96,7 @@ def parse_seances(
     duration: timedelta | None = None,
     allow_past: bool = False,
     allow_date_only: bool = True,
+    horizon_years: int | None = None,
 ) -> list[SeanceSpec]:
     """Read the séances of ``text`` (see the module docstring), sorted by start.
 
@@ -101,7 +106,7 @@ def parse_seances(
     time or calendar date, a weekday that does not match its date, a nonexistent local time
     (see ``localize``), a séance in the past (unless ``allow_past``; a date without time is past
     from the next day on), a date without time (unless ``allow_date_only``), the same start twice,
-    more than ``MAX_SEANCES`` séances.
+    more than ``MAX_SEANCES`` séances, a séance more than ``horizon_years`` ahead.
     """
     if now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
@@ -109,6 +114,7 @@ def parse_seances(
         raise ValueError("duration must be positive")
     tz = ZoneInfo(zone)
     local_now = now.astimezone(tz)
+    limit = None if horizon_years is None else _years_after(local_now.date(), horizon_years)
     seances: list[SeanceSpec] = []
     starts: set[datetime] = set()
     for raw in text.split(";"):
@@ -122,6 +128,8 @@ def parse_seances(
         for day, month, year in reading.days:
             local_date = _resolve_date(day, month, year, clock, local_now, segment.part)
             _check_weekday(reading, local_date, segment)
+            if limit is not None and local_date > limit:
+                raise InvalidInput(TOO_FAR, part=segment.part, years=horizon_years, limit=limit)
             starts_at = _to_utc(local_date, clock, tz)
             if starts_at is None:
                 raise InvalidInput(NONEXISTENT, part=segment.part, zone=zone)
@@ -383,11 +391,22 @@ def _check_weekday(reading: _Reading, local_date: date, segment: _Segment) -> No
         raise InvalidInput(WRONG_WEEKDAY, part=segment.part, weekday=segment.quote(reading.weekday))
 
 
+def _years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (28 February for 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _to_utc(local_date: date, local_time: time | None, tz: ZoneInfo) -> datetime | None:
     """Aware UTC for a wall-clock time (fold=0), or None when it falls in a DST gap."""
     clock = time.min if local_time is None else local_time.replace(tzinfo=None, fold=0)
-    instant = datetime.combine(local_date, clock, tzinfo=tz).astimezone(UTC)
-    back = instant.astimezone(tz)
+    try:
+        instant = datetime.combine(local_date, clock, tzinfo=tz).astimezone(UTC)
+        back = instant.astimezone(tz)
+    except OverflowError:  # the last day of year 9999 in a zone west of UTC
+        return None
     if local_time is not None and (back.date(), back.time()) != (local_date, clock):
         return None
     return instant

@@ -224,7 +224,12 @@ class Translations:
     def user_error(self, err: UserError) -> str:
         """The translated, formatted text of a :class:`~bot.errors.UserError`."""
         message = err.message_id
-        return _format(self._catalog.gettext(message), err.values, self.locale, message)
+        values = {
+            # A date in a message is written as the reader's language writes it.
+            k: self.format_date(v, "long") if type(v) is date else v
+            for k, v in err.values.items()
+        }
+        return _format(self._catalog.gettext(message), values, self.locale, message)
 
     def format_datetime(self, dt: datetime, zone: str, fmt: DateFormat = "full") -> str:
         """A date and time that stands alone, e.g. « jeudi 3 décembre 2026 à 13 h 30 »."""

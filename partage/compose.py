@@ -83,6 +83,8 @@ def build_services(
         annuaire=AnnuaireService(sessions, clock),
         jumelage=JumelageService(sessions, clock, settings.jumelage),
         privacy=PrivacyService(sessions, clock, settings.privacy),
-        imports=ImportService(sessions, clock, ateliers, chantiers),
+        imports=ImportService(
+            sessions, clock, ateliers, chantiers, horizon_years=settings.time.horizon_years
+        ),
         stats=StatsService(sessions, clock),
     )

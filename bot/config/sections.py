@@ -115,6 +115,8 @@ class DatabaseConfig(_Section):
 
 class TimeConfig(_Section):
     timezone: str = "America/Toronto"
+    #: How far ahead a séance may be planned (a typo such as « 3026 » is refused).
+    horizon_years: int = Field(3, ge=1, le=20)
 
     @field_validator("timezone", mode="plain")
     @classmethod

@@ -88,7 +88,11 @@ class AteliersCog(commands.Cog):
 
     def _seances(self, dates: str, minutes: int) -> list[SeanceSpec]:
         return parse_seances(
-            dates, zone=self.bot.zone, now=self.bot.clock.now(), duration=timedelta(minutes=minutes)
+            dates,
+            zone=self.bot.zone,
+            now=self.bot.clock.now(),
+            duration=timedelta(minutes=minutes),
+            horizon_years=self.bot.settings.time.horizon_years,
         )
 
     # --- staff -------------------------------------------------------------------------------

@@ -305,8 +305,11 @@ class ImportService:
         clock: Clock,
         ateliers: AtelierService,
         chantiers: ChantierService,
+        *,
+        horizon_years: int = 3,
     ) -> None:
         self.sessions = sessions
+        self.horizon_years = horizon_years
         self.clock = clock
         self.ateliers = ateliers
         self.chantiers = chantiers
@@ -401,6 +404,7 @@ class ImportService:
                 duration=timedelta(minutes=duree),
                 allow_past=allow_past,
                 allow_date_only=True,
+                horizon_years=self.horizon_years,
             )
 
         specs = seances(True)  # the key first: an atelier imported before, now past, is skipped

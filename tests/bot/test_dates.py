@@ -355,3 +355,30 @@ def test_parse_day_refusals(text: str, message_id: str) -> None:
         parse_day(text, zone=ZONE, now=NOW)
     assert caught.value.message_id == message_id
     assert caught.value.values["part"] == text
+
+
+# --- the planning horizon --------------------------------------------------------------------
+
+
+def test_a_seance_beyond_the_horizon_is_refused_with_the_limit() -> None:
+    assert one("22 novembre 2029 10 h", horizon_years=3).local_date == date(2029, 11, 22)
+    err = refused("23 novembre 2029 10 h", horizon_years=3)
+    assert err.message_id == dates.TOO_FAR
+    assert err.values == {"part": "23 novembre 2029 10 h", "years": 3, "limit": date(2029, 11, 22)}
+    assert refused("3 décembre 3000 13 h 30", horizon_years=3).message_id == dates.TOO_FAR
+
+
+def test_the_horizon_from_29_february_is_28_february() -> None:
+    leap = datetime(2028, 2, 29, 15, 0, tzinfo=UTC)
+    assert one("28 février 2031 10 h", now=leap, horizon_years=3).local_date == date(2031, 2, 28)
+    assert refused("1er mars 2031 10 h", now=leap, horizon_years=3).message_id == dates.TOO_FAR
+
+
+@pytest.mark.parametrize("text", ["31 décembre 9999 23 h 30", "31 décembre 9999", "1 janvier 9999"])
+def test_the_last_years_of_the_calendar_give_an_answer_not_an_exception(text: str) -> None:
+    """Without a horizon (the historical import), a date whose UTC instant does not exist is
+    refused as such; nothing raises OverflowError."""
+    try:
+        parse_seances(text, zone=ZONE, now=NOW)
+    except InvalidInput as err:
+        assert err.message_id in (dates.NONEXISTENT, dates.BAD_DATE)

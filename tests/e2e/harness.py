@@ -43,10 +43,18 @@ def build_server(fake: FakeDiscord) -> Server:
     return Server(guild, staff_role, general, staff, alice, bob)
 
 
+#: The tests' fixed dates (« 3 décembre 2030 ») must stay ahead of the planning horizon for
+#: years; ``tests/e2e/test_ateliers_input.py`` checks the default horizon (3 years).
+TEST_HORIZON_YEARS = 10
+
+
 def settings_for(fake: FakeDiscord, server: Server, db_url: str, **sections: Any) -> Settings:
     discord_section = {"token": fake.token, "guild_id": server.guild.id, "staff_role": STAFF_ROLE}
     discord_section.update(sections.pop("discord", {}))
-    return Settings(discord=discord_section, database={"url": db_url}, **sections)
+    time_section = {"horizon_years": TEST_HORIZON_YEARS} | sections.pop("time", {})
+    return Settings(
+        discord=discord_section, database={"url": db_url}, time=time_section, **sections
+    )
 
 
 @contextlib.asynccontextmanager

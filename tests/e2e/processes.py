@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from tests.e2e.harness import TEST_HORIZON_YEARS
 from tests.fakediscord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +36,7 @@ class BotProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PARTAGE_", "DISCORD_"))}
         env.update(self.fake.child_env())
         env["DISCORD_TOKEN"] = self.fake.token
+        env["PARTAGE_TIME__HORIZON_YEARS"] = str(TEST_HORIZON_YEARS)
         env.update(self.env)
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(

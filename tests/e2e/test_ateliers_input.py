@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.harness import Server, partage, settle
+from tests.e2e.harness import Server, partage, settings_for, settle
 from tests.e2e.test_ateliers_support import (
     DATES,
     announcements,
@@ -69,6 +71,15 @@ CREATE_ERRORS = [
     ({"lieu": "L" * 201}, "Le lieu dépasse 200 caractères (201)."),
     ({"lien": "zoom"}, "Le lien « zoom » n'est pas une adresse web (https://…)."),
     ({"chantier": "inexistant"}, "Le chantier « inexistant » n'existe pas."),
+    (
+        {"dates": "3 décembre 3000 13 h 30"},
+        "La séance « 3 décembre 3000 13 h 30 » est trop loin : une séance se planifie au plus "
+        "10 ans à l'avance, jusqu'au ",
+    ),
+    (
+        {"dates": "31 décembre 9999 23 h 30"},
+        "La séance « 31 décembre 9999 23 h 30 » est trop loin",
+    ),
 ]
 
 
@@ -87,6 +98,27 @@ async def test_bad_creations_are_refused_and_nothing_is_saved(
     assert after == before
     assert len(fake.messages) == posted + 1  # the refusal itself
     assert fake.scheduled_events(server.guild) == []
+
+
+async def test_the_default_horizon_is_three_years_and_written_as_a_date(
+    fake_discord: FakeDiscord, server: Server, db_url: str
+) -> None:
+    fake = fake_discord
+    settings = settings_for(fake, server, db_url, time={"horizon_years": 3})
+    async with partage(fake, settings) as bot:
+        today = bot.clock.now().astimezone(ZoneInfo(bot.zone)).date()
+        far = today.replace(year=today.year + 3) + timedelta(days=7)
+        near = today + timedelta(days=30)
+        before = await counts(bot)
+        _, refused = await create_atelier(fake, server, dates=f"{far:%Y-%m-%d} 13:30")
+        assert await counts(bot) == before
+        _, accepted = await create_atelier(fake, server, dates=f"{near:%Y-%m-%d} 13:30")
+        await settle(fake, bot)
+        after = await counts(bot)
+    assert "est trop loin : une séance se planifie au plus 3 ans à l'avance, jusqu'au" in refused
+    assert re.search(r"jusqu'au \d{1,2}(er)? \w+ \d{4}\.$", refused), refused
+    assert "n°" in accepted
+    assert after["atelier"] == before["atelier"] + 1
 
 
 async def test_bad_changes_and_unknown_ateliers_are_refused(
