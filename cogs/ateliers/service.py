@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.dates import SeanceSpec
 from bot.errors import N_, Conflict, InvalidInput, NotFound
+from bot.shown_text import check_shown
 from cogs.ateliers import notices
 from cogs.ateliers.info import (
     AtelierChoice,
@@ -103,6 +104,7 @@ def validate_text(
     *, titre: str | None, description: str | None, lieu: str | None, lien: str | None
 ) -> None:
     """Refuse text that Discord could not show or that is not what it claims to be."""
+    check_shown(titre, description, lieu)
     if titre is not None and not titre.strip():
         raise InvalidInput(N_("Le titre ne peut pas être vide."))
     if titre is not None and len(titre) > TITRE_MAX:
@@ -406,6 +408,7 @@ class AtelierService:
         raison: str | None = None,
         actor_user_id: int | None = None,
     ) -> CancelResult:
+        check_shown(raison)
         if raison is not None and len(raison) > RAISON_MAX:
             raise InvalidInput(
                 N_("La raison dépasse {max} caractères ({n})."), max=RAISON_MAX, n=len(raison)

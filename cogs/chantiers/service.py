@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import N_, Conflict, InvalidInput, NotFound
+from bot.shown_text import check_shown
 from db import repositories as repo
 from db.models import Chantier
 
@@ -75,6 +76,7 @@ def info(c: Chantier) -> ChantierInfo:
 
 
 def validate(nom: str, description: str, emoji: str) -> None:
+    check_shown(nom, description)
     if not nom.strip() or len(nom) > NOM_MAX:
         raise InvalidInput(
             N_("Le nom du chantier doit compter de 1 à {max} caractères."), max=NOM_MAX

@@ -77,6 +77,14 @@ CREATE_ERRORS = [
         "10 ans à l'avance, jusqu'au ",
     ),
     (
+        {"titre": "Réunion @everyone"},
+        "« `@everyone` » s'afficherait comme une mention : écrivez le nom en toutes lettres",
+    ),
+    (
+        {"lieu": "[Zoom officiel](http://evil.example)"},
+        "« `[Zoom officiel](http://evil.example)` » est un lien masqué, qui cache son adresse",
+    ),
+    (
         {"dates": "31 décembre 9999 23 h 30"},
         "La séance « 31 décembre 9999 23 h 30 » est trop loin",
     ),
