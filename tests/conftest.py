@@ -51,3 +51,15 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def clock() -> ManualClock:
     """A manual clock set to a fixed Sunday noon in Montréal."""
     return ManualClock(datetime(2026, 11, 22, 17, 0, tzinfo=UTC))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skipped tests, one line per reason (``-rs`` would print one per test location)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.write_line(f"SKIPPED {count} tests: {reason}")

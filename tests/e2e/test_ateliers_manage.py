@@ -93,7 +93,7 @@ async def test_cancel_tells_everyone_and_the_buttons_refuse(
                 "atelier annuler",
                 user=server.staff,
                 channel=server.general,
-                options={"atelier": str(atelier_id), "raison": "Tempête de neige @everyone"},
+                options={"atelier": str(atelier_id), "raison": "Tempête de neige"},
                 locale="fr",
             )
         )
