@@ -60,7 +60,7 @@ from tests.fakediscord.models import Message
 
 DEADLINE = 3.0
 DATES = "3 décembre 2030 13 h 30 ; 10 décembre 2030 13 h 30"
-WAITING = re.compile(r"n° (\d+) sur la liste d'attente")
+WAITING = re.compile(r"n°\s(\d+) sur la liste d'attente")
 
 
 @dataclass
@@ -204,7 +204,7 @@ async def _create_atelier(fake: FakeDiscord, server: Server, places: int) -> str
         locale="fr",
     )
     [done] = await created.wait_followups(1, timeout=30)
-    atelier_id = int(re.search(r"n° (\d+)", done.content).group(1))  # type: ignore[union-attr]
+    atelier_id = int(re.search(r"n°\s(\d+)", done.content).group(1))  # type: ignore[union-attr]
     return f"rsvp:{atelier_id}:oui"
 
 

@@ -105,16 +105,17 @@ DESCRIPTIONS: dict[str, str] = {
     # Members
     "aide": p_("command-description", "Ce que fait Partage, ses commandes et les chantiers"),
     "chantiers": p_(
-        "command-description", "Les chantiers : description, salon, membres, prochain atelier"
+        "command-description",
+        "Les chantiers, avec leur salon, leurs membres et leur prochain atelier",
     ),
     "rejoindre": p_(
-        "command-description", "Rejoindre un chantier : ses rappels et annonces vous mentionneront"
+        "command-description", "Rejoindre un chantier (ses annonces et rappels vous mentionneront)"
     ),
     "quitter": p_("command-description", "Quitter un chantier"),
     "ateliers": p_(
         "command-description", "Les prochains ateliers, les places restantes et votre réponse"
     ),
-    "rsvp": p_("command-description", "Répondre à un atelier : oui, peut-être ou non"),
+    "rsvp": p_("command-description", "Répondre oui, peut-être ou non à un atelier"),
     "mes-inscriptions": p_(
         "command-description", "Vos prochains ateliers et vos places en liste d'attente"
     ),
@@ -143,7 +144,7 @@ DESCRIPTIONS: dict[str, str] = {
     "chantier creer": p_("command-description", "Créer un chantier, ses salons et son rôle"),
     "chantier archiver": p_(
         "command-description",
-        "Archiver un chantier : plus de nouveaux ateliers, salons en lecture seule",
+        "Archiver un chantier (plus de nouvel atelier, salons en lecture seule)",
     ),
     "programme": p_("command-description", "Gérer le programme (équipe d'animation)"),
     "programme importer": p_(
@@ -178,7 +179,8 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("atelier creer", "titre"): p_("option-description", "Le titre de l'atelier"),
     ("atelier creer", "chantier"): p_("option-description", "Le chantier de l'atelier"),
     ("atelier creer", "dates"): p_(
-        "option-description", "Les séances, séparées par « ; » (ex. : 3 décembre 2026 13 h 30)"
+        "option-description",
+        "Les séances séparées par des points-virgules, par exemple 3 décembre 2026 13 h 30",
     ),
     ("atelier creer", "duree"): p_(
         "option-description", "La durée de chaque séance, en minutes (90 par défaut)"
@@ -195,7 +197,7 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("atelier modifier", "titre"): p_("option-description", "Le nouveau titre"),
     ("atelier modifier", "chantier"): p_("option-description", "Le nouveau chantier"),
     ("atelier modifier", "dates"): p_(
-        "option-description", "Les nouvelles séances, séparées par « ; »"
+        "option-description", "Les nouvelles séances, séparées par des points-virgules"
     ),
     ("atelier modifier", "duree"): p_(
         "option-description", "La nouvelle durée de chaque séance, en minutes"
@@ -222,9 +224,9 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
         "option-description", "Le fichier du programme (CSV ou TOML)"
     ),
     ("statistiques", "debut"): p_(
-        "option-description", "À partir de cette date (ex. : 2026-09-01)"
+        "option-description", "À partir de cette date, par exemple 2026-09-01"
     ),
-    ("statistiques", "fin"): p_("option-description", "Jusqu'à cette date (ex. : 2026-12-31)"),
+    ("statistiques", "fin"): p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
 }
 
 

@@ -34,8 +34,10 @@ until every French text has its English (an empty or ``#, fuzzy`` msgstr counts 
 
 from __future__ import annotations
 
+import functools
 import gettext
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from io import BytesIO
@@ -45,6 +47,7 @@ from zoneinfo import ZoneInfo
 
 import babel
 import babel.dates
+import babel.numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from discord import AppCommandType, Locale, app_commands
@@ -82,12 +85,13 @@ DateFormat = Literal["full", "long", "medium"]
 TimestampStyle = Literal["t", "T", "d", "D", "f", "F", "R"]
 
 # Date and time together, as they read naturally in each language (Babel's own "full" adds
-# seconds and the zone name). French follows Québec usage: "13 h 30", "9 h 05", "1er".
+# seconds and the zone name). French follows Québec usage: "13 h 30", "9 h 05", "9 h" (no
+# "9 h 00"), "1er", with non-breaking spaces inside the time.
 _DATETIME_PATTERNS: Mapping[str, Mapping[str, str]] = {
     "fr": {
-        "full": "EEEE d{er} MMMM y 'à' H 'h' mm",
-        "long": "d{er} MMMM y 'à' H 'h' mm",
-        "medium": "d{er} MMM y 'à' H 'h' mm",
+        "full": "EEEE d{er} MMMM y 'à' H\u00a0'h'{mm}",
+        "long": "d{er} MMMM y 'à' H\u00a0'h'{mm}",
+        "medium": "d{er} MMM y 'à' H\u00a0'h'{mm}",
     },
     "en": {
         "full": "EEEE, MMMM d, y 'at' h:mm a",
@@ -134,8 +138,33 @@ def discord_timestamp(dt: datetime, style: TimestampStyle = "F") -> str:
     return f"<t:{int(dt.timestamp())}:{style}>"
 
 
+NBSP = "\u00a0"  # espace insécable: before « : », inside « », in « n° 3 », « 13 h 30 »
+NNBSP = "\u202f"  # espace fine insécable: before « ; », « ! », « ? »
+_BEFORE_COLON = re.compile(r" (?=:)")
+_BEFORE_TALL = re.compile(r" (?=[;!?])")
+_AFTER_OPENING = re.compile(r"« ")
+_BEFORE_CLOSING = re.compile(r" »")
+_AFTER_NUMERO = re.compile(r"\bn° ")
+
+
+@functools.lru_cache(maxsize=4096)
+def typographie(template: str) -> str:
+    """A French template with the non-breaking spaces French typography wants, so that Discord
+    never breaks a line before « : » or inside « … »: ``espace insécable`` before the colon,
+    inside guillemets and after « n° »; ``espace fine insécable`` before ; ! ? (Québec usage
+    accepts it there). Applied to our templates only, never to what members typed."""
+    text = _BEFORE_COLON.sub(NBSP, template)
+    text = _BEFORE_TALL.sub(NNBSP, text)
+    text = _AFTER_OPENING.sub("«" + NBSP, text)
+    text = _BEFORE_CLOSING.sub(NBSP + "»", text)
+    return _AFTER_NUMERO.sub("n°" + NBSP, text)
+
+
 def _format(text: str, values: Mapping[str, Any], locale: str, msgid: str) -> str:
-    """``text.format(**values)``; on a missing or bad value, log it and return ``text`` as is."""
+    """``text.format(**values)``; on a missing or bad value, log it and return ``text`` as is.
+    A French text first gets its non-breaking spaces (``typographie``)."""
+    if locale == SOURCE_LOCALE:
+        text = typographie(text)
     try:
         return text.format(**values)
     except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
@@ -237,9 +266,15 @@ class Translations:
             raise ValueError(f"format_datetime needs an aware datetime, got {dt!r}")
         local = dt.astimezone(ZoneInfo(zone))
         pattern = self._pattern(_DATETIME_PATTERNS, fmt, local.day)
+        pattern = pattern.replace("{mm}", "\u00a0mm" if local.minute else "")
         return babel.dates.format_datetime(
             local, pattern, tzinfo=local.tzinfo, locale=self._babel_locale
         )
+
+    def format_number(self, n: int) -> str:
+        """A quantity with the reader's digit grouping: « 10 000 » (French, non-breaking
+        space), "10,000" (English)."""
+        return babel.numbers.format_decimal(n, locale=self._babel_locale)
 
     def format_date(self, d: date, fmt: DateFormat = "full") -> str:
         """A date that stands alone: « jeudi 3 décembre 2026 », "Thursday, December 3, 2026"."""

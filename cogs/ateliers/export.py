@@ -81,7 +81,9 @@ def participants_csv(tr: Translations, export: ParticipantsExport) -> bytes:
                 continue
             day = seance.local_date.isoformat()
             when = f"{day} {seance.local_time:%H:%M}" if seance.local_time else day
-            exceptions.append(f"{when} : {reponse_label(tr, reponse)}")
+            exceptions.append(
+                tr._("{quand} : {reponse}", quand=when, reponse=reponse_label(tr, reponse))
+            )
         writer.writerow(
             [
                 _cell(row.display_name or ("—" if row.user_id is None else str(row.user_id))),

@@ -28,6 +28,13 @@ def report_lines(tr: Translations, report: ImportReport) -> list[str]:
     if report.chantiers_created:
         lines.append(tr._("Chantiers créés : {slugs}", slugs=", ".join(report.chantiers_created)))
     for row in report.refused:
-        title = f" « {row.titre} »" if row.titre else ""
-        lines.append(f"- {where_text(tr, row)}{title} : {tr.user_error(row.error)}")
+        where = where_text(tr, row)
+        erreur = tr.user_error(row.error)
+        if row.titre:
+            line = tr._(
+                "- {ligne} « {titre} » : {erreur}", ligne=where, titre=row.titre, erreur=erreur
+            )
+        else:
+            line = tr._("- {ligne} : {erreur}", ligne=where, erreur=erreur)
+        lines.append(line)
     return lines

@@ -43,7 +43,9 @@ GROUP_DESCRIPTION = p_("command-description", "Réglages de Partage pour ce serv
 SALON_RESUME_DESCRIPTION = p_(
     "command-description", "Choisir le salon du résumé hebdomadaire des ateliers"
 )
-SALON_DESCRIPTION = p_("option-description", "Le salon du résumé (vide : retirer le choix)")
+SALON_DESCRIPTION = p_(
+    "option-description", "Le salon du résumé (laisser vide pour retirer le choix)"
+)
 
 
 class DiscordTransport:

@@ -48,17 +48,25 @@ def period_text(tr: Translations, debut: date | None, fin: date | None) -> str:
 
 
 def breakdown(
-    rows: Sequence[tuple[K | None, int]], name: Mapping[K | None, str], other: str, top: int
+    tr: Translations,
+    rows: Sequence[tuple[K | None, int]],
+    name: Mapping[K | None, str],
+    other: str,
+    top: int,
 ) -> str:
     """``Montréal : 4`` lines, the largest first, the rest summed, "non précisé" last."""
     known = [(k, n) for k, n in rows if k is not None]
     unknown = sum(n for k, n in rows if k is None)
-    lines = [f"{name.get(k, str(k))} : {n}" for k, n in known[:top]]
+
+    def line(label: str, n: int) -> str:
+        return tr._("{nom} : {n}", nom=label, n=tr.format_number(n))
+
+    lines = [line(name.get(k, str(k)), n) for k, n in known[:top]]
     rest = sum(n for _, n in known[top:])
     if rest:
-        lines.append(f"{other} : {rest}")
+        lines.append(line(other, rest))
     if unknown:
-        lines.append(f"{name[None]} : {unknown}")
+        lines.append(line(name[None], unknown))
     return "\n".join(lines)[:1024] or "—"
 
 
@@ -107,7 +115,7 @@ def stats_embed(tr: Translations, stats: Stats, labels: ChartLabels) -> discord.
     for title, rows, names in sections:
         embed.add_field(
             name=title,
-            value=breakdown(rows, names, labels.autres, TOP_MUNICIPALITES),
+            value=breakdown(tr, rows, names, labels.autres, TOP_MUNICIPALITES),
             inline=True,
         )
     embed.set_image(url=f"attachment://{CHART_FILE}")

@@ -20,6 +20,7 @@ from bot.config import (
     load_settings,
     parse_duration,
 )
+from tests.french import fr
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"
@@ -332,7 +333,7 @@ BAD_VALUES = [
 def test_bad_value_names_the_key(tmp_path: Path, toml: str, key: str) -> None:
     message = config_error(write(tmp_path, toml))
 
-    assert message.startswith(f"config: {key}: "), message
+    assert message.startswith(fr(f"config: {key}: ")), message
     assert (
         "expected" in message
         or "unknown" in message

@@ -158,7 +158,7 @@ def test_a_missing_value_logs_and_returns_the_unformatted_translation(
 def test_user_error_is_translated_with_its_values(fr: Translations, en: Translations) -> None:
     err = NotFound(N_("Atelier n° {id} introuvable."), id=42)
     assert en.user_error(err) == "Workshop #42 not found."
-    assert fr.user_error(err) == "Atelier n° 42 introuvable."
+    assert fr.user_error(err) == "Atelier n°\u00a042 introuvable."
 
 
 @pytest.mark.parametrize(
@@ -199,9 +199,9 @@ def test_discord_timestamp() -> None:
 @pytest.mark.parametrize(
     ("locale", "fmt", "expected"),
     [
-        ("fr", "full", "jeudi 3 décembre 2026 à 13 h 30"),
-        ("fr", "long", "3 décembre 2026 à 13 h 30"),
-        ("fr", "medium", "3 déc. 2026 à 13 h 30"),
+        ("fr", "full", "jeudi 3 décembre 2026 à 13\u00a0h\u00a030"),
+        ("fr", "long", "3 décembre 2026 à 13\u00a0h\u00a030"),
+        ("fr", "medium", "3 déc. 2026 à 13\u00a0h\u00a030"),
         ("en", "full", "Thursday, December 3, 2026 at 1:30 p.m."),
         ("en", "long", "December 3, 2026 at 1:30 p.m."),
         ("en", "medium", "Dec 3, 2026, 1:30 p.m."),
@@ -217,7 +217,11 @@ def test_format_datetime_follows_quebec_usage_for_the_first_and_early_hours(
     fr: Translations, en: Translations
 ) -> None:
     new_year = datetime(2027, 1, 1, 14, 5, tzinfo=UTC)
-    assert fr.format_datetime(new_year, "America/Toronto") == "vendredi 1er janvier 2027 à 9 h 05"
+    nine_o_five = "vendredi 1er janvier 2027 à 9\u00a0h\u00a005"
+    assert fr.format_datetime(new_year, "America/Toronto") == nine_o_five
+    nine = datetime(2027, 1, 1, 14, 0, tzinfo=UTC)
+    assert fr.format_datetime(nine, "America/Toronto") == "vendredi 1er janvier 2027 à 9\u00a0h"
+    assert en.format_datetime(nine, "America/Toronto") == "Friday, January 1, 2027 at 9:00 a.m."
     assert en.format_datetime(new_year, "America/Toronto") == "Friday, January 1, 2027 at 9:05 a.m."
     with pytest.raises(ValueError, match="aware"):
         fr.format_datetime(datetime(2027, 1, 1, 9, 5), "America/Toronto")

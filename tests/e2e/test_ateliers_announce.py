@@ -15,6 +15,7 @@ from tests.e2e.test_ateliers_support import (
     field,
 )
 from tests.fakediscord import FakeDiscord
+from tests.french import fr, frh
 
 
 async def test_two_seance_atelier_is_announced_with_buttons_thread_and_events(
@@ -31,10 +32,10 @@ async def test_two_seance_atelier_is_announced_with_buttons_thread_and_events(
         )
         await settle(fake, bot)
     assert handle.callbacks[0].ephemeral
-    assert "créé (n° " in text and "annonce publiée dans <#" in text
+    assert fr("créé (n° ") in text and "annonce publiée dans <#" in text
     channel = chantier_channel(fake, server)
     [message] = announcements(fake, channel)
-    atelier_id = int(re.search(r"n° (\d+)", text).group(1))
+    atelier_id = int(re.search(r"n°\s(\d+)", text).group(1))
     assert message.custom_ids() == [
         f"rsvp:{atelier_id}:oui",
         f"rsvp:{atelier_id}:peut-etre",
@@ -45,8 +46,8 @@ async def test_two_seance_atelier_is_announced_with_buttons_thread_and_events(
     assert embed["title"] == "Territoire et immigration"
     assert embed["author"]["name"].startswith("Atelier · ")
     seances = field(message, "Séances")
-    assert "mardi 3 décembre 2030 à 13 h 30" in seances
-    assert "mardi 10 décembre 2030 à 13 h 30" in seances
+    assert frh("mardi 3 décembre 2030 à 13 h 30") in seances
+    assert frh("mardi 10 décembre 2030 à 13 h 30") in seances
     assert len(re.findall(r"<t:\d+:F>", seances)) == 2
     assert len(re.findall(r"<t:\d+:R>", seances)) == 2
     assert "30 places restantes sur 30" in field(message, "Places")
@@ -67,7 +68,7 @@ async def test_two_seance_atelier_is_announced_with_buttons_thread_and_events(
     assert events[0].name == "Territoire et immigration (séance 1 sur 2)"
     assert events[0].location == "visioconférence (Zoom)"
     assert "zoom.us/j" not in (events[0].description or "")
-    assert "« Intéressé » ne vous inscrit pas" in (events[0].description or "")
+    assert fr("« Intéressé » ne vous inscrit pas") in (events[0].description or "")
     assert int(events[0].scheduled_start_time.timestamp()) == int(
         re.search(r"<t:(\d+):F>", seances).group(1)
     )
@@ -84,7 +85,7 @@ async def test_text_from_staff_never_pings(
     async with partage(fake, settings) as bot:
         _, refused = await create_atelier(fake, server, titre=titre)
         _, text = await create_atelier(fake, server, titre="Réunion")
-        atelier_id = int(re.search(r"n° (\d+)", text).group(1))  # type: ignore[union-attr]
+        atelier_id = int(re.search(r"n°\s(\d+)", text).group(1))  # type: ignore[union-attr]
         await settle(fake, bot)
         async with bot.sessions.begin() as session:
             await session.execute(

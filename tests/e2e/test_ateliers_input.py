@@ -20,12 +20,13 @@ from tests.e2e.test_ateliers_support import (
     text_of,
 )
 from tests.fakediscord import FakeDiscord, Upload
+from tests.french import fr
 
 STAFF_ONLY = "Cette commande est réservée à l'équipe d'animation."
 
 
 def atelier_id_of(text: str) -> int:
-    return int(re.search(r"n° (\d+)", text).group(1))  # type: ignore[union-attr]
+    return int(re.search(r"n°\s(\d+)", text).group(1))  # type: ignore[union-attr]
 
 
 async def test_members_are_refused_every_staff_command(
@@ -102,7 +103,7 @@ async def test_bad_creations_are_refused_and_nothing_is_saved(
         await settle(fake, bot)
         after = await counts(bot)
     assert handle.callbacks[0].ephemeral
-    assert text.startswith(message), text
+    assert text.startswith(fr(message)), text
     assert after == before
     assert len(fake.messages) == posted + 1  # the refusal itself
     assert fake.scheduled_events(server.guild) == []
@@ -123,7 +124,9 @@ async def test_the_default_horizon_is_three_years_and_written_as_a_date(
         _, accepted = await create_atelier(fake, server, dates=f"{near:%Y-%m-%d} 13:30")
         await settle(fake, bot)
         after = await counts(bot)
-    assert "est trop loin : une séance se planifie au plus 3 ans à l'avance, jusqu'au" in refused
+    assert (
+        fr("est trop loin : une séance se planifie au plus 3 ans à l'avance, jusqu'au") in refused
+    )
     assert re.search(r"jusqu'au \d{1,2}(er)? \w+ \d{4}\.$", refused), refused
     assert "n°" in accepted
     assert after["atelier"] == before["atelier"] + 1
@@ -182,15 +185,15 @@ async def test_bad_changes_and_unknown_ateliers_are_refused(
         assert await counts(bot) == before
     assert refusals == {
         "below registered": "La capacité (1) est inférieure au nombre d'inscrits (2).",
-        "past date": "La séance « 2 mars 2021 9 h » est dans le passé.",
-        "duration": "La durée doit être entre 15 et 720 minutes (reçu : 721).",
-        "nothing": "Rien à modifier : donnez au moins une option.",
-        "unknown id": "Atelier n° 987654 introuvable.",
-        "not an id": "« Territoire » n'est pas un atelier : choisissez-en un dans la liste.",
+        "past date": fr("La séance « 2 mars 2021 9 h » est dans le passé."),
+        "duration": fr("La durée doit être entre 15 et 720 minutes (reçu : 721)."),
+        "nothing": fr("Rien à modifier : donnez au moins une option."),
+        "unknown id": fr("Atelier n° 987654 introuvable."),
+        "not an id": fr("« Territoire » n'est pas un atelier : choisissez-en un dans la liste."),
         "reason": "La raison dépasse 500 caractères (501).",
-        "export": "Atelier n° 987654 introuvable.",
-        "rsvp": "Atelier n° 987654 introuvable.",
-        "seance": "Séance n° 12345 introuvable pour cet atelier.",
+        "export": fr("Atelier n° 987654 introuvable."),
+        "rsvp": fr("Atelier n° 987654 introuvable."),
+        "seance": fr("Séance n° 12345 introuvable pour cet atelier."),
     }
     assert message.edits == edits
 
@@ -221,10 +224,12 @@ async def test_bad_programme_files_are_refused_whole(
         await settle(fake, bot)
         assert await counts(bot) == before
     assert texts[0] == (
-        "Le fichier « programme.xlsx » n'est ni un CSV ni un TOML (extension .csv ou .toml)."
+        fr("Le fichier « programme.xlsx » n'est ni un CSV ni un TOML (extension .csv ou .toml).")
     )
-    assert texts[1] == "Le fichier « programme.csv » est trop gros : 1025 Kio, au plus 1024 Kio."
-    assert texts[2].startswith("Le fichier TOML « programme.toml » est mal formé")
+    assert texts[1] == fr(
+        "Le fichier « programme.csv » est trop gros : 1025 Kio, au plus 1024 Kio."
+    )
+    assert texts[2].startswith(fr("Le fichier TOML « programme.toml » est mal formé"))
 
 
 async def test_import_reports_each_bad_row_and_imports_the_rest(
@@ -254,13 +259,15 @@ async def test_import_reports_each_bad_row_and_imports_the_rest(
         await settle(fake, bot)
         after = await counts(bot)
     lines = report.splitlines()
-    assert lines[0] == "programme.csv : 2 créé(s), 0 déjà importé(s), 4 refusé(s)."
-    assert lines[1].startswith("- ligne 3 « Date illisible » : La date « 32 décembre 2030 »")
+    assert lines[0] == fr("programme.csv : 2 créé(s), 0 déjà importé(s), 4 refusé(s).")
+    assert lines[1].startswith(fr("- ligne 3 « Date illisible » : La date « 32 décembre 2030 »"))
     assert lines[2] == (
-        "- ligne 4 « Atelier passé » : La séance « 1 janvier 2020 10 h » est dans le passé."
+        fr("- ligne 4 « Atelier passé » : La séance « 1 janvier 2020 10 h » est dans le passé.")
     )
-    assert lines[3].startswith("- ligne 5 « Chantier inconnu » : Chantier inconnu « inexistant »")
-    assert lines[4].startswith("- ligne 6 « Capacité fausse » : La valeur « beaucoup »")
+    assert lines[3].startswith(
+        fr("- ligne 5 « Chantier inconnu » : Chantier inconnu « inexistant »")
+    )
+    assert lines[4].startswith(fr("- ligne 6 « Capacité fausse » : La valeur « beaucoup »"))
     assert after["atelier"] == before["atelier"] + 2
     # The one with a chantier is announced in its channel; both get their scheduled event.
     [announced] = announcements(fake, chantier_channel(fake, server))

@@ -22,6 +22,7 @@ from tests.e2e.test_ateliers_support import (
     text_of,
 )
 from tests.fakediscord import FakeDiscord
+from tests.french import fr
 
 
 async def test_ateliers_lists_upcoming_with_places_and_own_status(
@@ -38,7 +39,7 @@ async def test_ateliers_lists_upcoming_with_places_and_own_status(
             dates="8 janvier 2031 10 h",
         )
         first_id, second_id = (
-            int(re.search(r"n° (\d+)", text).group(1))  # type: ignore[union-attr]
+            int(re.search(r"n°\s(\d+)", text).group(1))  # type: ignore[union-attr]
             for text in (first, second)
         )
         await settle(fake, bot)
@@ -67,13 +68,13 @@ async def test_ateliers_lists_upcoming_with_places_and_own_status(
     assert everything.callbacks[0].ephemeral
     names = [f["name"] for f in listed["fields"]]
     assert names == [
-        f"Territoire et immigration (n° {first_id})",
-        f"Accueillir en région (n° {second_id})",
+        fr(f"Territoire et immigration (n° {first_id})"),
+        fr(f"Accueillir en région (n° {second_id})"),
     ]
     value = listed["fields"][0]["value"]
     assert re.search(r"<t:\d+:F> \(<t:\d+:R>\)", value)
     assert "Complet (1 place)" in value
-    assert "Vous êtes n° 1 sur la liste d'attente." in value
+    assert fr("Vous êtes n° 1 sur la liste d'attente.") in value
     assert "Vous avez répondu non." in listed["fields"][1]["value"]
     assert [f["name"] for f in filtered["fields"]] == names[1:]
 
@@ -177,7 +178,7 @@ async def test_chantiers_and_mes_inscriptions_cost_the_same_with_3_or_15_atelier
             costs.append((len(chantiers), len(mine)))
             fields = own.data["embeds"][0]["fields"]  # type: ignore[index]
             assert len(fields) == total
-            assert all("n° 1 sur la liste d'attente" in f["value"] for f in fields)
+            assert all(fr("n° 1 sur la liste d'attente") in f["value"] for f in fields)
             assert all("vous n'y serez pas" in f["value"] for f in fields)
             assert listed.data["embeds"]  # type: ignore[index]
     assert costs[0] == costs[1], costs

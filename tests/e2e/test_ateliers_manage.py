@@ -19,10 +19,11 @@ from tests.e2e.test_ateliers_support import (
     text_of,
 )
 from tests.fakediscord import FakeDiscord
+from tests.french import fr, frh
 
 
 def atelier_id_of(text: str) -> int:
-    return int(re.search(r"n° (\d+)", text).group(1))  # type: ignore[union-attr]
+    return int(re.search(r"n°\s(\d+)", text).group(1))  # type: ignore[union-attr]
 
 
 async def test_modify_edits_the_announcement_moves_the_events_and_tells_members(
@@ -58,7 +59,7 @@ async def test_modify_edits_the_announcement_moves_the_events_and_tells_members(
     assert "modifié" in done and "3 personnes prévenues" in done
     # The announcement shows the new séance, place and counts.
     seances = field(message, "Séance")
-    assert "mercredi 4 décembre 2030 à 9 h 30" in seances and "10 déc" not in seances
+    assert frh("mercredi 4 décembre 2030 à 9 h 30") in seances and "10 déc" not in seances
     assert field(message, "Lieu").startswith("Hôtel de ville de Laval")
     assert "2 personnes inscrites" in field(message, "Places")
     # One event left, moved; the second séance's event deleted.
@@ -74,7 +75,7 @@ async def test_modify_edits_the_announcement_moves_the_events_and_tells_members(
     assert "Hôtel de ville de Laval" in changed.content and "was changed" in changed.content
     [note] = fake.channel_messages(message.thread_id)
     assert note.mention_user_ids == [carol.id] and "a été modifié" in note.content
-    assert "n° 1 sur la liste d'attente" in note.content
+    assert fr("n° 1 sur la liste d'attente") in note.content
 
 
 async def test_cancel_tells_everyone_and_the_buttons_refuse(
@@ -103,12 +104,12 @@ async def test_cancel_tells_everyone_and_the_buttons_refuse(
         )
         await settle(fake, bot)
         counts = await bot.services.inscriptions.counts(atelier_id)
-    assert done == "Atelier « Territoire et immigration » annulé. 2 personnes prévenues."
+    assert done == fr("Atelier « Territoire et immigration » annulé. 2 personnes prévenues.")
     for member in (server.alice, server.bob):
         [dm] = fake.dms(member)
         assert "est annulé" in dm.content and "Tempête de neige" in dm.content
         assert dm.mention_everyone is False
-    assert "est annulé : il n'accepte plus de réponses" in refused.content
+    assert fr("est annulé : il n'accepte plus de réponses") in refused.content
     assert (counts.inscrits, counts.attente) == (1, 1)  # nothing recorded
     embed = message.embeds[0]
     assert embed["title"].startswith("ANNULÉ — ")
@@ -159,7 +160,7 @@ async def test_participants_csv_opens_in_excel_and_is_audited(
     rows = list(csv.reader(io.StringIO(upload.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:4] == ["Nom", "Identifiant Discord", "Réponse", "Position en liste d'attente"]
     assert rows[1][0] == "Élodie Bérubé" and rows[1][2] == "inscrit"
-    assert rows[1][4] == "2030-12-10 13:30 : non"
+    assert rows[1][4] == fr("2030-12-10 13:30 : non")
     assert rows[2][0] == "alice" and rows[2][2:4] == ["liste d'attente", "1"]
     assert [(a.actor_user_id, a.atelier_id) for a in audits] == [(server.staff.id, atelier_id)]
 
@@ -188,7 +189,9 @@ async def test_announce_again_in_another_channel(
             fake.click(new, f"rsvp:{atelier_id}:oui", user=server.alice, locale="fr")
         )
         await settle(fake, bot)
-    assert done == f"Annonce de « Territoire et immigration » publiée dans <#{server.general.id}>."
+    assert done == fr(
+        f"Annonce de « Territoire et immigration » publiée dans <#{server.general.id}>."
+    )
     assert "votre place est réservée" in reply.content
     assert "2 places restantes sur 3" in field(new, "Places")
     assert old.custom_ids() == [] and "publiée de nouveau" in old.embeds[0]["description"]

@@ -14,13 +14,14 @@ from tests.e2e.test_ateliers_support import (
     text_of,
 )
 from tests.fakediscord import FakeDiscord
+from tests.french import fr, frh
 
 REGISTERED = "votre place est réservée"
-WAITING = re.compile(r"vous êtes n° (\d+) sur la liste d'attente")
+WAITING = re.compile(r"vous êtes n°\s(\d+) sur la liste d'attente")
 
 
 def atelier_id_of(text: str) -> int:
-    return int(re.search(r"n° (\d+)", text).group(1))  # type: ignore[union-attr]
+    return int(re.search(r"n°\s(\d+)", text).group(1))  # type: ignore[union-attr]
 
 
 async def test_forty_clicks_at_once_on_thirty_places(
@@ -75,7 +76,7 @@ async def test_a_freed_place_goes_to_the_first_waiting_by_dm_or_in_the_thread(
         assert "vous ne participerez pas" in gave_up.content
         await settle(fake, bot)
         [dm] = fake.dms(third)
-        assert "une place s'est libérée pour « Territoire et immigration »" in dm.content
+        assert fr("une place s'est libérée pour « Territoire et immigration »") in dm.content
         assert fake.dms(fourth) == []
         # Now the fourth (first waiting) has closed DMs: told by a mention in the thread.
         fake.close_dms(fourth)
@@ -140,7 +141,7 @@ async def test_meeting_link_only_for_registered_members(
     assert lien not in before and "for registered people only" in before
     assert lien in registered.content  # the answer to "oui" gives it too
     assert shown.callbacks[0].ephemeral and lien in shown_text
-    assert lien not in waiting and "n° 1 sur la liste d'attente" in waiting
+    assert lien not in waiting and fr("n° 1 sur la liste d'attente") in waiting
     assert all(lien not in m.content for m in fake.channel_messages(message.channel_id))
 
 
@@ -166,8 +167,8 @@ async def test_rsvp_skips_one_seance_and_autocompletes(
         ).response()
         choices = seances.data["choices"]
         assert [c["name"] for c in choices] == [
-            "1. mardi 3 décembre 2030 à 13 h 30",
-            "2. mardi 10 décembre 2030 à 13 h 30",
+            frh("1. mardi 3 décembre 2030 à 13 h 30"),
+            frh("2. mardi 10 décembre 2030 à 13 h 30"),
         ]
         yes = await text_of(
             fake.slash(
@@ -195,7 +196,7 @@ async def test_rsvp_skips_one_seance_and_autocompletes(
         await settle(fake, bot)
     assert REGISTERED in yes
     assert skip.callbacks[0].ephemeral
-    assert "vous manquerez la séance du mardi 10 décembre 2030 à 13 h 30" in skipped
+    assert frh("vous manquerez la séance du mardi 10 décembre 2030 à 13 h 30") in skipped
     first, second = (int(c["value"]) for c in choices)
     assert attendance == {first: 1, second: 0}
     assert mine == ""  # an embed, not text

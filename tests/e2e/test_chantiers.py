@@ -9,6 +9,7 @@ import pytest
 from tests.e2e.harness import Server, bot_permissions_without, partage, settle
 from tests.fakediscord import ChannelType, FakeDiscord
 from tests.fakediscord.permissions import Perm
+from tests.french import fr
 
 SLUGS = ("gouvernance", "accueil-integration", "strategies-intervention")
 
@@ -158,7 +159,7 @@ async def test_staff_only_chantier_commands(
             locale="fr",
         )
         await created.wait_followups(1)
-        assert "Chantier « Petite enfance » créé" in created.followups[0].content
+        assert fr("Chantier « Petite enfance » créé") in created.followups[0].content
         names = [c.name for c in fake.channels_in(server.guild)]
         assert "petite-enfance" in names and "petite-enfance-questions" in names
 

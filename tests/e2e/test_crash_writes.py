@@ -22,12 +22,13 @@ from tests.e2e.processes import BotProcess
 from tests.e2e.test_ateliers_support import DATES, GOUVERNANCE, announcements, chantier_channel
 from tests.fakediscord import FakeDiscord, InteractionHandle
 from tests.fakediscord.models import Message
+from tests.french import fr
 
 CALLBACK = "/interactions/{interaction_id}/{token}/callback"
 REGISTERED = "votre place est réservée"
-WAITING = re.compile(r"vous êtes n° (\d+) sur la liste d'attente")
-PROMOTED = "une place s'est libérée pour « Territoire et immigration »"
-CANCELLED = "L'atelier « Territoire et immigration » est annulé."
+WAITING = re.compile(r"vous êtes n°\s(\d+) sur la liste d'attente")
+PROMOTED = fr("une place s'est libérée pour « Territoire et immigration »")
+CANCELLED = fr("L'atelier « Territoire et immigration » est annulé.")
 
 
 def _env(server: Server, db_url: str) -> dict[str, str]:
@@ -90,8 +91,8 @@ async def _atelier(fake: FakeDiscord, server: Server, **options: Any) -> tuple[i
         "atelier creer", user=server.staff, channel=server.general, options=values, locale="fr"
     )
     text = (await handle.wait_answer(timeout=30)).content
-    assert "n° " in text, text
-    atelier_id = int(re.search(r"n° (\d+)", text).group(1))  # type: ignore[union-attr]
+    assert fr("n° ") in text, text
+    atelier_id = int(re.search(r"n°\s(\d+)", text).group(1))  # type: ignore[union-attr]
     channel = chantier_channel(fake, server)
     await fake.wait_until(lambda: announcements(fake, channel), timeout=20)
     [message] = announcements(fake, channel)

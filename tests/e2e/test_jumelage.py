@@ -13,6 +13,7 @@ from tests.e2e.harness import Server, partage, settle
 from tests.e2e.membres_world import give_profile, private_threads
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.models import Channel
+from tests.french import fr
 
 START = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
 TOWNS = {
@@ -86,7 +87,7 @@ async def test_rounds_threads_checkins_and_no_repeat(
         for thread, group in zip(first_threads, first, strict=True):
             opening = fake.channel_messages(thread)[0]
             assert all(f"<@{u}>" in opening.content for u in group)
-            assert "Pour briser la glace :" in opening.content
+            assert fr("Pour briser la glace :") in opening.content
             assert ("Vous êtes trois" in opening.content) == (len(group) == 3)
             assert fake.channels[thread.parent_id].name in (
                 "general",

@@ -9,6 +9,7 @@ from db.models import Membre, Profil, Region
 from tests.e2e.harness import Server, partage
 from tests.e2e.membres_world import chantier_ids, submit
 from tests.fakediscord import FakeDiscord
+from tests.french import fr
 
 YES = f"profil:consentement:{CONSENT_VERSION}:oui"
 NO = f"profil:consentement:{CONSENT_VERSION}:non"
@@ -44,7 +45,7 @@ async def test_consent_comes_first_then_the_form_saves_a_normalized_profile(
         assert prompt.type == 4 and prompt.ephemeral
         embed = prompt.data["embeds"][0]
         assert embed["title"] == "Votre consentement"
-        assert CONSENT_TEXT in embed["description"]
+        assert fr(CONSENT_TEXT) in embed["description"]
         assert asked.message.custom_ids() == [YES, NO]
         assert await _stored_rows(bot, alice.user.id) == (0, 0)
 
@@ -88,8 +89,8 @@ async def test_consent_comes_first_then_the_form_saves_a_normalized_profile(
         saved = await saved_handle.response()
         assert saved.ephemeral
         assert "Profil enregistré." in saved.data["content"]
-        assert "« Saint-Jean-sur-Richelieu »" in saved.data["content"]
-        assert "« st-jean-SUR-richelieu »" in saved.data["content"]
+        assert fr("« Saint-Jean-sur-Richelieu »") in saved.data["content"]
+        assert fr("« st-jean-SUR-richelieu »") in saved.data["content"]
         fields = {f["name"]: f["value"] for f in saved.data["embeds"][0]["fields"]}
         assert fields["Municipalité"] == "Saint-Jean-sur-Richelieu"
         assert fields["Région"] == "Montérégie (16)"

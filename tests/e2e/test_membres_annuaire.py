@@ -8,6 +8,7 @@ from db.models import ProposalStatus
 from tests.e2e.harness import Server, partage, settle
 from tests.e2e.membres_world import give_profile, private_threads
 from tests.fakediscord import FakeDiscord
+from tests.french import fr
 
 
 def _listed(handle) -> list[str]:
@@ -66,7 +67,7 @@ async def test_search_propose_accept_opens_a_private_thread_with_both(
         await by_region.response()
         assert _listed(by_region) == ["bob"]
         assert "Laval" in by_region.message.embeds[0]["fields"][0]["value"]
-        assert "région : Laval" in by_region.message.embeds[0]["description"]
+        assert fr("région : Laval") in by_region.message.embeds[0]["description"]
         by_name = search(region="laval")
         await by_name.response()
         assert _listed(by_name) == ["bob"]

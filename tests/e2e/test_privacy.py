@@ -26,6 +26,7 @@ from tests.cogs.helpers import seance
 from tests.e2e.harness import Server, partage, settle
 from tests.e2e.membres_world import give_profile
 from tests.fakediscord import FakeDiscord
+from tests.french import fr
 
 START = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
 X_NAME = "Zéphyrine Quintal-Xanadu"
@@ -291,5 +292,5 @@ async def _eventually(probe: Any, expected: Any, timeout: float = 5.0) -> None: 
     """Listeners run as discord.py tasks: poll until ``await probe()`` gives ``expected``."""
     deadline = asyncio.get_running_loop().time() + timeout
     while (value := await probe()) != expected:
-        assert asyncio.get_running_loop().time() < deadline, f"{value!r} != {expected!r}"
+        assert asyncio.get_running_loop().time() < deadline, fr(f"{value!r} != {expected!r}")
         await asyncio.sleep(0.02)

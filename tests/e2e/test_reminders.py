@@ -18,6 +18,7 @@ from db.models import DeliveryStatus, Livraison, Membre, Rappel, RappelKind, Rap
 from tests.e2e.harness import Server, partage, settings_for, settle
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.models import Message
+from tests.french import fr
 
 ZONE = "America/Toronto"
 LIEN = "https://meet.example.org/partage-42"
@@ -132,7 +133,7 @@ async def test_reminders_arrive_on_time_exactly_once_in_channel_and_by_dm(
         dms = fake.dms(server.alice)
         assert len(dms) == 3  # two reminders and "ça commence", each once
         assert all(LIEN in str(m.embeds) for m in dms) and all(m.nonce for m in dms)
-        assert "Rappel : « Gestion des actifs »" in dms[0].content
+        assert fr("Rappel : « Gestion des actifs »") in dms[0].content
         assert fake.dms(server.bob) == []  # registered, but DM reminders off
         assert bot.scheduler.job_ids("reminder:") == []
 
@@ -269,7 +270,7 @@ async def test_after_the_last_seance_a_follow_up_in_the_atelier_thread(
         await fake.wait_until(lambda: fake.channel_messages(thread), timeout=5)
         await settle(fake, bot)
         (follow_up,) = fake.channel_messages(thread)
-        assert follow_up.content.startswith("Merci d'avoir participé à « Gestion des actifs »")
+        assert follow_up.content.startswith(fr("Merci d'avoir participé à « Gestion des actifs »"))
         assert "ressources" in follow_up.content and follow_up.mention_role_ids == []
         (dm,) = fake.dms(server.alice)
         assert "Merci" in dm.content and f"<#{thread.id}>" in str(dm.embeds)

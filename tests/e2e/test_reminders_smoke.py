@@ -10,6 +10,7 @@ from tests.e2e.harness import Server, partage, settle
 from tests.e2e.test_ateliers_support import announcements, chantier_channel, text_of
 from tests.e2e.test_reminders import rappels, reminder_settings
 from tests.fakediscord import FakeDiscord
+from tests.french import fr
 
 # 3 December 2030, 13 h 30 in Toronto (the default zone) is 18 h 30 UTC.
 START = datetime(2030, 12, 3, 18, 30, tzinfo=UTC)
@@ -35,7 +36,7 @@ async def test_created_answered_moved_and_cancelled_by_commands(
             },
             locale="fr",
         )
-        assert "créé (n° 1)" in await text_of(created)
+        assert fr("créé (n° 1)") in await text_of(created)
         await settle(fake, bot)
         channel = chantier_channel(fake, server)
         [announcement] = announcements(fake, channel)

@@ -13,6 +13,7 @@ from tests.cogs.helpers import seance
 from tests.e2e.harness import Server, partage
 from tests.e2e.membres_world import give_profile
 from tests.fakediscord import FakeDiscord
+from tests.french import fr
 
 CHART_COPY = Path("/tmp/partage_statistiques_e2e.png")
 TOWNS = [
@@ -80,8 +81,8 @@ async def test_staff_get_figures_and_a_chart(
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Ateliers"] == "2 ateliers tenus, 2 séances"
     assert fields["Inscriptions"] == "10 inscriptions, 7 personnes différentes"
-    assert "Montréal : 4" in fields["Inscriptions par municipalité"]
-    assert "Non précisé : 1" in fields["Inscriptions par région"]
+    assert fr("Montréal : 4") in fields["Inscriptions par municipalité"]
+    assert fr("Non précisé : 1") in fields["Inscriptions par région"]
     assert fields["Membres"] == "7 membres, dont 6 avec un profil"
     assert "zorglub" not in str(embed)  # no names, only aggregates
     (chart,) = answer.attachments
