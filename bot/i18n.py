@@ -328,7 +328,7 @@ class I18n:
                 translations[locale] = Translations(locale, gettext.NullTranslations())
                 continue
             translations[locale] = _read_catalog(path, locale)
-            log.info(
+            log.debug(
                 "i18n: loaded %s catalog %s (%d messages)",
                 locale,
                 path,

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import N_
 from bot.logsetup import setup_logging
 
 if TYPE_CHECKING:
+    from bot.i18n import Translations
     from bot.lease import Lease
 
 log = logging.getLogger("bot")
@@ -37,6 +40,20 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--guild", type=int, help="server id to import into (default: discord.guild_id)"
     )
+    save = sub.add_parser("backup", help="write a backup of the database to FILE")
+    save.add_argument("file", type=Path)
+    save.add_argument("--config", type=Path, help=config_help)
+    load = sub.add_parser(
+        "restore", help="replace the database with the backup FILE (the bot must be stopped)"
+    )
+    load.add_argument("file", type=Path)
+    load.add_argument("--config", type=Path, help=config_help)
+    for command in (run, check, imp, save, load):
+        command.add_argument(
+            "--lang",
+            choices=("fr", "en"),
+            help="language of messages (default: from LANG, else fr)",
+        )
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
@@ -44,9 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: Path | None) -> Settings:
+def _load(path: Path | None, *, quiet: bool = False) -> Settings:
+    """The settings, and logging set up; ``quiet`` (a one-shot command whose lines are its
+    answer): warnings and errors only."""
     settings = load_settings(path)
-    setup_logging(settings.logging.level)
+    setup_logging("WARNING" if quiet else settings.logging.level)
     return settings
 
 
@@ -122,6 +141,95 @@ def cmd_upgrade(settings: Settings) -> int:
     return EXIT_OK
 
 
+def cli_translations(lang: str | None) -> Translations:
+    """The command line's language: ``--lang``, else English for an English ``LANG``, else
+    French."""
+    from bot.i18n import I18n
+
+    if lang is None:
+        lang = "en" if os.environ.get("LANG", "").lower().startswith("en") else "fr"
+    return I18n.load().for_locale(lang)
+
+
+def say(tr: Translations, message: str, /, *, error: bool = False, **values: object) -> None:
+    print(tr._(message, **values), file=sys.stderr if error else sys.stdout)
+
+
+def _size(tr: Translations, size: int) -> str:
+    import babel.units
+
+    locale = "fr_CA" if tr.locale == "fr" else "en_CA"
+    if size >= 1_000_000:
+        return babel.units.format_unit(
+            round(size / 1e6, 1), "digital-megabyte", length="short", locale=locale
+        )
+    return babel.units.format_unit(
+        max(1, round(size / 1e3)), "digital-kilobyte", length="short", locale=locale
+    )
+
+
+def cmd_backup(settings: Settings, file: Path, tr: Translations) -> int:
+    from partage.backup import BackupError, backup
+
+    try:
+        done = backup(settings.database.url, file)
+    except BackupError as err:
+        print(tr.user_error(err), file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
+    say(
+        tr,
+        N_("Sauvegarde écrite : {fichier} ({taille})."),
+        fichier=done.path,
+        taille=_size(tr, done.size),
+    )
+    return EXIT_OK
+
+
+def cmd_restore(settings: Settings, file: Path, tr: Translations) -> int:
+    from partage.backup import BackupError, restore
+
+    if asyncio.run(_bot_is_running(settings)):
+        say(
+            tr,
+            N_("Le bot tourne sur cette base : arrêtez-le, puis recommencez la restauration."),
+            error=True,
+        )
+        return EXIT_CONFIG
+    try:
+        restore(settings.database.url, file)
+    except BackupError as err:
+        print(tr.user_error(err), file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
+    say(
+        tr,
+        N_(
+            "Base restaurée depuis {fichier} : {base}. Au prochain démarrage, le bot applique "
+            "les migrations qui manqueraient."
+        ),
+        fichier=file,
+        base=settings.database.safe_url,
+    )
+    return EXIT_OK
+
+
+async def _bot_is_running(settings: Settings) -> bool:
+    """Whether a bot process holds the lease of this database (every shard)."""
+    from bot.lease import LeaseUnavailable, lease_for
+
+    lease = lease_for(
+        settings.database.url,
+        shard_id=None,
+        shard_count=settings.processes.shard_count,
+        lease_seconds=settings.processes.lease_seconds,
+    )
+    try:
+        await lease.acquire(wait=False)
+    except LeaseUnavailable:
+        return True
+    await lease.release()
+    return False
+
+
 def cmd_check(settings: Settings) -> int:
     from bot.check import run_checks
 
@@ -148,13 +256,18 @@ def cmd_import(settings: Settings, file: Path, guild: int | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = _load(args.config)
+        settings = _load(args.config, quiet=args.command in ("backup", "restore"))
         if args.command == "run":
             return cmd_run(settings)
         if args.command == "check":
             return cmd_check(settings)
         if args.command == "import":
             return cmd_import(settings, args.file, args.guild)
+        if args.command in ("backup", "restore"):
+            tr = cli_translations(args.lang)
+            if args.command == "backup":
+                return cmd_backup(settings, args.file, tr)
+            return cmd_restore(settings, args.file, tr)
         return cmd_upgrade(settings)
     except ConfigError as err:
         print(str(err), file=sys.stderr)  # noqa: T201

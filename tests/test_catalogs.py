@@ -1,6 +1,6 @@
 """Structural tests of the message catalogs (STYLE.md: every French string has its English).
 
-The extraction check runs Babel over bot/, cogs/ and db/ with babel.cfg, exactly as
+The extraction check runs Babel over bot/, cogs/, db/ and partage/ with babel.cfg, exactly as
 ``pybabel extract`` does, so a new ``tr._("…")`` or ``N_("…")`` without English fails here.
 """
 
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BABEL_CFG = ROOT / "babel.cfg"
 LOCALES = default_locales_dir()
 ENGLISH_PO = catalog_path(LOCALES, "en")
-SOURCE_DIRS = ("bot", "cogs", "db")
+SOURCE_DIRS = ("bot", "cogs", "db", "partage")
 
 # Discord's rules: names lowercase, ^[-_\w]{1,32}$; descriptions and choice names 1–100 chars.
 NAME_RE = re.compile(r"^[-_\w]{1,32}$")
@@ -66,7 +66,7 @@ def extract(root: Path) -> list[tuple[str, int, str | tuple[str, ...], str | Non
     """(file, line, msgid(s), context) for every marked string under root, per babel.cfg."""
     with BABEL_CFG.open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f, str(BABEL_CFG))
-    # extract_from_dir walks the whole root; babel.cfg's patterns pick bot/, cogs/ and db/.
+    # extract_from_dir walks the whole root; babel.cfg's patterns pick bot/, cogs/, db/ and partage/.
     return [
         (filename, lineno, msgid, context)
         for filename, lineno, msgid, _comments, context in extract_from_dir(
