@@ -66,7 +66,7 @@ def extract(root: Path) -> list[tuple[str, int, str | tuple[str, ...], str | Non
     """(file, line, msgid(s), context) for every marked string under root, per babel.cfg."""
     with BABEL_CFG.open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f, str(BABEL_CFG))
-    # extract_from_dir walks the whole root; babel.cfg's patterns pick bot/, cogs/, db/ and partage/.
+    # extract_from_dir walks the whole root; babel.cfg's patterns pick the source directories.
     return [
         (filename, lineno, msgid, context)
         for filename, lineno, msgid, _comments, context in extract_from_dir(
