@@ -48,16 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("file", type=Path)
     load.add_argument("--config", type=Path, help=config_help)
-    for command in (run, check, imp, save, load):
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
+    upgrade.add_argument("--config", type=Path, help=config_help)
+    for command in (run, check, imp, save, load, upgrade):
         command.add_argument(
             "--lang",
             choices=("fr", "en"),
             help="language of messages (default: from LANG, else fr)",
         )
-    db = sub.add_parser("db", help="database commands")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
-    upgrade.add_argument("--config", type=Path, help=config_help)
     return parser
 
 
@@ -67,6 +67,70 @@ def _load(path: Path | None, *, quiet: bool = False) -> Settings:
     settings = load_settings(path)
     setup_logging("WARNING" if quiet else settings.logging.level)
     return settings
+
+
+BAD_TOKEN = N_(
+    "Discord refuse le jeton du bot : dans le portail des développeurs (Bot → Reset Token), "
+    "copiez un nouveau jeton dans discord.token ou DISCORD_TOKEN."
+)
+NO_MEMBERS_INTENT = N_(
+    "Discord refuse la connexion : activez « Server Members Intent » dans le portail des "
+    "développeurs (Bot → Privileged Gateway Intents), puis relancez."
+)
+NO_PG_DATABASE = N_(
+    "La base PostgreSQL « {base} » n'existe pas : créez-la (createdb {base}) ou corrigez "
+    "database.url."
+)
+PG_REFUSED = N_(
+    "PostgreSQL refuse la connexion de « {utilisateur} » : vérifiez l'utilisateur et le mot de "
+    "passe de database.url."
+)
+UNREACHABLE = N_(
+    "La base de données ne répond pas à {adresse} : vérifiez que le serveur tourne et database.url."
+)
+SQLITE_UNOPENABLE = N_(
+    "Impossible d'ouvrir la base SQLite « {chemin} » : vérifiez le dossier et ses droits."
+)
+
+
+def expected_failure(tr: Translations, err: BaseException, settings: Settings) -> str | None:
+    """The one line for a failure an operator can fix (bad token, intent not enabled, database
+    missing, refused or unreachable), or None: then it is a bug, and keeps its traceback."""
+    import sqlite3
+
+    import discord
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database.url)
+    seen: set[int] = set()
+    chain: list[BaseException] = []
+    todo: list[BaseException | None] = [err]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        chain.append(current)
+        todo += [current.__cause__, current.__context__, getattr(current, "orig", None)]
+        todo += list(getattr(current, "exceptions", ()))
+    for e in chain:
+        name = type(e).__name__
+        if isinstance(e, discord.LoginFailure):
+            return tr._(BAD_TOKEN)
+        if isinstance(e, discord.PrivilegedIntentsRequired):
+            return tr._(NO_MEMBERS_INTENT)
+        if name == "InvalidCatalogNameError":
+            return tr._(NO_PG_DATABASE, base=url.database or "?")
+        if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
+            return tr._(PG_REFUSED, utilisateur=url.username or "?")
+        if isinstance(e, sqlite3.OperationalError) and "unable to open" in str(e):
+            return tr._(SQLITE_UNOPENABLE, chemin=url.database or "?")
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError | TimeoutError) or (
+            isinstance(e, OSError) and "Connect call failed" in str(e)
+        ):
+            return tr._(UNREACHABLE, adresse=f"{url.host or 'localhost'}:{url.port or 5432}")
+    return None
 
 
 def cmd_run(settings: Settings) -> int:
@@ -133,11 +197,11 @@ async def _acquire(lease: Lease, *, wait: bool) -> bool:
     return True
 
 
-def cmd_upgrade(settings: Settings) -> int:
+def cmd_upgrade(settings: Settings, tr: Translations) -> int:
     from db.migrate import upgrade
 
     upgrade(settings.database.url)
-    print(f"database at the newest schema: {settings.database.safe_url}")  # noqa: T201
+    say(tr, N_("Base au schéma le plus récent : {base}"), base=settings.database.safe_url)
     return EXIT_OK
 
 
@@ -230,10 +294,10 @@ async def _bot_is_running(settings: Settings) -> bool:
     return False
 
 
-def cmd_check(settings: Settings) -> int:
+def cmd_check(settings: Settings, tr: Translations) -> int:
     from bot.check import run_checks
 
-    return asyncio.run(run_checks(settings))
+    return asyncio.run(run_checks(settings, tr))
 
 
 def cmd_import(settings: Settings, file: Path, guild: int | None) -> int:
@@ -255,25 +319,36 @@ def cmd_import(settings: Settings, file: Path, guild: int | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    tr = cli_translations(getattr(args, "lang", None))
     try:
         settings = _load(args.config, quiet=args.command in ("backup", "restore"))
+    except ConfigError as err:
+        print(str(err), file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
+    try:
         if args.command == "run":
             return cmd_run(settings)
         if args.command == "check":
-            return cmd_check(settings)
+            return cmd_check(settings, tr)
         if args.command == "import":
             return cmd_import(settings, args.file, args.guild)
-        if args.command in ("backup", "restore"):
-            tr = cli_translations(args.lang)
-            if args.command == "backup":
-                return cmd_backup(settings, args.file, tr)
+        if args.command == "backup":
+            return cmd_backup(settings, args.file, tr)
+        if args.command == "restore":
             return cmd_restore(settings, args.file, tr)
-        return cmd_upgrade(settings)
+        return cmd_upgrade(settings, tr)
     except ConfigError as err:
         print(str(err), file=sys.stderr)  # noqa: T201
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return EXIT_OK
+    except Exception as err:
+        line = expected_failure(tr, err, settings)
+        if line is None:
+            raise
+        log.debug("expected failure", exc_info=err)
+        print(line, file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
 
 
 if __name__ == "__main__":

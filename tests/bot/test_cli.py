@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.french import fr
+
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMME = ROOT / "data" / "programme-operation-partage.toml"
 
@@ -48,15 +52,53 @@ def test_bad_env_value_names_key_and_variable(tmp_path: Path) -> None:
     assert "time.timezone" in result.stderr and "PARTAGE_TIME__TIMEZONE" in result.stderr
 
 
-def test_check_reports_pending_migrations_then_ok(tmp_path: Path) -> None:
+def test_check_changes_nothing_and_calls_migrations_information(tmp_path: Path) -> None:
     token = "T" * 24 + "." + "a" * 6 + "." + "b" * 27
     first = run("check", tmp_path=tmp_path, DISCORD_TOKEN=token)
-    assert first.returncode == 1
-    assert "migrations pending" in first.stdout
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert fr("pas encore créée : « run » la créera") in first.stdout
+    assert not (tmp_path / "cli.db").exists()  # check creates nothing
     assert run("db", "upgrade", tmp_path=tmp_path).returncode == 0
+    assert run("import", str(PROGRAMME), "--guild", "42", tmp_path=tmp_path).returncode == 0
     second = run("check", tmp_path=tmp_path, DISCORD_TOKEN=token)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "token: set" in second.stdout and token not in second.stdout + second.stderr
+    assert fr("jeton : présent") in second.stdout and token not in second.stdout + second.stderr
+    assert second.stdout.strip().endswith("Tout est prêt.")
+    english = run("check", "--lang", "en", tmp_path=tmp_path)
+    assert english.returncode == 1
+    assert "token: MISSING" in english.stdout and "1 problem." in english.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "line"),
+    [
+        (
+            "postgresql+asyncpg://root@127.0.0.1:5432/partage_nexiste_pas",
+            "La base PostgreSQL « partage_nexiste_pas » n'existe pas : créez-la "
+            "(createdb partage_nexiste_pas) ou corrigez database.url.",
+        ),
+        (
+            "postgresql+asyncpg://root@127.0.0.1:1/test",
+            "La base de données ne répond pas à 127.0.0.1:1 : vérifiez que le serveur tourne et "
+            "database.url.",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [("run",), ("db", "upgrade"), ("check",)])
+def test_a_database_that_is_missing_or_unreachable_is_one_line(
+    tmp_path: Path, url: str, line: str, command: tuple[str, ...]
+) -> None:
+    if "nexiste" in url and not os.environ.get("PARTAGE_TEST_POSTGRES_URL"):
+        pytest.skip("PARTAGE_TEST_POSTGRES_URL is not set: no PostgreSQL server to ask")
+    token = "T" * 24 + "." + "a" * 6 + "." + "b" * 27
+    result = run(*command, tmp_path=tmp_path, PARTAGE_DATABASE__URL=url, DISCORD_TOKEN=token)
+    if command == ("check",):  # check reports it among the rest
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert fr("base injoignable") in result.stdout
+        return
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == fr(line)
+    assert "Traceback" not in result.stderr
 
 
 def test_import_history_twice(tmp_path: Path) -> None:
