@@ -15,6 +15,11 @@ def N_(message: str) -> str:
     return message
 
 
+class Quantity(int):
+    """A number in a message that people read as a quantity (not an id): written with the
+    reader's digit grouping, « 10 000 », "10,000"."""
+
+
 class UserError(Exception):
     """An error whose message is meant for the user, translated at the edge."""
 

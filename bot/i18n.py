@@ -54,7 +54,7 @@ from discord import AppCommandType, Locale, app_commands
 from discord.abc import Snowflake
 from discord.app_commands import TranslationContextLocation, TranslationContextTypes, locale_str
 
-from bot.errors import UserError
+from bot.errors import Quantity, UserError
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,16 @@ def typographie(template: str) -> str:
     return _AFTER_NUMERO.sub("n°" + NBSP, text)
 
 
+_VOWELS = frozenset("aeiouyhàâäéèêëîïôöùûüÿæœAEIOUYHÀÂÄÉÈÊËÎÏÔÖÙÛÜŸÆŒ")
+
+
+def elides(word: str) -> bool:
+    """Whether French writes « d' », « l' » before ``word`` (« Profil d'Amélie », « d'Hélène »):
+    it starts with a vowel or an h (taken as mute, as in most first names)."""
+    stripped = word.lstrip()
+    return bool(stripped) and stripped[0] in _VOWELS
+
+
 def _format(text: str, values: Mapping[str, Any], locale: str, msgid: str) -> str:
     """``text.format(**values)``; on a missing or bad value, log it and return ``text`` as is.
     A French text first gets its non-breaking spaces (``typographie``)."""
@@ -255,7 +265,11 @@ class Translations:
         message = err.message_id
         values = {
             # A date in a message is written as the reader's language writes it.
-            k: self.format_date(v, "long") if type(v) is date else v
+            k: self.format_date(v, "long")
+            if type(v) is date
+            else self.format_number(v)
+            if isinstance(v, Quantity)
+            else v
             for k, v in err.values.items()
         }
         return _format(self._catalog.gettext(message), values, self.locale, message)

@@ -71,3 +71,26 @@ def test_dates_and_numbers_as_quebec_writes_them(fr: Translations) -> None:
     assert fr.format_date(date(2026, 12, 1)) == "mardi 1er décembre 2026"
     assert fr.format_number(10000) == f"10{NBSP}000"
     assert I18n.load().for_locale("en").format_number(10000) == "10,000"
+
+
+@pytest.mark.parametrize(
+    ("name", "fr_title", "en_title"),
+    [
+        ("Amélie", "Profil d'Amélie", "Amélie's profile"),
+        ("Hélène Roy", "Profil d'Hélène Roy", "Hélène Roy's profile"),
+        ("Jean Roy", "Profil de Jean Roy", "Jean Roy's profile"),
+        ("Ève", "Profil d'Ève", "Ève's profile"),
+    ],
+)
+def test_profile_titles_elide_de_before_a_vowel(name: str, fr_title: str, en_title: str) -> None:
+    from datetime import datetime
+
+    from cogs.membres.render import profile_embed
+    from cogs.membres.service import ProfilInfo
+
+    info = ProfilInfo(
+        1, 2, None, None, None, (), (), False, datetime.now(UTC), "1", datetime.now(UTC)
+    )
+    i18n = I18n.load()
+    assert profile_embed(i18n.for_locale("fr"), info, {}, name).title == fr_title
+    assert profile_embed(i18n.for_locale("en"), info, {}, name).title == en_title

@@ -291,14 +291,14 @@ class AteliersCog(commands.Cog):
         )
         if await self._announced(info.id, previous):
             text = tr._(
-                "Annonce de « {titre} » publiée dans {salon}.",
+                "Annonce de l'atelier « {titre} » publiée dans {salon}.",
                 titre=info.titre,
                 salon=f"<#{channel_id}>",
             )
         else:
             text = tr._(
-                "Discord n'a pas encore accepté l'annonce de « {titre} » dans {salon} : elle "
-                "sera publiée dès que possible.",
+                "Discord n'a pas encore accepté l'annonce de l'atelier « {titre} » dans {salon} : "
+                "elle sera publiée dès que possible.",
                 titre=info.titre,
                 salon=f"<#{channel_id}>",
             )

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.dates import SeanceSpec
-from bot.errors import N_, Conflict, InvalidInput, NotFound
+from bot.errors import N_, Conflict, InvalidInput, NotFound, Quantity
 from bot.shown_text import check_shown
 from cogs.ateliers import notices
 from cogs.ateliers.info import (
@@ -140,8 +140,8 @@ def validate_numbers(*, duree_minutes: int | None, capacite: int | None) -> None
     if capacite is not None and not 1 <= capacite <= CAPACITE_MAX:
         raise InvalidInput(
             N_("La capacité doit être entre 1 et {max} (reçu : {n})."),
-            max=CAPACITE_MAX,
-            n=capacite,
+            max=Quantity(CAPACITE_MAX),
+            n=Quantity(capacite),
         )
 
 

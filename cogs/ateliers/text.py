@@ -139,18 +139,18 @@ def seance_answer_text(
     when = seance_when(tr, seance)
     if reponse == Reponse.OUI:
         return tr._(
-            "C'est noté : vous serez à la séance du {date} de « {titre} ».",
+            "C'est noté : vous serez à la séance du {date} de l'atelier « {titre} ».",
             date=when,
             titre=info.titre,
         )
     if reponse == Reponse.PEUT_ETRE:
         return tr._(
-            "C'est noté : peut-être pour la séance du {date} de « {titre} ».",
+            "C'est noté : peut-être pour la séance du {date} de l'atelier « {titre} ».",
             date=when,
             titre=info.titre,
         )
     return tr._(
-        "C'est noté : vous manquerez la séance du {date} de « {titre} ». "
+        "C'est noté : vous manquerez la séance du {date} de l'atelier « {titre} ». "
         "Votre réponse pour les autres séances ne change pas.",
         date=when,
         titre=info.titre,

@@ -36,9 +36,10 @@ def status_text(
 
 def action_text(tr: Translations, action: str) -> str:
     return {
-        "participer": tr._("C'est noté : vous participez au jumelage."),
-        "pause": tr._("Pause enregistrée : les prochains tours se feront sans vous."),
-        "reprendre": tr._("Vous participez de nouveau au jumelage."),
+        # The status line that follows says where the member now stands: no repetition.
+        "participer": tr._("C'est noté."),
+        "pause": tr._("Pause enregistrée."),
+        "reprendre": tr._("C'est noté : fin de la pause."),
         "quitter": tr._("Vous avez quitté le jumelage. Vous pourrez revenir en tout temps."),
     }[action]
 

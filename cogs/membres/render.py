@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import discord
 
 from bot.command_text import command
-from bot.i18n import Translations
+from bot.i18n import Translations, elides
 from cogs.membres.annuaire import AnnuaireEntry, AnnuairePage, ProposalInfo
 from cogs.membres.service import CONSENT_TEXT, ProfilInfo
 from db.models import Region
@@ -39,7 +39,8 @@ def consent_embed(tr: Translations, lead: str | None = None) -> discord.Embed:
 def profile_embed(
     tr: Translations, info: ProfilInfo, chantier_names: Mapping[int, str], name: str
 ) -> discord.Embed:
-    embed = discord.Embed(title=tr._("Profil de {nom}", nom=name), colour=EMBED_COLOUR)
+    title = tr._("Profil d'{nom}", nom=name) if elides(name) else tr._("Profil de {nom}", nom=name)
+    embed = discord.Embed(title=title, colour=EMBED_COLOUR)
     chantiers = [chantier_names[c] for c in info.chantier_ids if c in chantier_names]
     fields = (
         (tr._("Municipalité"), info.municipalite or EMPTY, True),

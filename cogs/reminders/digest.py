@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from cogs.ateliers.info import load_infos, seance_info
@@ -28,9 +29,12 @@ class DigestSteps:
     clock: Clock
 
     async def digest(self, guild_id: int, *, days: int = 14) -> list[DigestEntry]:
-        """Planned ateliers of every chantier with séances in the coming ``days`` (or under way),
-        soonest first, each with its séances in the window."""
+        """Planned ateliers of every chantier whose first séance is in the coming ``days``
+        (one already under way is not announced again), soonest first, each with its séances
+        in the window."""
         now = self.clock.now()
+        earlier = aliased(Seance)
+        begun = select(earlier.id).where(earlier.atelier_id == Atelier.id, earlier.starts_at <= now)
         async with self.sessions() as s:
             rows = await s.execute(
                 select(Seance, Atelier)
@@ -38,7 +42,7 @@ class DigestSteps:
                 .where(
                     Atelier.guild_id == guild_id,
                     Atelier.etat == EtatAtelier.PLANIFIE,
-                    repo.still_running(now),
+                    ~begun.exists(),
                     Seance.starts_at < now + timedelta(days=days),
                 )
                 .order_by(Seance.starts_at, Seance.id)

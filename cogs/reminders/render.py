@@ -61,7 +61,7 @@ def _places(tr: Translations, atelier: AtelierInfo) -> str:
     counts = atelier.counts
     left = counts.places_restantes
     if left is None:
-        return tr._("Places : sans limite")
+        return tr._("Places illimitées")
     if left > 0:
         return tr.n_("Places : {n} place restante", "Places : {n} places restantes", left)
     return tr.n_(
@@ -195,9 +195,9 @@ def direct_message(tr: Translations, claimed: ClaimedRappel) -> Outgoing:
 def dm_closed_notice(tr: Translations, claimed: ClaimedRappel, user_id: int) -> Outgoing:
     """Said once, in the atelier's thread, to a member whose DMs refused a reminder."""
     text = tr._(
-        "{membre} Je n'ai pas pu vous envoyer le rappel de « {titre} » par message privé : "
-        "vos messages privés sont fermés. Vos rappels par message privé sont donc désactivés ; "
-        "pour les réactiver, ouvrez vos messages privés puis utilisez /rappels.",
+        "{membre} Je n'ai pas pu vous envoyer le rappel de l'atelier « {titre} » par message "
+        "privé : vos messages privés sont fermés. Vos rappels par message privé sont donc "
+        "désactivés ; pour les réactiver, ouvrez vos messages privés puis utilisez /rappels.",
         membre=f"<@{user_id}>",
         titre=claimed.atelier.titre,
     )
@@ -231,5 +231,5 @@ def digest(
         blocks.append(block)
         used += len(block) + 2
     embed = _embed(title, ["\n\n".join(blocks)])
-    embed.set_footer(text=tr._("Inscrivez-vous avec /ateliers ou les boutons des annonces."))
+    embed.set_footer(text=tr._("Répondez avec les boutons des annonces ou avec /rsvp."))
     return Outgoing(None, embed)

@@ -593,18 +593,24 @@ async def test_digest_covers_the_coming_two_weeks(sessions, clock, rappels) -> N
         seance(today + timedelta(days=10)),
         seance(today + timedelta(days=16)),
     )
-    all_day = await _atelier(sessions, clock, seance(today, None))  # today, without a time
+    all_day = await _atelier(sessions, clock, seance(today, None))  # today: under way
     past = await _atelier(sessions, clock, seance(today - timedelta(days=1)))
+    under_way = await _atelier(
+        sessions,
+        clock,
+        seance(today - timedelta(days=1)),
+        seance(today + timedelta(days=3)),
+    )
     elsewhere = await _atelier(sessions, clock, seance(today + timedelta(days=2)), guild=GUILD + 1)
 
     entries = await rappels.digest(GUILD)
-    assert [e.atelier.id for e in entries] == [all_day, soon, cycle]
+    assert [e.atelier.id for e in entries] == [soon, cycle]
     (cycle_entry,) = [e for e in entries if e.atelier.id == cycle]
     assert len(cycle_entry.seances) == 1 and len(cycle_entry.atelier.seances) == 2
     assert cycle_entry.seances[0].local_date == today + timedelta(days=10)
-    assert {later, cancelled, past, elsewhere}.isdisjoint(e.atelier.id for e in entries)
+    excluded = {later, cancelled, past, elsewhere, all_day, under_way}
+    assert excluded.isdisjoint(e.atelier.id for e in entries)
     assert [e.atelier.id for e in await rappels.digest(GUILD, days=30)] == [
-        all_day,
         soon,
         cycle,
         later,

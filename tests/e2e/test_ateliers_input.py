@@ -66,7 +66,7 @@ CREATE_ERRORS = [
     ),
     ({"duree": 5}, "La durée doit être entre 15 et 720 minutes (reçu : 5)."),
     ({"duree": 0}, "La durée doit être entre 15 et 720 minutes (reçu : 0)."),
-    ({"capacite": 0}, "La capacité doit être entre 1 et 10000 (reçu : 0)."),
+    ({"capacite": 0}, "La capacité doit être entre 1 et 10\u00a0000 (reçu : 0)."),
     ({"titre": "T" * 201}, "Le titre dépasse 200 caractères (201)."),
     ({"description": "d" * 2001}, "La description dépasse 2000 caractères (2001)."),
     ({"lieu": "L" * 201}, "Le lieu dépasse 200 caractères (201)."),

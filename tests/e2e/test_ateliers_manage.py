@@ -190,7 +190,7 @@ async def test_announce_again_in_another_channel(
         )
         await settle(fake, bot)
     assert done == fr(
-        f"Annonce de « Territoire et immigration » publiée dans <#{server.general.id}>."
+        f"Annonce de l'atelier « Territoire et immigration » publiée dans <#{server.general.id}>."
     )
     assert "votre place est réservée" in reply.content
     assert "2 places restantes sur 3" in field(new, "Places")

@@ -61,7 +61,7 @@ async def test_rounds_threads_checkins_and_no_repeat(
                 options={"participer": True},
                 locale="fr",
             ).response()
-            assert "vous participez au jumelage" in joined.data["content"]
+            assert "C'est noté.\nVous participez au jumelage." in joined.data["content"]
         await bot.services.rappels.set_dm_reminders(guild.id, dave.user.id, True)
         refused = await fake.slash(
             "jumelage", user=dave, channel=server.general, options={"participer": True}, locale="fr"
