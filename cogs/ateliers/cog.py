@@ -21,7 +21,7 @@ from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
 from bot.interactions import commit_then_defer, reply, staff_only, tr_of
 from cogs.ateliers.delivery import AtelierDelivery
-from cogs.ateliers.export import participants_csv
+from cogs.ateliers.export import participants_csv, participants_xlsx
 from cogs.ateliers.info import SeanceInfo
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
@@ -249,8 +249,11 @@ class AteliersCog(commands.Cog):
         export = await self.bot.services.ateliers.participants(
             interaction.guild_id or 0, parse_atelier_id(atelier), actor_user_id=interaction.user.id
         )
-        data = participants_csv(tr, export)
-        file = discord.File(io.BytesIO(data), filename=f"atelier-{export.atelier.id}.csv")
+        name = f"atelier-{export.atelier.id}"
+        files = [
+            discord.File(io.BytesIO(participants_csv(tr, export)), filename=f"{name}.csv"),
+            discord.File(io.BytesIO(participants_xlsx(tr, export)), filename=f"{name}.xlsx"),
+        ]
         await reply(
             interaction,
             tr.n_(
@@ -259,7 +262,7 @@ class AteliersCog(commands.Cog):
                 len(export.rows),
                 titre=export.atelier.titre,
             ),
-            file=file,
+            files=files,
         )
 
     @atelier.command(name="annoncer", description=DESCRIPTIONS["atelier annoncer"])

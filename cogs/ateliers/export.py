@@ -1,15 +1,15 @@
-"""The participants of an atelier as a CSV file that Excel opens with its accents intact:
-UTF-8 with a byte-order mark, and the separator Excel expects in the reader's language
-(« ; » in French, where the comma is the decimal mark; « , » in English)."""
+"""The participants of an atelier as files Excel opens as they are: a CSV with its accents and
+columns (UTF-8 with a byte-order mark, « ; » in French and « , » in English), and an .xlsx in
+which the 19-digit Discord id stays text. Every typed cell is neutralised against formulas
+(``bot.spreadsheets``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translations
+from bot.spreadsheets import csv_bytes, xlsx_bytes
 from cogs.ateliers.info import ParticipantRow, ParticipantsExport
 from db.models import EtatInscription, Reponse
 
@@ -41,38 +41,32 @@ def reponse_label(tr: Translations, reponse: Reponse) -> str:
     return labels[reponse]
 
 
-def _cell(text: str) -> str:
-    """Text that Excel will not run as a formula (a name such as ``=HYPERLINK(…)``)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _when(moment: datetime | None, zone: str) -> str:
     return "" if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
-def participants_csv(tr: Translations, export: ParticipantsExport) -> bytes:
+def participants_table(
+    tr: Translations, export: ParticipantsExport
+) -> tuple[list[str], list[list[str | int | None]]]:
     """One line per member: name, Discord id, answer, waiting position, per-séance exceptions
-    and the times of the answer, in the atelier's zone."""
+    and the times of the answer, in the atelier's zone; registered first, then the line."""
     seances = {s.id: s for s in export.atelier.seances}
     zone = export.atelier.seances[0].zone if export.atelier.seances else "UTC"
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";" if tr.locale == "fr" else ",")
-    writer.writerow(
-        [
-            tr.p_("colonne", "Nom"),
-            tr.p_("colonne", "Identifiant Discord"),
-            tr.p_("colonne", "Réponse"),
-            tr.p_("colonne", "Position en liste d'attente"),
-            tr.p_("colonne", "Exceptions par séance"),
-            tr.p_("colonne", "Première réponse"),
-            tr.p_("colonne", "Dernière modification"),
-            tr.p_("colonne", "Place obtenue le"),
-        ]
-    )
+    header = [
+        tr.p_("colonne", "Nom"),
+        tr.p_("colonne", "Identifiant Discord"),
+        tr.p_("colonne", "Réponse"),
+        tr.p_("colonne", "Position en liste d'attente"),
+        tr.p_("colonne", "Exceptions par séance"),
+        tr.p_("colonne", "Première réponse"),
+        tr.p_("colonne", "Dernière modification"),
+        tr.p_("colonne", "Place obtenue le"),
+    ]
 
     def key(row: ParticipantRow) -> tuple[int, int, str]:
         return (_ORDER[row.etat], row.position or 0, (row.display_name or "").casefold())
 
+    rows: list[list[str | int | None]] = []
     for row in sorted(export.rows, key=key):
         exceptions = []
         for seance_id, reponse in sorted(row.seance_reponses.items()):
@@ -84,16 +78,28 @@ def participants_csv(tr: Translations, export: ParticipantsExport) -> bytes:
             exceptions.append(
                 tr._("{quand} : {reponse}", quand=when, reponse=reponse_label(tr, reponse))
             )
-        writer.writerow(
+        rows.append(
             [
-                _cell(row.display_name or ("—" if row.user_id is None else str(row.user_id))),
-                "" if row.user_id is None else str(row.user_id),
+                row.display_name or ("—" if row.user_id is None else str(row.user_id)),
+                None if row.user_id is None else str(row.user_id),
                 etat_label(tr, row.etat),
-                "" if row.position is None else row.position,
+                row.position,
                 " | ".join(exceptions),
                 _when(row.created_at, zone),
                 _when(row.updated_at, zone),
                 _when(row.inscrit_at, zone),
             ]
         )
-    return buffer.getvalue().encode("utf-8-sig")
+    return header, rows
+
+
+def participants_csv(tr: Translations, export: ParticipantsExport) -> bytes:
+    """The table as a CSV Excel opens with its accents and columns (``bot.spreadsheets``)."""
+    header, rows = participants_table(tr, export)
+    return csv_bytes(tr.locale, header, rows)
+
+
+def participants_xlsx(tr: Translations, export: ParticipantsExport) -> bytes:
+    """The same table as .xlsx, where the Discord id stays text with all its digits."""
+    header, rows = participants_table(tr, export)
+    return xlsx_bytes(tr.p_("colonne", "Participants"), header, rows, text_columns={1})

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+import openpyxl
 from sqlalchemy import select
 
 from db.models import AuditLog
@@ -122,6 +123,7 @@ async def test_participants_csv_opens_in_excel_and_is_audited(
 ) -> None:
     fake = fake_discord
     élodie = fake.add_member(server.guild, "élodie", nick="Élodie Bérubé")
+    formula = fake.add_member(server.guild, "formule", nick=' =HYPERLINK("http://x.example")')
     async with partage(fake, settings) as bot:
         _, text = await create_atelier(fake, server, capacite=1)
         atelier_id = atelier_id_of(text)
@@ -129,6 +131,7 @@ async def test_participants_csv_opens_in_excel_and_is_audited(
         [message] = announcements(fake, chantier_channel(fake, server))
         await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=élodie))
         await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=server.alice))
+        await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=formula))
         seance = (await bot.services.ateliers.get(atelier_id)).seances[1]
         await text_of(
             fake.slash(
@@ -154,14 +157,25 @@ async def test_participants_csv_opens_in_excel_and_is_audited(
                 .all()
             )
     assert answer.ephemeral
-    [upload] = answer.files
+    upload, sheet = answer.files
     assert upload.filename == f"atelier-{atelier_id}.csv"
+    assert sheet.filename == f"atelier-{atelier_id}.xlsx"
     assert upload.data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
     rows = list(csv.reader(io.StringIO(upload.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:4] == ["Nom", "Identifiant Discord", "Réponse", "Position en liste d'attente"]
     assert rows[1][0] == "Élodie Bérubé" and rows[1][2] == "inscrit"
     assert rows[1][4] == fr("2030-12-10 13:30 : non")
     assert rows[2][0] == "alice" and rows[2][2:4] == ["liste d'attente", "1"]
+    assert rows[3][0] == '\' =HYPERLINK("http://x.example")'  # shown as text, never run
+    assert rows[1][1] == str(élodie.id)  # 19 digits: Excel would show 1,57…E+18, hence the .xlsx
+    book = openpyxl.load_workbook(io.BytesIO(sheet.data))
+    ws = book.active
+    assert [c.value for c in ws[1]][:3] == ["Nom", "Identifiant Discord", "Réponse"]
+    id_cell = ws.cell(row=2, column=2)
+    assert id_cell.value == str(élodie.id) and id_cell.data_type == "s"
+    assert id_cell.number_format == "@"
+    assert ws.cell(row=4, column=1).value.startswith("'")
+    assert ws.freeze_panes == "A2"
     assert [(a.actor_user_id, a.atelier_id) for a in audits] == [(server.staff.id, atelier_id)]
 
 
