@@ -16,6 +16,7 @@ from bot.delivery import DM_CLOSED_CODE, one_attempt
 from bot.i18n import Translations, locale_for
 from bot.interactions import reply, tr_of
 from bot.threads import MESSAGE_MAX, mentions, only_users
+from cogs.privacy.documents import readable, spreadsheets_zip
 from cogs.privacy.service import Welcome
 from db.models import OutboxKind
 from db.outbox import OutboxItem
@@ -85,27 +86,34 @@ class PrivacyCog(commands.Cog):
         )
         if export.row_count == 0:
             text = tr._(
-                "Partage ne conserve aucune donnée sur vous sur ce serveur. Les deux fichiers "
-                "le confirment."
+                "Partage ne conserve aucune donnée sur vous sur ce serveur. Les fichiers le "
+                "confirment."
             )
         else:
             text = tr.n_(
-                "Voici tout ce que Partage conserve sur vous sur ce serveur : {n} ligne, en "
-                "JSON et en CSV. Pour corriger : {modifier} ; pour tout effacer : {supprimer}.",
-                "Voici tout ce que Partage conserve sur vous sur ce serveur : {n} lignes, en "
-                "JSON et en CSV. Pour corriger : {modifier} ; pour tout effacer : {supprimer}.",
+                "Voici tout ce que Partage conserve sur vous sur ce serveur : {n} ligne, dans un "
+                "document à lire (.txt), en JSON et en tableurs (.zip de fichiers CSV). Pour "
+                "corriger : {modifier} ; pour tout effacer : {supprimer}.",
+                "Voici tout ce que Partage conserve sur vous sur ce serveur : {n} lignes, dans un "
+                "document à lire (.txt), en JSON et en tableurs (.zip de fichiers CSV). Pour "
+                "corriger : {modifier} ; pour tout effacer : {supprimer}.",
                 export.row_count,
                 modifier=command(tr, "profil modifier"),
                 supprimer=command(tr, "profil supprimer"),
             )
         stamp = export.generated_at.strftime("%Y%m%d")
+        zone = self.bot.zone
         files = [
+            discord.File(
+                io.BytesIO(readable(tr, export, zone).encode("utf-8-sig")),
+                filename=f"partage-donnees-{stamp}.txt",
+            ),
             discord.File(
                 io.BytesIO(export.to_json().encode()), filename=f"partage-donnees-{stamp}.json"
             ),
             discord.File(
-                io.BytesIO(export.to_csv().encode("utf-8-sig")),
-                filename=f"partage-donnees-{stamp}.csv",
+                io.BytesIO(spreadsheets_zip(tr, export, zone)),
+                filename=f"partage-donnees-{stamp}-tableurs.zip",
             ),
         ]
         await reply(interaction, text, files=files)

@@ -14,9 +14,7 @@ Discord id is removed from the audit log and the ateliers they organized. No Dis
 from __future__ import annotations
 
 import calendar
-import csv
 import enum
-import io
 import json
 import logging
 from collections.abc import Callable
@@ -194,28 +192,6 @@ class MemberExport:
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, indent=2, sort_keys=False)
-
-    def to_csv(self) -> str:
-        """One section per table: a ``# table`` line, a header, the rows, a blank line."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        for name, rows in self.tables.items():
-            writer.writerow([f"# {name}"])
-            if rows:
-                columns = list(rows[0])
-                writer.writerow(columns)
-                for row in rows:
-                    writer.writerow([_csv_cell(row[c]) for c in columns])
-            writer.writerow([])
-        return buffer.getvalue()
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
 
 
 @dataclass(frozen=True)

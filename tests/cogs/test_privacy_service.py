@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import random
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Integer, Table, func, sel
 
 from bot.clock import ManualClock
 from bot.config import PrivacyConfig
+from bot.i18n import I18n
 from cogs.ateliers.service import AtelierDraft
 from cogs.chantiers.service import ChantierService
 from cogs.inscriptions.service import Click, InscriptionService
@@ -22,6 +24,7 @@ from cogs.jumelage.service import JumelageService
 from cogs.membres.annuaire import AnnuaireService
 from cogs.membres.noms import fold
 from cogs.membres.service import ProfilChanges, ProfilService
+from cogs.privacy.documents import readable, spreadsheets_zip
 from cogs.privacy.service import (
     REGISTRY,
     HoldsMemberData,
@@ -46,6 +49,7 @@ from db.models import (
     SeanceReponse,
 )
 from tests.cogs.helpers import GUILD, ateliers_service, seance, set_dm_reminders, user
+from tests.french import fr
 
 X = user(42)
 X_NAME = "Zéphyrine Quintal-Xanadu"
@@ -282,10 +286,19 @@ async def test_export_covers_every_member_table(privacy: PrivacyService, session
     parsed = json.loads(export.to_json())
     assert parsed["user_id"] == str(X)
     assert parsed["tables"]["profil"][0]["fonction"] == X_PROFILE["fonction"]
-    rows = list(csv.reader(io.StringIO(export.to_csv())))
-    sections = [r[0][2:] for r in rows if r and r[0].startswith("# ")]
-    assert sections == list(export.tables)
-    assert any(X_PROFILE["municipalite"] in cell for r in rows for cell in r)
+    tr = I18n.load().for_locale("fr")
+    document = readable(tr, export, "America/Toronto")
+    assert document.startswith("Vos données dans Partage\n")
+    assert fr("Votre profil (1)") in document and X_PROFILE["municipalite"] in document
+    assert fr("« Territoire et immigration »") in document  # an atelier id with its title
+    assert "T" not in document.split(fr("  created_at : "))[1].split("\n")[0]  # no ISO time
+    with zipfile.ZipFile(io.BytesIO(spreadsheets_zip(tr, export, "America/Toronto"))) as z:
+        assert sorted(z.namelist()) == sorted(f"{t}.csv" for t in export.tables)
+        profil_csv = z.read("profil.csv")
+    assert profil_csv.startswith(b"\xef\xbb\xbf")
+    header, first = list(csv.reader(io.StringIO(profil_csv.decode("utf-8-sig")), delimiter=";"))
+    assert first[header.index("municipalite")] == X_PROFILE["municipalite"]
+    assert first[header.index("expertise")] == ", ".join(X_PROFILE["expertise"])
 
     nobody = await privacy.export(GUILD, user(999))
     assert nobody.row_count == 0 and set(nobody.tables) == set(export.tables)

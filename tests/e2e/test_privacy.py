@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import random
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -215,7 +216,7 @@ async def test_mes_donnees_returns_every_row_about_the_member(
         assert answer.ephemeral
         assert "Voici tout ce que Partage conserve sur vous" in answer.content
         files = {a.filename.rsplit(".", 1)[1]: a.data for a in answer.attachments}
-        assert set(files) == {"json", "csv"}
+        assert set(files) == {"txt", "json", "zip"}
         exported = json.loads(files["json"].decode())
         assert exported["user_id"] == str(x.user.id)
         tables = exported["tables"]
@@ -228,17 +229,22 @@ async def test_mes_donnees_returns_every_row_about_the_member(
         assert tables["profil"][0]["municipalite"] == X_PROFILE["municipalite"]
         assert tables["membre"][0]["display_name"] == X_NAME
 
-        sheet = list(csv.reader(io.StringIO(files["csv"].decode("utf-8-sig"))))
-        sections = [r[0][2:] for r in sheet if r and r[0].startswith("# ")]
-        assert sections == list(tables)
-        assert any(X_PROFILE["fonction"] in cell for r in sheet for cell in r)
+        document = files["txt"].decode("utf-8-sig")
+        assert document.startswith("Vos données dans Partage")
+        assert X_PROFILE["fonction"] in document and X_NAME in document
+        with zipfile.ZipFile(io.BytesIO(files["zip"])) as sheets:
+            names = sheets.namelist()
+            profil = sheets.read("profil.csv").decode("utf-8-sig")
+        assert "profil.csv" in names and "membre.csv" in names
+        header, row = list(csv.reader(io.StringIO(profil), delimiter=";"))
+        assert row[header.index("fonction")] == X_PROFILE["fonction"]
 
         nobody = fake.add_member(guild, "nouvelle")
         await settle(fake, bot)
         empty = fake.slash("mes-donnees", user=nobody, channel=server.general, locale="fr")
         (none,) = await empty.wait_followups(1)
         assert "aucune donnée" in none.content
-        assert len(none.attachments) == 2
+        assert len(none.attachments) == 3
 
 
 async def test_welcome_then_departure_erased_after_the_grace_period(

@@ -1,0 +1,171 @@
+"""What ``/mes-donnees`` hands a member, besides the machine-readable JSON: a document they can
+read (what Partage keeps about them, why, for how long, each row with its dates written in
+their language and time zone) and spreadsheets Excel opens as they are (one CSV per kind of
+data, in a zip; ``bot.spreadsheets``). No Discord here."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+from typing import Any
+
+from bot.errors import N_
+from bot.i18n import Translations
+from bot.spreadsheets import csv_bytes
+from cogs.privacy.service import MemberExport
+
+#: Each kind of data: its name for people, and why it is kept and for how long.
+KINDS: dict[str, tuple[str, str]] = {
+    "membre": (
+        N_("Vous, sur ce serveur"),
+        N_(
+            "Votre identifiant Discord, votre nom affiché, votre langue et votre choix de "
+            "rappels par message privé, pour vous écrire dans votre langue. Gardé tant que vous "
+            "êtes membre du serveur."
+        ),
+    ),
+    "profil": (
+        N_("Votre profil"),
+        N_(
+            "Ce que vous avez rempli avec /profil, avec votre consentement, pour l'annuaire et "
+            "le jumelage. Gardé jusqu'à ce que vous le supprimiez ou quittiez le serveur."
+        ),
+    ),
+    "profil_chantier": (
+        N_("Les chantiers de votre profil"),
+        N_("Les chantiers qui vous intéressent, choisis dans votre profil."),
+    ),
+    "inscription": (
+        N_("Vos réponses aux ateliers"),
+        N_(
+            "Oui, peut-être ou non, votre place ou votre rang en liste d'attente, pour tenir les "
+            "places et vous prévenir. Gardé pour les statistiques du programme, sans votre nom "
+            "après votre départ."
+        ),
+    ),
+    "seance_reponse": (
+        N_("Vos réponses à des séances"),
+        N_("Les séances d'un atelier que vous manquerez ou suivrez seules."),
+    ),
+    "livraison": (
+        N_("Les rappels envoyés par message privé"),
+        N_("Pour ne jamais vous envoyer deux fois le même rappel."),
+    ),
+    "conversation_proposal": (
+        N_("Vos propositions d'échange"),
+        N_("Les échanges que vous avez proposés ou reçus dans l'annuaire."),
+    ),
+    "jumelage_participant": (
+        N_("Votre participation au jumelage"),
+        N_("Votre choix de participer au jumelage, et une pause éventuelle."),
+    ),
+    "jumelage_pair": (
+        N_("Vos jumelages"),
+        N_("Les tours de jumelage où vous avez été présenté·e à des collègues."),
+    ),
+    "jumelage_pair_membre": (
+        N_("Votre place dans vos jumelages"),
+        N_("Qui faisait partie de chacun de vos jumelages."),
+    ),
+    "membre_depart": (
+        N_("Votre départ du serveur"),
+        N_("La date de votre départ : vos données sont effacées après le délai prévu."),
+    ),
+    "audit_log": (
+        N_("Vos gestes d'équipe d'animation"),
+        N_("Ce que vous avez fait comme membre de l'équipe (créer, modifier un atelier…)."),
+    ),
+    "atelier": (
+        N_("Les ateliers que vous organisez"),
+        N_("Les ateliers où vous êtes indiqué·e comme organisateur ou organisatrice."),
+    ),
+    "outbox": (
+        N_("Les messages en attente d'envoi"),
+        N_("Les messages à vous envoyer, effacés une fois envoyés (30 jours au plus)."),
+    ),
+    "intake": (
+        N_("Vos clics en cours d'enregistrement"),
+        N_("Une réponse par bouton en train d'être enregistrée (un jour au plus)."),
+    ),
+}
+
+
+def _value(tr: Translations, value: Any, zone: str) -> str:
+    """A stored value as people read it: a moment in their language and zone, oui/non."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return tr._("oui") if value else tr._("non")
+    if isinstance(value, list):
+        return ", ".join(_value(tr, v, zone) for v in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_value(tr, v, zone)}" for k, v in value.items()) or "—"
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return tr.format_datetime(moment, zone, "long")
+    return str(value)
+
+
+def readable(tr: Translations, export: MemberExport, zone: str) -> str:
+    """The document: what is kept, why, for how long, then every row."""
+    lines = [
+        tr._("Vos données dans Partage"),
+        "=" * len(tr._("Vos données dans Partage")),
+        "",
+        tr._(
+            "Document produit le {date} pour l'identifiant Discord {user}, sur le serveur {guild}.",
+            date=tr.format_datetime(export.generated_at, zone, "long"),
+            user=str(export.user_id),
+            guild=str(export.guild_id),
+        ),
+        tr._(
+            "Il contient tout ce que Partage conserve sur vous sur ce serveur. Pour corriger "
+            "votre profil : /profil modifier ; pour tout effacer : /profil supprimer. Le "
+            "fichier JSON joint contient les mêmes données, lisibles par un programme."
+        ),
+    ]
+    titles = export.context.get("ateliers", {})
+    empty = []
+    for table, rows in export.tables.items():
+        title, why = KINDS.get(table, (table, ""))
+        if not rows:
+            empty.append(tr._(title))
+            continue
+        heading = f"{tr._(title)} ({tr.format_number(len(rows))})"
+        lines += ["", heading, "-" * len(heading), tr._(why) if why else ""]
+        for row in rows:
+            lines.append("")
+            for column, value in row.items():
+                shown = _value(tr, value, zone)
+                if column == "atelier_id" and str(value) in titles:
+                    shown = tr._("{id} (« {titre} »)", id=value, titre=titles[str(value)]["titre"])
+                shown = shown.replace("\n", "\n      ")  # a value on several lines stays under
+                lines.append(tr._("  {champ} : {valeur}", champ=column, valeur=shown))
+    if empty:
+        lines += ["", tr._("Rien n'est conservé sur vous dans : {liste}.", liste=", ".join(empty))]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def spreadsheets_zip(tr: Translations, export: MemberExport, zone: str) -> bytes:
+    """One CSV per kind of data that has rows, named after it, in a zip."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for table, rows in export.tables.items():
+            if not rows:
+                continue
+            columns = list(rows[0])
+            data = csv_bytes(
+                tr.locale,
+                columns,
+                (
+                    ["" if row[c] is None else _value(tr, row[c], zone) for c in columns]
+                    for row in rows
+                ),
+            )
+            archive.writestr(f"{table}.csv", data)
+    return out.getvalue()
