@@ -9,17 +9,20 @@ arguments, nor in a traceback.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import threading
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 MASK = "***"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+FORMATS = ("text", "json")
 LOG_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -106,12 +109,34 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (``logging.format = "json"``), for a log collector: the time in
+    UTC (ISO 8601), the level, the logger, the message, and the traceback if any. Secrets are
+    masked before (``SecretFilter``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 class _PartageHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The stderr handler installed by ``setup_logging``; its class marks it as ours."""
 
 
-def setup_logging(level: str) -> None:
-    """Send logs to stderr at ``level`` (DEBUG, INFO, WARNING or ERROR), secrets masked.
+def setup_logging(level: str, fmt: str = "text") -> None:
+    """Send logs to stderr at ``level`` (DEBUG, INFO, WARNING or ERROR), secrets masked, as
+    text lines or (``fmt="json"``) one JSON object per line.
 
     Calling it again replaces the level and keeps a single handler.
     """
@@ -127,7 +152,11 @@ def setup_logging(level: str) -> None:
         root.addHandler(handler)
     else:
         handler.stream = sys.stderr  # the current stderr (it may have been replaced since)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+    if fmt not in FORMATS:
+        raise ValueError(f"logging format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else logging.Formatter(LOG_FORMAT, DATE_FORMAT)
+    )
     if not any(isinstance(f, SecretFilter) for f in handler.filters):
         handler.addFilter(SecretFilter())
     handler.setLevel(logging.NOTSET)

@@ -65,7 +65,7 @@ def _load(path: Path | None, *, quiet: bool = False) -> Settings:
     """The settings, and logging set up; ``quiet`` (a one-shot command whose lines are its
     answer): warnings and errors only."""
     settings = load_settings(path)
-    setup_logging("WARNING" if quiet else settings.logging.level)
+    setup_logging("WARNING" if quiet else settings.logging.level, settings.logging.format)
     return settings
 
 

@@ -190,6 +190,8 @@ class RemindersConfig(_Section):
 
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: "text" (one readable line per record) or "json" (one JSON object per line).
+    format: Literal["text", "json"] = "text"
 
     @field_validator("level", mode="plain")
     @classmethod

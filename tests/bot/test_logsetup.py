@@ -165,3 +165,27 @@ def test_setup_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_level_is_refused() -> None:
     with pytest.raises(ValueError, match="DEBUG, INFO, WARNING, ERROR"):
         setup_logging("TRACE")
+
+
+def test_json_format_is_one_object_per_line_with_secrets_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    setup_logging("INFO", "json")
+    register_secret(SECRET)
+    log.info("atelier %s: « %s » annoncé", 7, "Accueil")
+    try:
+        raise RuntimeError(f"login failed for {SECRET}")
+    except RuntimeError:
+        log.exception("could not start")
+
+    lines = emitted(capsys).strip().splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert first["level"] == "INFO" and first["logger"] == log.name
+    assert first["message"] == "atelier 7: « Accueil » annoncé"
+    assert first["time"].endswith("+00:00")
+    assert "RuntimeError: login failed for ***" in second["exception"]
+    assert SECRET not in "".join(lines)
+    with pytest.raises(ValueError, match="format"):
+        setup_logging("INFO", "xml")
