@@ -13,7 +13,12 @@ Accepted séances (several are separated by ``;``):
   ``1er mars 2027 9 h``, ``jeudi 3 décembre 2026 13:30``, ``3 décembre`` (no time);
 - English: ``December 3, 2026 1:30 pm``, ``Dec 3 13:30``, ``3 December 2026 at 13:30``;
 - several days sharing month, year and time: ``8 et 15 octobre 2026 13 h 30``,
-  ``26 novembre et 3 décembre 2021``, ``5, 12 et 19 juin 2027 9 h 30``, ``June 5 and 12``.
+  ``26 novembre et 3 décembre 2021``, ``5, 12 et 19 juin 2027 9 h 30``, ``June 5 and 12``;
+- a time range, which gives the séance its end: ``3 décembre de 13 h 30 à 15 h``,
+  ``Dec 3 from 1:30 pm to 3 pm``; ``midi`` and ``noon`` for 12:00;
+- days relative to today: ``demain 9 h``, ``tomorrow 9 am``, ``jeudi prochain 13 h 30``,
+  ``next Thursday 1:30 pm`` (the first such day after today). A weekday alone
+  (``jeudi 13 h 30``) stays refused: which Thursday is meant is not said.
 
 Wall-clock times are read in an IANA zone and returned as aware UTC datetimes.
 """
@@ -37,6 +42,11 @@ _LOCALES = ("fr", "en")
 _YEARS_AHEAD = 8  # a missing year is searched this far ahead (29 February needs up to 8)
 _SEPARATORS = frozenset({"et", "and"})
 _AT_WORDS = frozenset({"a", "at"})
+_FROM_WORDS = frozenset({"de", "from"})
+_TO_WORDS = frozenset({"a", "to"})
+_TOMORROW = frozenset({"demain", "tomorrow"})
+_NEXT_AFTER = frozenset({"prochain", "prochaine"})
+_NEXT_BEFORE = frozenset({"next"})
 
 EMPTY = N_("Indiquez au moins une séance, par exemple « 2026-12-03 13:30 ».")
 UNREADABLE = N_(
@@ -58,6 +68,7 @@ TOO_FAR = N_(
 )
 NO_TIME = N_("Il manque l'heure de la séance « {part} ».")
 DUPLICATE = N_("La séance « {part} » est indiquée deux fois.")
+END_BEFORE_START = N_("Dans « {part} », la fin doit venir après le début.")
 TOO_MANY = N_("Un atelier compte au plus {max} séances : « {part} » est de trop.")
 
 
@@ -125,9 +136,12 @@ def parse_seances(
         if reading is None:
             raise InvalidInput(UNREADABLE, part=segment.part)
         clock = _clock(reading.time, segment)
-        for day, month, year in reading.days:
+        end_clock = _clock(reading.end, segment)
+        days = reading.days or [_relative_day(reading, local_now.date())]
+        for day, month, year in days:
             local_date = _resolve_date(day, month, year, clock, local_now, segment.part)
-            _check_weekday(reading, local_date, segment)
+            if reading.relative is None:
+                _check_weekday(reading, local_date, segment)
             if limit is not None and local_date > limit:
                 raise InvalidInput(TOO_FAR, part=segment.part, years=horizon_years, limit=limit)
             starts_at = _to_utc(local_date, clock, tz)
@@ -144,6 +158,12 @@ def parse_seances(
                 raise InvalidInput(TOO_MANY, part=segment.part, max=MAX_SEANCES)
             starts.add(starts_at)
             ends_at = None if clock is None or duration is None else starts_at + duration
+            if end_clock is not None:
+                ends_at = _to_utc(local_date, end_clock, tz)
+                if ends_at is None:
+                    raise InvalidInput(NONEXISTENT, part=segment.part, zone=zone)
+                if ends_at <= starts_at:
+                    raise InvalidInput(END_BEFORE_START, part=segment.part)
             seances.append(SeanceSpec(local_date, clock, zone, starts_at, ends_at))
     if not seances:
         raise InvalidInput(EMPTY, part=text.strip())
@@ -183,6 +203,7 @@ _TOKEN = re.compile(
           (?P<colon_h>\d{1,2})\s*:\s*(?P<colon_m>\d{2})(?:\s*(?P<colon_ap>[ap])\.?\s*m\b\.?)?
         | (?P<h_h>\d{1,2})\s*h(?:\s*(?P<h_m>\d{2}))?
         | (?P<ap_h>\d{1,2})\s*(?P<ap>[ap])\.?\s*m\b\.?
+        | (?P<noon>midi|noon)
       )(?![\w:]))
     | (?P<year>\d{4})(?!\w)
     | (?P<day>(?P<day_n>\d{1,2})(?P<suffix>er|st|nd|rd|th)?)(?!\w)
@@ -202,6 +223,10 @@ class _Reading:
     weekday: _Token | None
     days: _Days
     time: _Token | None
+    #: The end of a time range (« de 13 h 30 à 15 h »), or None.
+    end: _Token | None = None
+    #: A day relative to today: "tomorrow", or "next" (the weekday's next occurrence).
+    relative: str | None = None
 
 
 class _Segment:
@@ -265,31 +290,55 @@ class _Parser:
         return token
 
     def read(self, *, with_weekday: bool) -> _Reading | None:
-        """``[le] [weekday[,]] date [[,] [à|at|@] time]``."""
+        """``[le] [weekday[,]] date [[,] [à|at|@|de|from] time [à|to time]]``, where the date
+        may also be ``demain``/``tomorrow`` or ``weekday prochain``/``next weekday``."""
         if self.is_word(0, frozenset({"le"})):
             self.pos += 1
         weekday = None
-        if with_weekday:
+        relative = None
+        if self.is_word(0, _TOMORROW):
+            self.pos += 1
+            relative, days = "tomorrow", []
+        elif with_weekday:
+            if self.is_word(0, _NEXT_BEFORE):  # next Thursday
+                self.pos += 1
+                relative = "next"
             weekday = self.take("word")
             if weekday is None or _weekday(weekday["word"]) is None:
                 return None
+            if relative is None and self.is_word(0, _NEXT_AFTER):  # jeudi prochain
+                self.pos += 1
+                relative = "next"
             self.take("comma")
-        start = self.pos
-        for rule in (self.iso_day, self.day_first, self.month_first):
-            self.pos = start  # each form is tried from the same token
-            if (days := rule()) is not None:
-                break
+        if relative is not None:
+            days = []
         else:
-            return None
-        clock = None
+            start = self.pos
+            for rule in (self.iso_day, self.day_first, self.month_first):
+                self.pos = start  # each form is tried from the same token
+                if (found := rule()) is not None:
+                    days = found
+                    break
+            else:
+                return None
+        clock = end = None
         if self.peek() is not None:  # what follows the date must be its time
             self.take("comma")
-            if self.is_word(0, _AT_WORDS) or self.is_kind(0, "at"):
+            if self.is_word(0, _AT_WORDS | _FROM_WORDS) or self.is_kind(0, "at"):
                 self.pos += 1
             clock = self.take("time")
-            if clock is None or self.peek() is not None:
+            if clock is None:
                 return None
-        return _Reading(weekday, days, clock)
+            if self.is_word(0, _TO_WORDS):
+                self.pos += 1
+                end = self.take("time")
+                if end is None:
+                    return None
+            if self.peek() is not None:
+                return None
+        if relative is not None and clock is None:
+            return None  # « demain » alone: a séance needs its time here
+        return _Reading(weekday, days, clock, end, relative)
 
     def iso_day(self) -> _Days | None:
         token = self.take("iso")
@@ -352,6 +401,8 @@ def _clock(token: _Token | None, segment: _Segment) -> time | None:
     """The time of a time token, or None; refuses hours and minutes out of range."""
     if token is None:
         return None
+    if token["noon"]:
+        return time(12, 0)
     hour = int(token["colon_h"] or token["h_h"] or token["ap_h"])
     minute = int(token["colon_m"] or token["h_m"] or 0)
     meridiem = token["colon_ap"] or token["ap"]
@@ -384,6 +435,18 @@ def _resolve_date(
         if clock is not None and (candidate, clock) >= (today, local_now.time()):
             return candidate
     raise InvalidInput(BAD_DATE, part=part)
+
+
+def _relative_day(reading: _Reading, today: date) -> tuple[int, int, int]:
+    """« demain »: tomorrow; « jeudi prochain »: the first Thursday after today."""
+    if reading.relative == "tomorrow":
+        day = today + timedelta(days=1)
+    else:
+        assert reading.weekday is not None
+        wanted = _weekday(reading.weekday["word"])
+        assert wanted is not None
+        day = today + timedelta(days=(wanted - today.weekday() - 1) % 7 + 1)
+    return day.day, day.month, day.year
 
 
 def _check_weekday(reading: _Reading, local_date: date, segment: _Segment) -> None:

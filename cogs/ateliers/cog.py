@@ -42,6 +42,15 @@ LISTED_MAX = 10
 ANNOUNCED_WAIT = 3.0  # seconds /atelier creer waits for its announcement before answering
 
 
+def _ranged_minutes(seances: list[SeanceSpec]) -> int | None:
+    """The duration the séances' time ranges give (« de 13 h 30 à 15 h »: 90), when they all
+    give the same one; None otherwise (then the ``duree`` option stands)."""
+    spans = {s.ends_at - s.starts_at for s in seances if s.ends_at is not None}
+    if len(spans) != 1 or any(s.local_time is not None and s.ends_at is None for s in seances):
+        return None
+    return int(spans.pop().total_seconds() // 60)
+
+
 def _respan(seances: tuple[SeanceInfo, ...], minutes: int) -> list[SeanceSpec]:
     """The same séances with a new duration."""
     return [
@@ -118,9 +127,12 @@ class AteliersCog(commands.Cog):
         guild_id = interaction.guild_id or 0
         found = await self._chantier(guild_id, chantier)
         validate_numbers(duree_minutes=duree, capacite=capacite)
+        seances = self._seances(dates, duree)
+        duree = _ranged_minutes(seances) or duree
+        validate_numbers(duree_minutes=duree, capacite=capacite)
         draft = AtelierDraft(
             titre=titre,
-            seances=self._seances(dates, duree),
+            seances=seances,
             chantier_id=found.id,
             duree_minutes=duree,
             lieu=lieu,

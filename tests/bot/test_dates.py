@@ -382,3 +382,36 @@ def test_the_last_years_of_the_calendar_give_an_answer_not_an_exception(text: st
         parse_seances(text, zone=ZONE, now=NOW)
     except InvalidInput as err:
         assert err.message_id in (dates.NONEXISTENT, dates.BAD_DATE)
+
+
+# --- ranges, noon, and days relative to today ------------------------------------------------
+
+
+def test_a_time_range_gives_the_end() -> None:
+    s = one("3 décembre 2026 de 13 h 30 à 15 h", duration=HOUR_AND_A_HALF * 2)
+    assert (s.starts_at, s.ends_at) == (utc(2026, 12, 3, 18, 30), utc(2026, 12, 3, 20, 0))
+    english = one("Dec 3, 2026 from 1:30 pm to 3 pm")
+    assert english.ends_at == utc(2026, 12, 3, 20, 0)
+    assert refused("3 décembre 2026 de 15 h à 13 h").message_id == dates.END_BEFORE_START
+    assert refused("3 décembre 2026 de 13 h à").message_id == dates.UNREADABLE
+
+
+def test_noon() -> None:
+    assert one("3 décembre 2026 midi").starts_at == utc(2026, 12, 3, 17, 0)
+    assert one("3 décembre 2026 à midi").local_time == time(12, 0)
+    assert one("December 3, 2026 at noon").local_time == time(12, 0)
+
+
+def test_days_relative_to_today() -> None:
+    """NOW is Sunday 22 November 2026, 07:00 in Toronto."""
+    assert one("demain 9 h").local_date == date(2026, 11, 23)
+    assert one("tomorrow 9 am").local_date == date(2026, 11, 23)
+    assert one("jeudi prochain 13 h 30").local_date == date(2026, 11, 26)
+    assert one("next Thursday 1:30 pm").local_date == date(2026, 11, 26)
+    assert one("dimanche prochain 10 h").local_date == date(2026, 11, 29)  # not today
+    assert one("lundi prochain de 9 h à 10 h 30").ends_at == utc(2026, 11, 23, 15, 30)
+
+
+@pytest.mark.parametrize("text", ["jeudi 13 h 30", "demain", "prochain 9 h", "jeudi prochain"])
+def test_what_does_not_say_which_day_stays_refused(text: str) -> None:
+    assert refused(text).message_id == dates.UNREADABLE

@@ -274,3 +274,19 @@ async def test_import_reports_each_bad_row_and_imports_the_rest(
     assert announced.embeds[0]["title"] == "Accueillir les familles"
     names = sorted(e.name for e in fake.scheduled_events(server.guild))
     assert names == ["Accueillir les familles", "Sans chantier"]
+
+
+async def test_a_time_range_and_a_relative_day_from_the_command(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, dates="jeudi prochain de 13 h 30 à 15 h 45")
+        await settle(fake, bot)
+        info = await bot.services.ateliers.get(atelier_id_of(text))
+        today = bot.clock.now().astimezone(ZoneInfo(bot.zone)).date()
+    [seance] = info.seances
+    assert seance.local_date.weekday() == 3 and 0 < (seance.local_date - today).days <= 7
+    assert seance.ends_at is not None
+    assert seance.ends_at - seance.starts_at == timedelta(minutes=135)
+    assert info.duree_minutes == 135  # the range gave the duration
