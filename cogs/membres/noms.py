@@ -4,10 +4,12 @@ functions, no database."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
 from bot.errors import N_, InvalidInput
 from db.models import Region
@@ -52,12 +54,34 @@ def _capitalize(word: str, *, first: bool) -> str:
     return lower[:1].upper() + lower[1:]
 
 
+#: « Ville de Sherbrooke » is Sherbrooke: the kind of municipality is not part of its name.
+_KIND_PREFIX = re.compile(
+    r"^(?:ville|municipalit[eé]|city|town|village|cit[eé]|canton|paroisse)\s+(?:de\s+|d'|of\s+)",
+    re.IGNORECASE,
+)
+
+
+@functools.cache
+def _official() -> dict[str, str]:
+    """Official spellings by matching key (``municipalites.txt``)."""
+    lines = (Path(__file__).with_name("municipalites.txt")).read_text(encoding="utf-8")
+    names = [n.strip() for n in lines.splitlines() if n.strip() and not n.startswith("#")]
+    return {_key(name): name for name in names}
+
+
 def normalize_municipalite(text: str) -> str:
-    """Trim, collapse spaces, unify apostrophes and hyphens, expand ``St``/``Ste`` and
-    capitalize as Québec's toponymy does: ``  saint-jean-SUR-richelieu`` →
-    ``Saint-Jean-sur-Richelieu``, ``l'assomption`` → ``L'Assomption``, ``val-d'or`` →
-    ``Val-d'Or``, ``les îles-de-la-madeleine`` → ``Les Îles-de-la-Madeleine``."""
+    """Trim, collapse spaces, unify apostrophes and hyphens, expand ``St``/``Ste``, drop
+    « Ville de » / « Municipalité de », and capitalize as Québec's toponymy does:
+    ``  saint-jean-SUR-richelieu`` → ``Saint-Jean-sur-Richelieu``, ``l'assomption`` →
+    ``L'Assomption``, ``val-d'or`` → ``Val-d'Or``, ``les îles-de-la-madeleine`` →
+    ``Les Îles-de-la-Madeleine``; a known municipality takes its official spelling
+    (``montreal``, ``Ville de Montreal`` → ``Montréal``; ``trois rivieres`` →
+    ``Trois-Rivières``)."""
     text = clean_text(text.translate(_APOSTROPHES))
+    text = _KIND_PREFIX.sub("", text).strip() or text
+    official = _official().get(_key(text))
+    if official is not None:
+        return official
     text = re.sub(r"\s*-\s*", "-", text)
     text = re.sub(r"\s*'\s*", "'", text)
     text = re.sub(r"\b(st|ste|sts|stes)\.(?=[\s-])", r"\1", text, flags=re.IGNORECASE)
@@ -69,9 +93,19 @@ def normalize_municipalite(text: str) -> str:
 
 
 def municipalite_cle(text: str) -> str:
-    """The matching key: ``St-Jérôme``, ``saint jerome`` and ``Saint-Jérôme`` share
-    ``saint jerome``."""
-    return " ".join(re.split(r"[\s'\-.]+", fold(normalize_municipalite(text)))).strip()[:100]
+    """The matching key: ``St-Jérôme``, ``saint jerome``, ``Ville de Saint-Jérôme`` and
+    ``Saint-Jérôme`` share ``saint jerome``."""
+    return _key(normalize_municipalite(text))
+
+
+def _key(name: str) -> str:
+    name = re.sub(
+        r"\b(st|ste|sts|stes)\b\.?",
+        lambda m: _ABBREVIATIONS[m[1].lower()],
+        name,
+        flags=re.IGNORECASE,
+    )
+    return " ".join(re.split(r"[\s'\-.]+", fold(name))).strip()[:100]
 
 
 def _accents(text: str) -> int:

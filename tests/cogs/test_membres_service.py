@@ -74,6 +74,14 @@ async def _member(profils: ProfilService, n: int, *, visible: bool = True, **fie
         ("la   tuque", "La Tuque"),
         ("Trois - Rivières", "Trois-Rivières"),
         ("McMasterville", "McMasterville"),
+        ("Montreal", "Montréal"),
+        ("ville de sherbrooke", "Sherbrooke"),
+        ("Ville de Montréal", "Montréal"),
+        ("Municipalité de Saint-Rémi", "Saint-Rémi"),
+        ("trois rivieres", "Trois-Rivières"),
+        ("ste-therese", "Sainte-Thérèse"),
+        ("City of Gatineau", "Gatineau"),
+        ("Chelsea", "Chelsea"),
     ],
 )
 def test_normalize_municipalite(typed: str, canonical: str) -> None:
@@ -84,6 +92,9 @@ def test_municipality_key_ignores_case_accents_hyphens_and_abbreviations() -> No
     keys = {municipalite_cle(t) for t in ("Saint-Jérôme", "saint jerome", "St-Jérôme", "ST JEROME")}
     assert keys == {"saint jerome"}
     assert municipalite_cle("Saint-Jérôme") != municipalite_cle("Saint-Jean")
+    # One municipality, one key: the statistics and the directory count it once.
+    assert municipalite_cle("ville de sherbrooke") == municipalite_cle("Sherbrooke")
+    assert municipalite_cle("Municipalité de Val-d'Or") == municipalite_cle("val d or")
 
 
 def test_parse_region_by_code_and_name() -> None:

@@ -55,3 +55,67 @@ async def test_sqlite_pragmas(tmp_path) -> None:
         await engine.dispose()
     assert (mode, fks) == ("wal", 1)
     assert busy >= 5000
+
+
+async def test_saved_municipalities_become_one_per_municipality(db_url: str) -> None:
+    """Migration 0005: « ville de sherbrooke » and « Sherbrooke » saved before are one
+    municipality after it (same name, same key), « Montreal » gets its accent."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from db.migrate import upgrade
+    from db.models import Base
+    from db.session import create_engine
+
+    await asyncio.to_thread(upgrade, db_url, "0004")
+    engine = create_engine(db_url)
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    tables = Base.metadata.tables
+    saved = [
+        ("Ville de Sherbrooke", "ville de sherbrooke"),
+        ("Sherbrooke", "sherbrooke"),
+        ("Montreal", "montreal"),
+    ]
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(tables["guild"].insert().values(id=1, name="g", created_at=now))
+            for n, (name, key) in enumerate(saved, start=1):
+                await conn.execute(
+                    tables["membre"]
+                    .insert()
+                    .values(
+                        id=n, guild_id=1, user_id=n, locale="fr", dm_reminders=False, created_at=now
+                    )
+                )
+                await conn.execute(
+                    tables["profil"]
+                    .insert()
+                    .values(
+                        guild_id=1,
+                        membre_id=n,
+                        municipalite=name,
+                        municipalite_cle=key,
+                        expertise=[],
+                        recherche_cle="",
+                        visible_annuaire=True,
+                        consent_at=now,
+                        consent_version="1",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        await asyncio.to_thread(upgrade, db_url)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text("SELECT municipalite, municipalite_cle FROM profil ORDER BY membre_id")
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("Sherbrooke", "sherbrooke"),
+        ("Sherbrooke", "sherbrooke"),
+        ("Montréal", "montreal"),
+    ]
