@@ -60,7 +60,13 @@ def staff_only() -> Any:
             raise StaffOnly()
         return True
 
+    predicate.partage_staff_only = True  # type: ignore[attr-defined]  # read by is_staff_command
     return app_commands.check(predicate)
+
+
+def is_staff_command(command: app_commands.Command[Any, Any, Any]) -> bool:
+    """Whether ``command`` carries the ``staff_only`` check (``/aide`` lists it for staff)."""
+    return any(getattr(check, "partage_staff_only", False) for check in command.checks)
 
 
 #: Discord drops an interaction not acknowledged within 3 s of its creation. A change must be

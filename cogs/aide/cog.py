@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.command_text import DESCRIPTIONS
-from bot.interactions import NO_MENTIONS, bot_of, is_staff, tr_of
+from bot.i18n import Translations
+from bot.interactions import NO_MENTIONS, bot_of, is_staff, is_staff_command, tr_of
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -18,30 +19,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMBED_COLOUR = discord.Colour.from_rgb(0, 98, 155)
-MEMBER_COMMANDS = (
-    "chantiers",
-    "rejoindre",
-    "quitter",
-    "ateliers",
-    "rsvp",
-    "mes-inscriptions",
-    "rappels",
-    "profil",
-    "annuaire",
-    "jumelage",
-    "mes-donnees",
-)
-STAFF_COMMANDS = (
-    "atelier creer",
-    "atelier modifier",
-    "atelier annuler",
-    "atelier participants",
-    "atelier annoncer",
-    "chantier creer",
-    "chantier archiver",
-    "programme importer",
-    "statistiques",
-)
+FIELD_MAX = 1024
+
+
+def command_lines(
+    tr: Translations, tree: app_commands.CommandTree[Any], *, staff: bool
+) -> list[str]:
+    """``/name — description`` for every slash command of the tree, as Discord registers it
+    (the tree is the one vocabulary: a new command appears here without a list to keep),
+    member commands or staff ones, in the reader's language."""
+    lines = []
+    for command in tree.walk_commands():
+        if not isinstance(command, app_commands.Command) or is_staff_command(command) != staff:
+            continue
+        name = " ".join(tr.p_("command-name", part) for part in command.qualified_name.split())
+        description = tr.p_("command-description", command.description)
+        lines.append(f"`/{name}` — {description}")
+    return lines
+
+
+def _fields(lines: list[str]) -> list[str]:
+    """Lines joined into embed field values of at most ``FIELD_MAX`` characters."""
+    blocks: list[str] = []
+    for line in lines:
+        if blocks and len(blocks[-1]) + 1 + len(line) <= FIELD_MAX:
+            blocks[-1] += "\n" + line
+        else:
+            blocks.append(line[:FIELD_MAX])
+    return blocks
 
 
 class AideCog(commands.Cog):
@@ -65,17 +70,12 @@ class AideCog(commands.Cog):
             ),
             colour=EMBED_COLOUR,
         )
-        embed.add_field(
-            name=tr._("Vos commandes"),
-            value="\n".join(self._line(interaction, name) for name in MEMBER_COMMANDS),
-            inline=False,
-        )
+        sections = [(tr._("Vos commandes"), False)]
         if is_staff(interaction.user, bot.settings.discord.staff_role):
-            embed.add_field(
-                name=tr._("Équipe d'animation"),
-                value="\n".join(self._line(interaction, name) for name in STAFF_COMMANDS),
-                inline=False,
-            )
+            sections.append((tr._("Équipe d'animation"), True))
+        for title, staff in sections:
+            for i, value in enumerate(_fields(command_lines(tr, bot.tree, staff=staff))):
+                embed.add_field(name=title if i == 0 else "\u200b", value=value, inline=False)
         if chantiers:
             lines = [
                 f"{c.label} — <#{c.channel_id}>" if c.channel_id else c.label for c in chantiers
@@ -87,11 +87,3 @@ class AideCog(commands.Cog):
         await interaction.response.send_message(
             embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-
-    def _line(self, interaction: discord.Interaction, qualified: str) -> str:
-        """``/name — description`` in the caller's language (names come from the translator's
-        catalog, so English speakers see /help, /workstreams…)."""
-        tr = tr_of(interaction)
-        name = " ".join(tr.p_("command-name", part) for part in qualified.split())
-        description = tr.p_("command-description", DESCRIPTIONS[qualified])
-        return f"`/{name}` — {description}"

@@ -50,3 +50,32 @@ async def test_aide_answers_in_the_callers_language(
     assert "`/rejoindre`" in fr_fields["Vos commandes"]
     assert "`/join`" in en_fields["Your commands"]
     assert "Équipe d'animation" not in fr_fields  # alice is not staff
+
+
+async def test_aide_lists_every_command_of_the_tree(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    """/aide is built from the command tree: every slash command the bot registers is in it,
+    staff commands for staff only; nothing is kept in a separate list to drift."""
+    from discord import app_commands
+
+    from bot.interactions import is_staff_command
+
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        staff = await fake.slash(
+            "aide", user=server.staff, channel=server.general, locale="fr"
+        ).response()
+        member = await fake.slash(
+            "aide", user=server.alice, channel=server.general, locale="fr"
+        ).response()
+        commands = [c for c in bot.tree.walk_commands() if isinstance(c, app_commands.Command)]
+    shown_to_staff = "\n".join(f["value"] for f in staff.data["embeds"][0]["fields"])
+    shown_to_member = "\n".join(f["value"] for f in member.data["embeds"][0]["fields"])
+    assert len(commands) >= 20
+    for command in commands:
+        mark = f"`/{command.qualified_name}`"
+        assert mark in shown_to_staff, mark
+        assert (mark in shown_to_member) is not is_staff_command(command), mark
+    assert "`/partage salon-resume`" in shown_to_staff
+    assert "`/profil supprimer`" in shown_to_member
