@@ -300,21 +300,26 @@ def cmd_check(settings: Settings, tr: Translations) -> int:
     return asyncio.run(run_checks(settings, tr))
 
 
-def cmd_import(settings: Settings, file: Path, guild: int | None) -> int:
+def cmd_import(settings: Settings, file: Path, guild: int | None, tr: Translations) -> int:
     from db.migrate import upgrade
     from partage.importer import import_programme
 
     guild_id = guild or settings.discord.guild_id
     if guild_id is None:
-        print(  # noqa: T201
-            "import: name the server with --guild ID or set discord.guild_id", file=sys.stderr
+        say(
+            tr,
+            N_(
+                "Nommez le serveur où importer : --guild ID, ou discord.guild_id dans la "
+                "configuration."
+            ),
+            error=True,
         )
         return EXIT_CONFIG
     if not file.is_file():
-        print(f"import: {file}: no such file", file=sys.stderr)  # noqa: T201
+        say(tr, N_("Le fichier « {fichier} » n'existe pas."), error=True, fichier=file)
         return EXIT_CONFIG
     upgrade(settings.database.url)
-    return asyncio.run(import_programme(settings, file.name, file.read_bytes(), guild_id))
+    return asyncio.run(import_programme(settings, file.name, file.read_bytes(), guild_id, tr))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -331,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return cmd_check(settings, tr)
         if args.command == "import":
-            return cmd_import(settings, args.file, args.guild)
+            return cmd_import(settings, args.file, args.guild, tr)
         if args.command == "backup":
             return cmd_backup(settings, args.file, tr)
         if args.command == "restore":

@@ -9,7 +9,7 @@ import logging
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.errors import UserError
-from bot.i18n import I18n
+from bot.i18n import I18n, Translations
 from cogs.programme.report import report_lines
 from db.session import create_engine, session_factory
 from partage.compose import build_services
@@ -17,9 +17,12 @@ from partage.compose import build_services
 log = logging.getLogger(__name__)
 
 
-async def import_programme(settings: Settings, filename: str, data: bytes, guild_id: int) -> int:
-    """Print the report in French; exit code 1 when a row or the file was refused."""
-    tr = I18n.load().for_locale("fr")
+async def import_programme(
+    settings: Settings, filename: str, data: bytes, guild_id: int, tr: Translations | None = None
+) -> int:
+    """Print the report in the command line's language (French by default); exit code 1 when
+    a row or the file was refused."""
+    tr = tr or I18n.load().for_locale("fr")
     engine = create_engine(settings.database.url)
     services = build_services(settings, session_factory(engine), SystemClock())
     try:

@@ -110,4 +110,5 @@ def test_import_history_twice(tmp_path: Path) -> None:
 
 def test_import_needs_a_guild(tmp_path: Path) -> None:
     result = run("import", str(PROGRAMME), tmp_path=tmp_path)
-    assert result.returncode != 0 and "--guild" in result.stderr
+    assert result.returncode == 2 and "--guild ID" in result.stderr
+    assert result.stderr.strip().startswith("Nommez le serveur")
