@@ -10,6 +10,7 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
+from bot.command_text import p_
 from bot.errors import N_
 from bot.i18n import Translations
 from bot.spreadsheets import csv_bytes
@@ -91,6 +92,43 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Names for people of the columns a member's rows have most often (the others keep the
+#: database's name, which the JSON uses too).
+COLUMNS: dict[str, str] = {
+    "id": p_("colonne", "Numéro"),
+    "guild_id": p_("colonne", "Serveur"),
+    "user_id": p_("colonne", "Identifiant Discord"),
+    "membre_id": p_("colonne", "Membre n°"),
+    "display_name": p_("colonne", "Nom affiché"),
+    "locale": p_("colonne", "Langue"),
+    "dm_reminders": p_("colonne", "Rappels par message privé"),
+    "created_at": p_("colonne", "Créé le"),
+    "updated_at": p_("colonne", "Modifié le"),
+    "pseudonymized_at": p_("colonne", "Rendu anonyme le"),
+    "municipalite": p_("colonne", "Municipalité"),
+    "municipalite_cle": p_("colonne", "Municipalité (clé de recherche)"),
+    "region": p_("colonne", "Région"),
+    "fonction": p_("colonne", "Fonction"),
+    "expertise": p_("colonne", "Expertise"),
+    "recherche_cle": p_("colonne", "Mots de recherche"),
+    "visible_annuaire": p_("colonne", "Visible dans l'annuaire"),
+    "consent_at": p_("colonne", "Consentement donné le"),
+    "consent_version": p_("colonne", "Version du consentement"),
+    "chantier_id": p_("colonne", "Chantier n°"),
+    "atelier_id": p_("colonne", "Atelier n°"),
+    "seance_id": p_("colonne", "Séance n°"),
+    "etat": p_("colonne", "Réponse"),
+    "reponse": p_("colonne", "Réponse"),
+    "rang_attente": p_("colonne", "Rang en liste d'attente"),
+    "inscrit_at": p_("colonne", "Place obtenue le"),
+}
+
+
+def column(tr: Translations, name: str) -> str:
+    """A column's name for people, or the database's when it has none."""
+    return tr.p_("colonne", COLUMNS[name]) if name in COLUMNS else name
+
+
 def _value(tr: Translations, value: Any, zone: str) -> str:
     """A stored value as people read it: a moment in their language and zone, oui/non."""
     if value is None:
@@ -140,12 +178,13 @@ def readable(tr: Translations, export: MemberExport, zone: str) -> str:
         lines += ["", heading, "-" * len(heading), tr._(why) if why else ""]
         for row in rows:
             lines.append("")
-            for column, value in row.items():
+            for name, value in row.items():
+                label = column(tr, name)
                 shown = _value(tr, value, zone)
-                if column == "atelier_id" and str(value) in titles:
+                if name == "atelier_id" and str(value) in titles:
                     shown = tr._("{id} (« {titre} »)", id=value, titre=titles[str(value)]["titre"])
                 shown = shown.replace("\n", "\n      ")  # a value on several lines stays under
-                lines.append(tr._("  {champ} : {valeur}", champ=column, valeur=shown))
+                lines.append(tr._("  {champ} : {valeur}", champ=label, valeur=shown))
     if empty:
         lines += ["", tr._("Rien n'est conservé sur vous dans : {liste}.", liste=", ".join(empty))]
     return "\n".join(lines).rstrip() + "\n"
@@ -161,7 +200,7 @@ def spreadsheets_zip(tr: Translations, export: MemberExport, zone: str) -> bytes
             columns = list(rows[0])
             data = csv_bytes(
                 tr.locale,
-                columns,
+                [column(tr, c) for c in columns],
                 (
                     ["" if row[c] is None else _value(tr, row[c], zone) for c in columns]
                     for row in rows

@@ -291,14 +291,14 @@ async def test_export_covers_every_member_table(privacy: PrivacyService, session
     assert document.startswith("Vos données dans Partage\n")
     assert fr("Votre profil (1)") in document and X_PROFILE["municipalite"] in document
     assert fr("« Territoire et immigration »") in document  # an atelier id with its title
-    assert "T" not in document.split(fr("  created_at : "))[1].split("\n")[0]  # no ISO time
+    assert "T" not in document.split(fr("  Créé le : "))[1].split("\n")[0]  # no ISO time
     with zipfile.ZipFile(io.BytesIO(spreadsheets_zip(tr, export, "America/Toronto"))) as z:
         assert sorted(z.namelist()) == sorted(f"{t}.csv" for t in export.tables)
         profil_csv = z.read("profil.csv")
     assert profil_csv.startswith(b"\xef\xbb\xbf")
     header, first = list(csv.reader(io.StringIO(profil_csv.decode("utf-8-sig")), delimiter=";"))
-    assert first[header.index("municipalite")] == X_PROFILE["municipalite"]
-    assert first[header.index("expertise")] == ", ".join(X_PROFILE["expertise"])
+    assert first[header.index("Municipalité")] == X_PROFILE["municipalite"]
+    assert first[header.index("Expertise")] == ", ".join(X_PROFILE["expertise"])
 
     nobody = await privacy.export(GUILD, user(999))
     assert nobody.row_count == 0 and set(nobody.tables) == set(export.tables)

@@ -237,7 +237,7 @@ async def test_mes_donnees_returns_every_row_about_the_member(
             profil = sheets.read("profil.csv").decode("utf-8-sig")
         assert "profil.csv" in names and "membre.csv" in names
         header, row = list(csv.reader(io.StringIO(profil), delimiter=";"))
-        assert row[header.index("fonction")] == X_PROFILE["fonction"]
+        assert row[header.index("Fonction")] == X_PROFILE["fonction"]
 
         nobody = fake.add_member(guild, "nouvelle")
         await settle(fake, bot)
