@@ -18,6 +18,7 @@ from bot.interactions import locale_of, reply, tr_of
 from bot.ports import ConsentPrompt
 from bot.threads import member_name
 from cogs.membres.form import ProfilModal
+from cogs.membres.noms import near_official
 from cogs.membres.render import consent_embed, erase_done_text, profile_embed
 from cogs.membres.service import CONSENT_VERSION, ProfilChanges, ProfilInfo
 from cogs.membres.views import DYNAMIC_ITEMS, consent_view, erase_view, profile_view
@@ -150,6 +151,14 @@ class ProfilCog(commands.Cog):
                     "« {saisie} »).",
                     municipalite=info.municipalite,
                     saisie=typed[:100],
+                )
+            )
+        if info.municipalite and (guess := near_official(info.municipalite)):
+            lines.append(
+                tr._(
+                    "Vouliez-vous dire « {nom} » ? Si oui, corrigez-la avec {commande}.",
+                    nom=guess,
+                    commande=command(tr, "profil modifier"),
                 )
             )
         if not info.visible_annuaire:

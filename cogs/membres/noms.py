@@ -4,6 +4,7 @@ functions, no database."""
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import unicodedata
@@ -90,6 +91,17 @@ def normalize_municipalite(text: str) -> str:
     for index, part in enumerate(parts):
         out.append(part if part in (" ", "-", "") else _capitalize(part, first=index == 0))
     return "".join(out)
+
+
+def near_official(name: str) -> str | None:
+    """The official spelling ``name`` is probably a typo of (« Montrael » → « Montréal »), or
+    None: when it is one already, or nothing is close enough (difflib, 85 % alike)."""
+    official = _official()
+    key = _key(name)
+    if key in official:
+        return None
+    close = difflib.get_close_matches(key, list(official), n=1, cutoff=0.85)
+    return official[close[0]] if close else None
 
 
 def municipalite_cle(text: str) -> str:

@@ -373,3 +373,20 @@ async def test_declined_proposal_cools_down_and_pending_ones_are_capped(
     with pytest.raises(Conflict) as caught:
         await annuaire.propose(GUILD, user(1), user(7))
     assert caught.value.values == {"max": 5}
+
+
+@pytest.mark.parametrize(
+    ("typed", "guess"),
+    [("Montrael", "Montréal"), ("Sherbroke", "Sherbrooke"), ("Gatinau", "Gatineau")],
+)
+def test_a_near_miss_of_an_official_name_gets_a_suggestion(typed: str, guess: str) -> None:
+    from cogs.membres.noms import near_official
+
+    assert near_official(normalize_municipalite(typed)) == guess
+
+
+@pytest.mark.parametrize("typed", ["Montréal", "montreal", "Chelsea", "Laval", "Saint-Lazare"])
+def test_an_official_or_unknown_name_gets_none(typed: str) -> None:
+    from cogs.membres.noms import near_official
+
+    assert near_official(normalize_municipalite(typed)) is None
