@@ -55,11 +55,11 @@ from db.session import create_engine
 from tests.dbutil import fresh_postgres_database
 from tests.e2e.harness import STAFF_ROLE, Server, build_server
 from tests.e2e.processes import BotProcess
+from tests.e2e.test_ateliers_support import create_atelier
 from tests.fakediscord import FakeDiscord, InteractionHandle
 from tests.fakediscord.models import Message
 
 DEADLINE = 3.0
-DATES = "3 décembre 2030 13 h 30 ; 10 décembre 2030 13 h 30"
 WAITING = re.compile(r"n°\s(\d+) sur la liste d'attente")
 
 
@@ -191,20 +191,8 @@ async def _create_atelier(fake: FakeDiscord, server: Server, places: int) -> str
     await fake.wait_until(
         lambda: len(fake.calls("POST", "/guilds/{guild_id}/channels")) >= 9, timeout=60
     )
-    created = fake.slash(
-        "atelier creer",
-        user=server.staff,
-        channel=server.general,
-        options={
-            "titre": "Banc d'essai",
-            "chantier": "gouvernance",
-            "dates": DATES,
-            "capacite": places,
-        },
-        locale="fr",
-    )
-    [done] = await created.wait_followups(1, timeout=30)
-    atelier_id = int(re.search(r"n°\s(\d+)", done.content).group(1))  # type: ignore[union-attr]
+    _, done = await create_atelier(fake, server, titre="Banc d'essai", capacite=places)
+    atelier_id = int(re.search(r"n°\s(\d+)", done).group(1))  # type: ignore[union-attr]
     return f"rsvp:{atelier_id}:oui"
 
 

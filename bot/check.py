@@ -60,10 +60,10 @@ async def run_checks(settings: Settings, tr: Translations) -> int:
     try:
         async with engine.connect() as conn:
             current = await conn.run_sync(current_revision)
-    except (SQLAlchemyError, OSError, ConnectionError) as err:
-        problems.append(tr._("base injoignable ({erreur})", erreur=_reason(err)))
-    except Exception as err:  # asyncpg's own errors (a database that does not exist…)
-        if type(err).__module__.split(".")[0] != "asyncpg":
+    except Exception as err:
+        # SQLAlchemy's errors, the network's, and asyncpg's own (a database that does not
+        # exist is raised as is while connecting); anything else is a bug.
+        if not isinstance(err, SQLAlchemyError | OSError) and not _from_asyncpg(err):
             raise
         problems.append(tr._("base injoignable ({erreur})", erreur=_reason(err)))
     else:
@@ -80,6 +80,10 @@ async def run_checks(settings: Settings, tr: Translations) -> int:
     finally:
         await engine.dispose()
     return _verdict(tr, problems)
+
+
+def _from_asyncpg(err: BaseException) -> bool:
+    return type(err).__module__.split(".")[0] == "asyncpg"
 
 
 def _reason(err: BaseException) -> str:

@@ -298,7 +298,7 @@ class _Parser:
         relative = None
         if self.is_word(0, _TOMORROW):
             self.pos += 1
-            relative, days = "tomorrow", []
+            relative = "tomorrow"
         elif with_weekday:
             if self.is_word(0, _NEXT_BEFORE):  # next Thursday
                 self.pos += 1

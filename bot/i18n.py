@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 import babel
 import babel.dates
 import babel.numbers
+import babel.units
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from discord import AppCommandType, Locale, app_commands
@@ -263,16 +264,16 @@ class Translations:
     def user_error(self, err: UserError) -> str:
         """The translated, formatted text of a :class:`~bot.errors.UserError`."""
         message = err.message_id
-        values = {
-            # A date in a message is written as the reader's language writes it.
-            k: self.format_date(v, "long")
-            if type(v) is date
-            else self.format_number(v)
-            if isinstance(v, Quantity)
-            else v
-            for k, v in err.values.items()
-        }
+        values = {k: self._as_written(v) for k, v in err.values.items()}
         return _format(self._catalog.gettext(message), values, self.locale, message)
+
+    def _as_written(self, value: Any) -> Any:
+        """A value of a message as the reader's language writes it: a date, a quantity."""
+        if type(value) is date:
+            return self.format_date(value, "long")
+        if isinstance(value, Quantity):
+            return self.format_number(value)
+        return value
 
     def format_datetime(self, dt: datetime, zone: str, fmt: DateFormat = "full") -> str:
         """A date and time that stands alone, e.g. « jeudi 3 décembre 2026 à 13 h 30 »."""
@@ -289,6 +290,14 @@ class Translations:
         """A quantity with the reader's digit grouping: « 10 000 » (French, non-breaking
         space), "10,000" (English)."""
         return babel.numbers.format_decimal(n, locale=self._babel_locale)
+
+    def format_size(self, size: int) -> str:
+        """A file size as the reader writes it: « 1,2 Mo », "34 kB"."""
+        if size >= 1_000_000:
+            value, unit = round(size / 1e6, 1), "digital-megabyte"
+        else:
+            value, unit = max(1, round(size / 1e3)), "digital-kilobyte"
+        return babel.units.format_unit(value, unit, length="short", locale=self._babel_locale)
 
     def format_date(self, d: date, fmt: DateFormat = "full") -> str:
         """A date that stands alone: « jeudi 3 décembre 2026 », "Thursday, December 3, 2026"."""

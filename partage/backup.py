@@ -47,7 +47,7 @@ EXISTS = N_("Le fichier « {fichier} » existe déjà : choisissez un autre nom.
 
 @dataclass(frozen=True)
 class Done:
-    """What was written or restored, for the command line's one line."""
+    """The backup written, for the command line's one line."""
 
     path: Path
     size: int
@@ -75,12 +75,13 @@ def backup(url: str, dest: Path) -> Done:
     return Done(dest, dest.stat().st_size)
 
 
-def restore(url: str, source: Path) -> Done:
+def restore(url: str, source: Path) -> None:
     """Replace the database at ``url`` with the backup ``source``."""
     if not source.is_file():
         raise BackupError(NO_FILE, fichier=str(source))
     parsed = make_url(url)
-    head = source.read_bytes()[:16]
+    with source.open("rb") as f:
+        head = f.read(16)
     if parsed.get_backend_name() == "sqlite":
         if not head.startswith(SQLITE_MAGIC) or not _has_schema(source):
             raise BackupError(WRONG_KIND, fichier=str(source), base="SQLite")
@@ -88,7 +89,7 @@ def restore(url: str, source: Path) -> Done:
         target.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(source) as src, sqlite3.connect(target) as out:
             src.backup(out)
-        return Done(target, target.stat().st_size)
+        return
     if not head.startswith(PG_MAGIC):
         raise BackupError(WRONG_KIND, fichier=str(source), base="PostgreSQL")
     _pg_tool(
@@ -97,7 +98,6 @@ def restore(url: str, source: Path) -> Done:
         ["--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)],
         database_flag=True,
     )
-    return Done(source, source.stat().st_size)
 
 
 def _sqlite_path(url: URL) -> Path:

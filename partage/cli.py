@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import N_
+from bot.errors import N_, InvalidInput, UserError
 from bot.logsetup import setup_logging
 
 if TYPE_CHECKING:
@@ -208,49 +208,30 @@ def cmd_upgrade(settings: Settings, tr: Translations) -> int:
 def cli_translations(lang: str | None) -> Translations:
     """The command line's language: ``--lang``, else English for an English ``LANG``, else
     French."""
-    from bot.i18n import I18n
+    from bot.i18n import I18n, locale_for
 
-    if lang is None:
-        lang = "en" if os.environ.get("LANG", "").lower().startswith("en") else "fr"
-    return I18n.load().for_locale(lang)
+    return I18n.load().for_locale(lang or locale_for(os.environ.get("LANG")))
 
 
 def say(tr: Translations, message: str, /, *, error: bool = False, **values: object) -> None:
     print(tr._(message, **values), file=sys.stderr if error else sys.stdout)
 
 
-def _size(tr: Translations, size: int) -> str:
-    import babel.units
-
-    locale = "fr_CA" if tr.locale == "fr" else "en_CA"
-    if size >= 1_000_000:
-        return babel.units.format_unit(
-            round(size / 1e6, 1), "digital-megabyte", length="short", locale=locale
-        )
-    return babel.units.format_unit(
-        max(1, round(size / 1e3)), "digital-kilobyte", length="short", locale=locale
-    )
-
-
 def cmd_backup(settings: Settings, file: Path, tr: Translations) -> int:
-    from partage.backup import BackupError, backup
+    from partage.backup import backup
 
-    try:
-        done = backup(settings.database.url, file)
-    except BackupError as err:
-        print(tr.user_error(err), file=sys.stderr)  # noqa: T201
-        return EXIT_CONFIG
+    done = backup(settings.database.url, file)  # a BackupError is said by main
     say(
         tr,
         N_("Sauvegarde écrite : {fichier} ({taille})."),
         fichier=done.path,
-        taille=_size(tr, done.size),
+        taille=tr.format_size(done.size),
     )
     return EXIT_OK
 
 
 def cmd_restore(settings: Settings, file: Path, tr: Translations) -> int:
-    from partage.backup import BackupError, restore
+    from partage.backup import restore
 
     if asyncio.run(_bot_is_running(settings)):
         say(
@@ -259,11 +240,7 @@ def cmd_restore(settings: Settings, file: Path, tr: Translations) -> int:
             error=True,
         )
         return EXIT_CONFIG
-    try:
-        restore(settings.database.url, file)
-    except BackupError as err:
-        print(tr.user_error(err), file=sys.stderr)  # noqa: T201
-        return EXIT_CONFIG
+    restore(settings.database.url, file)  # a BackupError is said by main
     say(
         tr,
         N_(
@@ -302,22 +279,19 @@ def cmd_check(settings: Settings, tr: Translations) -> int:
 
 def cmd_import(settings: Settings, file: Path, guild: int | None, tr: Translations) -> int:
     from db.migrate import upgrade
+    from partage.backup import NO_FILE
     from partage.importer import import_programme
 
     guild_id = guild or settings.discord.guild_id
     if guild_id is None:
-        say(
-            tr,
+        raise InvalidInput(
             N_(
                 "Nommez le serveur où importer : --guild ID, ou discord.guild_id dans la "
                 "configuration."
-            ),
-            error=True,
+            )
         )
-        return EXIT_CONFIG
     if not file.is_file():
-        say(tr, N_("Le fichier « {fichier} » n'existe pas."), error=True, fichier=file)
-        return EXIT_CONFIG
+        raise InvalidInput(NO_FILE, fichier=str(file))
     upgrade(settings.database.url)
     return asyncio.run(import_programme(settings, file.name, file.read_bytes(), guild_id, tr))
 
@@ -347,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return EXIT_OK
+    except UserError as err:  # what the operator can fix, said in one line
+        print(tr.user_error(err), file=sys.stderr)  # noqa: T201
+        return EXIT_CONFIG
     except Exception as err:
         line = expected_failure(tr, err, settings)
         if line is None:

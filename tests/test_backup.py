@@ -6,9 +6,6 @@ kind of database is refused before anything changes."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from cogs.inscriptions.service import InscriptionService
 from db.migrate import upgrade
 from db.models import Atelier, Inscription, Rappel, Reponse, Seance
 from db.session import create_engine, session_factory
+from tests.cliutil import run_cli
 from tests.cogs.helpers import GUILD, ateliers_service, seance, user
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,16 +85,8 @@ async def _erase(url: str) -> None:
 
 async def _cli(url: str, *args: str) -> tuple[int, str, str]:
     """``python -m bot ARGS`` in a child process, as an operator runs it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARTAGE_", "DISCORD_"))}
-    env |= {"PARTAGE_DATABASE__URL": url, "LANG": "C.UTF-8"}
     done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        run_cli, *args, cwd=ROOT, PARTAGE_DATABASE__URL=url, LANG="C.UTF-8"
     )
     return done.returncode, done.stdout, done.stderr
 

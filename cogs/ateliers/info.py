@@ -124,13 +124,18 @@ def atelier_info(
         thread_id=a.thread_id,
         version=a.version,
         seances=tuple(seance_info(s) for s in seances),
-        counts=Counts(
-            inscrits=counts[EtatInscription.INSCRIT],
-            attente=counts[EtatInscription.ATTENTE],
-            peut_etre=counts[EtatInscription.PEUT_ETRE],
-            non=counts[EtatInscription.NON],
-            capacite=a.capacite,
-        ),
+        counts=counts_of(counts, a.capacite),
+    )
+
+
+def counts_of(counts: dict[EtatInscription, int], capacite: int | None) -> Counts:
+    """The counts shown, from the number of inscriptions in each state."""
+    return Counts(
+        inscrits=counts[EtatInscription.INSCRIT],
+        attente=counts[EtatInscription.ATTENTE],
+        peut_etre=counts[EtatInscription.PEUT_ETRE],
+        non=counts[EtatInscription.NON],
+        capacite=capacite,
     )
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.errors import N_, Conflict, NotFound, UserError
 from cogs.ateliers import notices
-from cogs.ateliers.info import AtelierInfo, Counts, Recipient, SeanceInfo
+from cogs.ateliers.info import AtelierInfo, Recipient, SeanceInfo, counts_of
 from cogs.inscriptions import waitlist
 from db import repositories as repo
 from db.models import (
@@ -345,7 +345,7 @@ class AnswerBatch:
             for d in outcome
         ):
             notices.refresh(session, atelier, self.now)
-        base = replace(atelier, counts=self._info_counts(self._counts, atelier.capacite))
+        base = replace(atelier, counts=counts_of(self._counts, atelier.capacite))
         results: list[AnswerResult | UserError] = [
             d if isinstance(d, UserError) else self._result(base, d, recipients) for d in outcome
         ]
@@ -560,19 +560,9 @@ class AnswerBatch:
         atelier = AtelierInfo(
             **fields | {"genre": Genre(fields["genre"]), "etat": EtatAtelier(fields["etat"])},
             seances=tuple(sorted(seances.values(), key=lambda s: (s.starts_at, s.id))),
-            counts=self._info_counts(self._counts, fields["capacite"]),
+            counts=counts_of(self._counts, fields["capacite"]),
         )
         return atelier, known
-
-    @staticmethod
-    def _info_counts(counts: dict[EtatInscription, int], capacite: int | None) -> Counts:
-        return Counts(
-            inscrits=counts[EtatInscription.INSCRIT],
-            attente=counts[EtatInscription.ATTENTE],
-            peut_etre=counts[EtatInscription.PEUT_ETRE],
-            non=counts[EtatInscription.NON],
-            capacite=capacite,
-        )
 
     async def _membres(
         self,
@@ -681,7 +671,7 @@ class AnswerBatch:
     def _result(
         self, base: AtelierInfo, d: _Decided, recipients: dict[int, Recipient]
     ) -> AnswerResult:
-        counts = self._info_counts(d.counts, base.capacite)
+        counts = counts_of(d.counts, base.capacite)
         seance_id = d.answer.seance_id
         return AnswerResult(
             atelier=replace(base, counts=counts),

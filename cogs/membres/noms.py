@@ -80,9 +80,6 @@ def normalize_municipalite(text: str) -> str:
     ``Trois-Rivières``)."""
     text = clean_text(text.translate(_APOSTROPHES))
     text = _KIND_PREFIX.sub("", text).strip() or text
-    official = _official().get(_key(text))
-    if official is not None:
-        return official
     text = re.sub(r"\s*-\s*", "-", text)
     text = re.sub(r"\s*'\s*", "'", text)
     text = re.sub(r"\b(st|ste|sts|stes)\.(?=[\s-])", r"\1", text, flags=re.IGNORECASE)
@@ -90,7 +87,8 @@ def normalize_municipalite(text: str) -> str:
     out: list[str] = []
     for index, part in enumerate(parts):
         out.append(part if part in (" ", "-", "") else _capitalize(part, first=index == 0))
-    return "".join(out)
+    name = "".join(out)
+    return _official().get(_key(name), name)
 
 
 def near_official(name: str) -> str | None:
@@ -111,12 +109,8 @@ def municipalite_cle(text: str) -> str:
 
 
 def _key(name: str) -> str:
-    name = re.sub(
-        r"\b(st|ste|sts|stes)\b\.?",
-        lambda m: _ABBREVIATIONS[m[1].lower()],
-        name,
-        flags=re.IGNORECASE,
-    )
+    """The matching key of a normalized name (``normalize_municipalite`` has already written
+    ``St`` as ``Saint``)."""
     return " ".join(re.split(r"[\s'\-.]+", fold(name))).strip()[:100]
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from bot.command_text import p_
+from bot.command_text import command, p_
 from bot.errors import N_
 from bot.i18n import Translations
 from bot.spreadsheets import csv_bytes
@@ -139,13 +139,10 @@ def _value(tr: Translations, value: Any, zone: str) -> str:
         return ", ".join(_value(tr, v, zone) for v in value) or "—"
     if isinstance(value, dict):
         return ", ".join(f"{k}={_value(tr, v, zone)}" for k, v in value.items()) or "—"
-    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            return tr.format_datetime(moment, zone, "long")
+    if isinstance(value, datetime):
+        return tr.format_datetime(value, zone, "long")
+    if isinstance(value, date):
+        return tr.format_date(value, "long")
     return str(value)
 
 
@@ -163,8 +160,10 @@ def readable(tr: Translations, export: MemberExport, zone: str) -> str:
         ),
         tr._(
             "Il contient tout ce que Partage conserve sur vous sur ce serveur. Pour corriger "
-            "votre profil : /profil modifier ; pour tout effacer : /profil supprimer. Le "
-            "fichier JSON joint contient les mêmes données, lisibles par un programme."
+            "votre profil : {modifier} ; pour tout effacer : {supprimer}. Le fichier JSON "
+            "joint contient les mêmes données, lisibles par un programme.",
+            modifier=command(tr, "profil modifier"),
+            supprimer=command(tr, "profil supprimer"),
         ),
     ]
     titles = export.context.get("ateliers", {})

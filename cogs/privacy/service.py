@@ -168,8 +168,9 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class MemberExport:
-    """Everything stored about a member on a server: one list of rows per table, and the
-    titles of the ateliers and chantiers those rows refer to."""
+    """Everything stored about a member on a server: one list of rows per table (values as
+    the database gives them; ``as_dict`` writes them for JSON), and the titles of the ateliers
+    and chantiers those rows refer to."""
 
     guild_id: int
     user_id: int
@@ -186,7 +187,10 @@ class MemberExport:
             "guild_id": str(self.guild_id),
             "user_id": str(self.user_id),
             "generated_at": self.generated_at.isoformat(),
-            "tables": self.tables,
+            "tables": {
+                name: [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+                for name, rows in self.tables.items()
+            },
             "context": self.context,
         }
 
@@ -282,7 +286,7 @@ class PrivacyService:
                         .order_by(*table.primary_key.columns)
                     )
                 ).mappings()
-                tables[entry.table] = [{k: _jsonable(v) for k, v in r.items()} for r in rows]
+                tables[entry.table] = [dict(r) for r in rows]
             context = await _context(session, tables)
         log.info(
             "guild %s: export for membre(s) %s, %d rows",

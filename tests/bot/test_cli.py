@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cliutil import run_cli
 from tests.french import fr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,17 +16,9 @@ PROGRAMME = ROOT / "data" / "programme-operation-partage.toml"
 
 
 def run(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PARTAGE_", "DISCORD_"))}
-    clean["PARTAGE_DATABASE__URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    clean.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """The command line on this test's own SQLite database unless ``env`` names another."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    return run_cli(*args, cwd=tmp_path, **{"PARTAGE_DATABASE__URL": url, **env})
 
 
 def test_run_without_token_explains_how_to_get_one(tmp_path: Path) -> None:
