@@ -313,6 +313,13 @@ class Translations:
         return pattern.replace("{er}", "'er'" if day == 1 else "")
 
 
+@functools.cache
+def source_translations() -> Translations:
+    """The texts of the source language (French), which need no catalog: for ``str()`` of
+    errors and for logs."""
+    return Translations(SOURCE_LOCALE, gettext.NullTranslations())
+
+
 def _read_catalog(path: Path, locale: str) -> Translations:
     """Read a ``.po``, compile it in memory and wrap it; any problem raises CatalogError."""
     try:
