@@ -103,13 +103,12 @@ class ConfigError(Exception):
 
 def render_problem(tr: Translations, problem: Problem) -> str:
     """One problem as a line: key, what is expected, the value received, where it came from."""
-    values = {k: _quoted(tr, v) if isinstance(v, Quoted) else v for k, v in problem.values.items()}
-    if problem.message_id is None:
+    if problem.message_id is None:  # a text from elsewhere, shown as it was written
+        text = str(problem.values.get("texte", ""))
         if problem.key is None:
-            return str(values.get("texte", ""))
-        text = str(values.get("texte", ""))
+            return text
     else:
-        text = tr.user_error(UserError(problem.message_id, **values))
+        text = tr.user_error(UserError(problem.message_id, **problem.values))
     if problem.key is None:
         line = tr._(LINE_WITHOUT_KEY, probleme=text)
     else:
@@ -124,10 +123,6 @@ def render_problem(tr: Translations, problem: Problem) -> str:
     elif problem.path is not None:
         line = tr._(FROM_FILE, ligne=line, fichier=problem.path)
     return line
-
-
-class Quoted(str):
-    """A value of a message written in the reader's quotation marks: « x » or "x"."""
 
 
 def _quoted(tr: Translations, value: object) -> str:
