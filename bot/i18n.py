@@ -7,7 +7,7 @@ not parse or compile stops start-up.
 
 Code translates through a per-locale object, then formats with named placeholders::
 
-    tr = i18n.for_locale(i18n.locale_for(interaction.locale))
+    tr = i18n.for_reader(interaction.locale)  # English dates day first for en-GB
     tr._("Bonjour {nom}", nom=membre.nom)
     tr.n_("{n} place restante", "{n} places restantes", n, n=n)
     tr.p_("bouton", "Oui")
@@ -66,6 +66,10 @@ SUPPORTED: tuple[str, ...] = ("fr", "en")
 # Babel locales used for dates and plural rules.
 _BABEL_LOCALES: Mapping[str, str] = {"fr": "fr_CA", "en": "en_CA"}
 
+# English as British readers write dates, day first: « 2 December 2026 » (Discord's en-GB);
+# every other English reader gets "December 2, 2026". One English catalog serves both.
+BRITISH = "en-GB"
+
 # Message contexts of the slash-command vocabulary, by where discord.py asks for a string.
 CONTEXT_COMMAND_NAME = "command-name"
 CONTEXT_COMMAND_DESCRIPTION = "command-description"
@@ -99,10 +103,16 @@ _DATETIME_PATTERNS: Mapping[str, Mapping[str, str]] = {
         "long": "MMMM d, y 'at' h:mm a",
         "medium": "MMM d, y, h:mm a",
     },
+    BRITISH: {
+        "full": "EEEE d MMMM y 'at' HH:mm",
+        "long": "d MMMM y 'at' HH:mm",
+        "medium": "d MMM y, HH:mm",
+    },
 }
 _DATE_PATTERNS: Mapping[str, Mapping[str, str]] = {
     "fr": {"full": "EEEE d{er} MMMM y", "long": "d{er} MMMM y", "medium": "d{er} MMM y"},
     "en": {"full": "EEEE, MMMM d, y", "long": "MMMM d, y", "medium": "MMM d, y"},
+    BRITISH: {"full": "EEEE d MMMM y", "long": "d MMMM y", "medium": "d MMM y"},
 }
 
 
@@ -198,6 +208,8 @@ class Translations:
         locale: str,
         catalog: gettext.NullTranslations,
         known: frozenset[tuple[str | None, str]] = frozenset(),
+        *,
+        dates: str | None = None,
     ) -> None:
         self.locale = locale
         self._catalog = catalog
@@ -205,6 +217,15 @@ class Translations:
         self._known = known
         self._source_locale = babel.Locale.parse(SOURCE_LOCALE)
         self._babel_locale = _BABEL_LOCALES[locale]
+        #: How dates are written: the locale's way, or a variant of it (``BRITISH``).
+        self.dates = dates or locale
+        self._dates_babel_locale = "en_GB" if self.dates == BRITISH else self._babel_locale
+
+    def with_dates(self, dates: str) -> Translations:
+        """The same texts, with dates written as ``dates`` writes them (``BRITISH``)."""
+        if dates not in _DATE_PATTERNS:
+            raise ValueError(f"unknown date style {dates!r}")
+        return Translations(self.locale, self._catalog, self._known, dates=dates)
 
     def __repr__(self) -> str:
         return f"<Translations {self.locale} ({self.message_count} messages)>"
@@ -283,7 +304,7 @@ class Translations:
         pattern = self._pattern(_DATETIME_PATTERNS, fmt, local.day)
         pattern = pattern.replace("{mm}", "\u00a0mm" if local.minute else "")
         return babel.dates.format_datetime(
-            local, pattern, tzinfo=local.tzinfo, locale=self._babel_locale
+            local, pattern, tzinfo=local.tzinfo, locale=self._dates_babel_locale
         )
 
     def format_number(self, n: int) -> str:
@@ -300,17 +321,25 @@ class Translations:
         return babel.units.format_unit(value, unit, length="short", locale=self._babel_locale)
 
     def format_date(self, d: date, fmt: DateFormat = "full") -> str:
-        """A date that stands alone: « jeudi 3 décembre 2026 », "Thursday, December 3, 2026"."""
+        """A date that stands alone: « jeudi 3 décembre 2026 », "Thursday, December 3, 2026",
+        "Thursday 3 December 2026" (``BRITISH``)."""
         pattern = self._pattern(_DATE_PATTERNS, fmt, d.day)
-        return babel.dates.format_date(d, pattern, locale=self._babel_locale)
+        return babel.dates.format_date(d, pattern, locale=self._dates_babel_locale)
 
     def _pattern(self, patterns: Mapping[str, Mapping[str, str]], fmt: str, day: int) -> str:
         try:
-            pattern = patterns[self.locale][fmt]
+            pattern = patterns[self.dates][fmt]
         except KeyError:
             raise ValueError(f"unknown date format {fmt!r}") from None
         # Québec French writes the first of the month "1er".
         return pattern.replace("{er}", "'er'" if day == 1 else "")
+
+
+@functools.cache
+def source_translations() -> Translations:
+    """The texts of the source language (French), which need no catalog: for ``str()`` of
+    errors and for logs."""
+    return Translations(SOURCE_LOCALE, gettext.NullTranslations())
 
 
 def _read_catalog(path: Path, locale: str) -> Translations:
@@ -339,6 +368,7 @@ class I18n:
 
     def __init__(self, translations: Mapping[str, Translations]) -> None:
         self._translations = dict(translations)
+        self._british = self._translations["en"].with_dates(BRITISH)
 
     @classmethod
     def load(cls, locales_dir: Path | None = None) -> I18n:
@@ -371,6 +401,14 @@ class I18n:
         except KeyError:
             log.warning("i18n: unsupported locale %r, using %s", locale, SOURCE_LOCALE)
             return self._translations[SOURCE_LOCALE]
+
+    def for_reader(self, discord_locale: str | Locale | None) -> Translations:
+        """The texts of a Discord user's locale (an interaction's): English for any English
+        one, dates day first for en-GB (« 2 December 2026 »); French for every other."""
+        value = discord_locale.value if isinstance(discord_locale, Locale) else discord_locale
+        if value is not None and value.replace("_", "-").lower() == BRITISH.lower():
+            return self._british
+        return self.for_locale(locale_for(discord_locale))
 
     def translator(self) -> PartageTranslator:
         """The translator to set on the command tree."""

@@ -37,7 +37,10 @@ def locale_of(interaction: discord.Interaction) -> str:
 
 
 def tr_of(interaction: discord.Interaction) -> Translations:
-    return bot_of(interaction).i18n.for_locale(locale_of(interaction))
+    """The caller's texts: their language, and for English their date order (en-GB)."""
+    return bot_of(interaction).i18n.for_reader(
+        str(interaction.locale) if interaction.locale else None
+    )
 
 
 def is_staff(member: discord.abc.User | None, staff_role: str) -> bool:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import N_, InvalidInput, UserError
+from bot.i18n import NBSP
 from bot.logsetup import setup_logging
 
 if TYPE_CHECKING:
@@ -24,41 +26,133 @@ log = logging.getLogger("bot")
 EXIT_OK, EXIT_PROBLEM, EXIT_CONFIG = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(tr: Translations) -> argparse.ArgumentParser:
+    """The command line's grammar, its help in ``tr``'s language (build it inside
+    :func:`argparse_speaks`, which also translates argparse's own words)."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot", description="Partage, le bot de l'Opération Partage."
+        prog="python -m bot", description=tr._(N_("Partage, le bot de l'Opération Partage."))
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    config_help = "configuration file (default: ./config.toml if present, else built-in defaults)"
-    run = sub.add_parser("run", help="run the bot (applies migrations first)")
-    run.add_argument("--config", type=Path, help=config_help)
-    check = sub.add_parser("check", help="validate the configuration and the database")
-    check.add_argument("--config", type=Path, help=config_help)
-    imp = sub.add_parser("import", help="import a programme file (CSV or TOML)")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--config", type=Path, help=config_help)
-    imp.add_argument(
-        "--guild", type=int, help="server id to import into (default: discord.guild_id)"
-    )
-    save = sub.add_parser("backup", help="write a backup of the database to FILE")
-    save.add_argument("file", type=Path)
-    save.add_argument("--config", type=Path, help=config_help)
-    load = sub.add_parser(
-        "restore", help="replace the database with the backup FILE (the bot must be stopped)"
-    )
-    load.add_argument("file", type=Path)
-    load.add_argument("--config", type=Path, help=config_help)
-    db = sub.add_parser("db", help="database commands")
-    db_sub = db.add_subparsers(dest="db_command", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
-    upgrade.add_argument("--config", type=Path, help=config_help)
-    for command in (run, check, imp, save, load, upgrade):
-        command.add_argument(
-            "--lang",
-            choices=("fr", "en"),
-            help="language of messages (default: from LANG, else fr)",
+    command_metavar = tr._(N_("COMMANDE"))
+    file_metavar = tr._(N_("FICHIER"))
+    sub = parser.add_subparsers(dest="command", required=True, metavar=command_metavar)
+    config_help = tr._(
+        N_(
+            "fichier de configuration (par défaut : ./config.toml s'il existe, sinon les valeurs "
+            "intégrées)"
         )
+    )
+
+    def command(parent: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
+        return parser
+
+    run = command(sub, "run", tr._(N_("lancer le bot (applique d'abord les migrations)")))
+    check = command(sub, "check", tr._(N_("vérifier la configuration et la base de données")))
+    imp = command(sub, "import", tr._(N_("importer un fichier de programme (CSV ou TOML)")))
+    imp.add_argument("file", type=Path, metavar=file_metavar, help=tr._(N_("le programme")))
+    imp.add_argument(
+        "--guild",
+        type=int,
+        metavar="ID",
+        help=tr._(N_("identifiant du serveur où importer (par défaut : discord.guild_id)")),
+    )
+    save = command(sub, "backup", tr._(N_("écrire une sauvegarde de la base dans FICHIER")))
+    save.add_argument("file", type=Path, metavar=file_metavar, help=tr._(N_("la sauvegarde")))
+    load = command(
+        sub,
+        "restore",
+        tr._(N_("remplacer la base par la sauvegarde FICHIER (le bot doit être arrêté)")),
+    )
+    load.add_argument("file", type=Path, metavar=file_metavar, help=tr._(N_("la sauvegarde")))
+    db = command(sub, "db", tr._(N_("commandes de la base de données")))
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar=command_metavar)
+    upgrade = command(db_sub, "upgrade", tr._(N_("appliquer les migrations")))
+    lang_help = tr._(N_("langue des messages (par défaut : selon LANG, sinon fr)"))
+    # Also before the command (« python -m bot --lang en --help »); main reads it from argv.
+    parser.add_argument("--lang", choices=LANGUAGES, help=lang_help)
+    for each in (run, check, imp, save, load, upgrade):
+        each.add_argument("--config", type=Path, metavar=file_metavar, help=config_help)
+        each.add_argument("--lang", choices=LANGUAGES, help=lang_help)
     return parser
+
+
+LANGUAGES = ("fr", "en")
+
+# argparse's own words, which it writes in English, with their French: each is a catalog
+# message whose English (in the .po) is argparse's original text.
+_ARGPARSE_WORDS: Mapping[str, str] = {
+    "usage: ": N_("utilisation : "),
+    "positional arguments": N_("arguments positionnels"),
+    "options": N_("options"),
+    "show this help message and exit": N_("afficher cette aide et quitter"),
+    "%(prog)s: error: %(message)s\n": N_("%(prog)s : erreur : %(message)s\n"),
+    "the following arguments are required: %s": N_("ces arguments sont obligatoires : %s"),
+    "one of the arguments %s is required": N_("un des arguments %s est obligatoire"),
+    "unrecognized arguments: %s": N_("arguments inconnus : %s"),
+    "argument %(argument_name)s: %(message)s": N_("argument %(argument_name)s : %(message)s"),
+    "invalid choice: %(value)r (choose from %(choices)s)": N_(
+        "choix invalide : %(value)r (choisissez parmi %(choices)s)"
+    ),
+    "invalid %(type)s value: %(value)r": N_("valeur invalide pour %(type)s : %(value)r"),
+    "expected one argument": N_("un argument est attendu"),
+    "expected at most one argument": N_("au plus un argument est attendu"),
+    "expected at least one argument": N_("au moins un argument est attendu"),
+    "ambiguous option: %(option)s could match %(matches)s": N_(
+        "option ambiguë : %(option)s peut désigner %(matches)s"
+    ),
+    "not allowed with argument %s": N_("interdit avec l'argument %s"),
+    "ignored explicit argument %r": N_("argument explicite ignoré : %r"),
+}
+
+
+_HEADINGS = frozenset(("positional arguments", "options"))
+
+
+@contextlib.contextmanager
+def argparse_speaks(tr: Translations) -> Iterator[None]:
+    """argparse writes its own words (« usage: », « options », its error messages) through the
+    functions ``_`` and ``ngettext`` that it imports from :mod:`gettext` into its module, and
+    looks them up when it builds a parser, formats the help or reports an error. While the
+    block runs, those two names are ours: argparse's English goes through our catalogs in
+    ``tr``'s language (a word we do not know stays argparse's). They are put back afterwards,
+    even when argparse exits (``--help``, an error), so nothing else sees the change."""
+
+    def gettext(message: str) -> str:
+        french = _ARGPARSE_WORDS.get(message)
+        if french is None:
+            return message
+        if message in _HEADINGS and tr.locale == "fr":
+            # argparse adds the colon after a heading itself: the space before it is ours.
+            return tr._(french) + NBSP
+        return tr._(french)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        if singular == "expected %s argument":
+            return tr.n_("%s argument attendu", "%s arguments attendus", n)
+        return singular if n == 1 else plural
+
+    module: Any = argparse
+    saved = module._, module.ngettext
+    module._, module.ngettext = gettext, ngettext
+    try:
+        yield
+    finally:
+        module._, module.ngettext = saved
+
+
+def language_asked(argv: Sequence[str]) -> str | None:
+    """The language named by ``--lang en`` or ``--lang=en``, read before parsing so that the
+    help and argparse's errors are already in it."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith("--lang="):
+            value = arg.partition("=")[2]
+        else:
+            continue
+        if value in LANGUAGES:
+            return value
+    return None
 
 
 def _load(path: Path | None, *, quiet: bool = False) -> Settings:
@@ -297,12 +391,14 @@ def cmd_import(settings: Settings, file: Path, guild: int | None, tr: Translatio
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    tr = cli_translations(getattr(args, "lang", None))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tr = cli_translations(language_asked(argv))
+    with argparse_speaks(tr):
+        args = _parser(tr).parse_args(argv)
     try:
         settings = _load(args.config, quiet=args.command in ("backup", "restore"))
     except ConfigError as err:
-        print(str(err), file=sys.stderr)  # noqa: T201
+        print(err.render(tr), file=sys.stderr)  # noqa: T201
         return EXIT_CONFIG
     try:
         if args.command == "run":
@@ -317,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_restore(settings, args.file, tr)
         return cmd_upgrade(settings, tr)
     except ConfigError as err:
-        print(str(err), file=sys.stderr)  # noqa: T201
+        print(err.render(tr), file=sys.stderr)  # noqa: T201
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return EXIT_OK

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
@@ -30,13 +29,18 @@ from bot.config.sections import (
     Settings,
 )
 from bot.config.values import (
+    _FLAG_EXPECTED,
     DEFAULT_CONFIG_PATH,
     ENV_DELIMITER,
     ENV_PREFIX,
+    TEXT_EXPECTED,
     TOKEN_ENV,
     ConfigError,
+    ConfigValueError,
+    Problem,
     safe_url,
 )
+from bot.errors import N_
 from bot.logsetup import mask_secrets, register_secret
 
 # --------------------------------------------------------------------------------------------
@@ -160,57 +164,105 @@ def _find_model(annotation: object) -> type[BaseModel] | None:
     return None
 
 
-def _shown_value(loc: Loc, value: object) -> str | None:
-    """How to show an offending value, or None to show nothing (secrets, big structures)."""
+def _shown_value(loc: Loc, value: object) -> object:
+    """The offending value to show, or None to show nothing (secrets, big structures)."""
     if any(part == "token" for part in loc):
         return None
     if loc[-2:] == ("database", "url") and isinstance(value, str):
-        return json.dumps(safe_url(value), ensure_ascii=False)
-    if isinstance(value, bool | int | float | str) or value is None:
-        text = json.dumps(value, ensure_ascii=False)
-        return text if len(text) <= 80 else text[:77] + "…"
+        return safe_url(value)
+    if isinstance(value, str):
+        return value if len(value) <= 78 else value[:77] + "…"
+    if isinstance(value, bool | int | float):
+        return value
     return None
 
 
-def _describe(error: Mapping[str, Any]) -> str:
+UNKNOWN_KEY = N_("clé inconnue")
+UNKNOWN_SECTION = N_("section ou clé inconnue")
+UNKNOWN_KEY_CLOSE = N_("clé inconnue (vouliez-vous dire « {proche} » ?)")
+UNKNOWN_SECTION_CLOSE = N_("section ou clé inconnue (vouliez-vous dire « {proche} » ?)")
+UNKNOWN_KEY_KNOWN = N_("clé inconnue (clés connues : {connues})")
+UNKNOWN_SECTION_KNOWN = N_("section ou clé inconnue (clés connues : {connues})")
+ONE_OF = N_("une de ces valeurs est attendue : {valeurs}")
+JSON_EXPECTED = N_("du JSON valide est attendu")
+
+# pydantic's own error types (its constraints and basic types), by what they expect.
+_PYDANTIC_MESSAGES: Mapping[str, str] = {
+    "missing": N_("clé obligatoire absente"),
+    "model_type": N_("une table est attendue (une [section] en TOML)"),
+    "model_attributes_type": N_("une table est attendue (une [section] en TOML)"),
+    "dict_type": N_("une table est attendue (une [section] en TOML)"),
+    "tuple_type": N_("une liste est attendue"),
+    "list_type": N_("une liste est attendue"),
+    "int_type": N_("un nombre entier est attendu"),
+    "int_parsing": N_("un nombre entier est attendu"),
+    "int_from_float": N_("un nombre entier est attendu"),
+    "float_type": N_("un nombre est attendu"),
+    "float_parsing": N_("un nombre est attendu"),
+    "bool_type": _FLAG_EXPECTED,
+    "bool_parsing": _FLAG_EXPECTED,
+    "string_type": TEXT_EXPECTED,
+    "greater_than_equal": N_("un nombre d'au moins {ge} est attendu"),
+    "greater_than": N_("un nombre plus grand que {gt} est attendu"),
+    "less_than_equal": N_("un nombre d'au plus {le} est attendu"),
+    "less_than": N_("un nombre plus petit que {lt} est attendu"),
+    "string_too_short": N_("un texte d'au moins {min_length} caractère(s) est attendu"),
+    "string_too_long": N_("un texte d'au plus {max_length} caractère(s) est attendu"),
+}
+
+
+def _describe(error: Mapping[str, Any]) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(the key when the check names its own, the message id, its values) of one pydantic
+    error; a message id of None shows ``values["texte"]`` as is."""
     kind = error["type"]
-    message = str(error["msg"])
     loc: Loc = tuple(error["loc"])
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
     if kind == "extra_forbidden":
         model = _model_at(loc)
         known = list(model.model_fields) if model is not None else []
-        what = "unknown section or key" if len(loc) == 1 else "unknown key"
+        section = len(loc) == 1
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         if close:
-            return f'{what} (did you mean "{close[0]}"?)'
-        return f"{what} (known keys: {', '.join(known)})" if known else what
-    if kind == "missing":
-        return "missing required key"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return "expected a table (a [section] in TOML)"
-    if kind in ("tuple_type", "list_type"):
-        return "expected a list"
-    if kind == "value_error":
-        return message.removeprefix("Value error, ")
-    return message.replace("Input should be ", "expected ", 1)
+            return (
+                None,
+                UNKNOWN_SECTION_CLOSE if section else UNKNOWN_KEY_CLOSE,
+                {"proche": close[0]},
+            )
+        if known:
+            message = UNKNOWN_SECTION_KNOWN if section else UNKNOWN_KEY_KNOWN
+            return None, message, {"connues": ", ".join(known)}
+        return None, UNKNOWN_SECTION if section else UNKNOWN_KEY, {}
+    if kind in ("literal_error", "enum"):
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return None, ONE_OF, {"valeurs": ", ".join(choices) or str(ctx.get("expected", ""))}
+    if kind in _PYDANTIC_MESSAGES:
+        return None, _PYDANTIC_MESSAGES[kind], dict(ctx)
+    cause = ctx.get("error")
+    if kind == "value_error" and isinstance(cause, ConfigValueError):
+        return cause.key, cause.message_id, dict(cause.values)
+    text = str(cause) if kind == "value_error" and cause is not None else str(error["msg"])
+    text = text.replace("Input should be ", "expected ", 1)
+    # A model-level check in English may name its own keys ("section.key: …").
+    key = None
+    if loc and text.startswith(f"{loc[0]}."):
+        key, _, text = text.partition(": ")
+    return key, None, {"texte": text}
 
 
-def _format_errors(
-    exc: ValidationError, origins: Mapping[Loc, str], path: Path | None
-) -> list[str]:
-    problems: list[str] = []
+def _masked(value: Any, secrets: Sequence[str]) -> Any:
+    return mask_secrets(value, secrets) if isinstance(value, str) else value
+
+
+def _problems(
+    exc: ValidationError, origins: Mapping[Loc, str], path: Path | None, secrets: Sequence[str]
+) -> list[Problem]:
+    problems: list[Problem] = []
     for error in exc.errors(include_url=False):
         loc: Loc = tuple(error["loc"])
-        message = _describe(error)
-        # A model-level check names its own keys ("jumelage.checkin_days: …").
-        key = _dotted(loc)
-        if loc and message.startswith(f"{loc[0]}."):
-            key, _, message = message.partition(": ")
-        line = f"config: {key}: {message}"
+        own_key, message, values = _describe(error)
+        shown = None
         if error["type"] not in ("extra_forbidden", "missing"):
             shown = _shown_value(loc, error.get("input"))
-            if shown is not None:
-                line += f" (got {shown})"
         origin = next(
             (
                 name
@@ -219,12 +271,49 @@ def _format_errors(
             ),
             None,
         )
-        if origin is not None:
-            line += f" (from {origin})"
-        elif path is not None:
-            line += f" (in {path})"
-        problems.append(line)
+        problems.append(
+            Problem(
+                key=_masked(own_key or _dotted(loc), secrets),
+                message_id=message,
+                values={k: _masked(v, secrets) for k, v in values.items()},
+                shown=_masked(shown, secrets),
+                variable=origin,
+                path=None if origin is not None or path is None else str(path),
+            )
+        )
     return problems
+
+
+_TOML_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+
+
+def _file_problem(path: Path, exc: Exception) -> Problem:
+    """What is wrong with the file itself: not TOML, not UTF-8, unreadable."""
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        detail = mask_secrets(str(exc))
+        place = _TOML_PLACE.search(detail)
+        if place is None:
+            values = {"chemin": str(path), "detail": detail}
+            return Problem(None, N_("{chemin} : TOML invalide ({detail})"), values)
+        values = {
+            "chemin": str(path),
+            "ligne": int(place[1]),
+            "colonne": int(place[2]),
+            "detail": _TOML_PLACE.sub("", detail),
+        }
+        return Problem(
+            None,
+            N_("{chemin} : TOML invalide à la ligne {ligne}, colonne {colonne} ({detail})"),
+            values,
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return Problem(None, N_("{chemin} n'est pas du texte UTF-8"), {"chemin": str(path)})
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return Problem(
+        None,
+        N_("{chemin} : lecture impossible ({erreur})"),
+        {"chemin": str(path), "erreur": reason},
+    )
 
 
 def load_settings(
@@ -241,9 +330,11 @@ def load_settings(
     if path is None:
         path = DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
     elif not path.exists():
-        raise ConfigError(f"config: file not found: {path}")
+        raise ConfigError(
+            Problem(None, N_("fichier introuvable : {chemin}"), {"chemin": str(path)})
+        )
     elif not path.is_file():
-        raise ConfigError(f"config: not a file: {path}")
+        raise ConfigError(Problem(None, N_("{chemin} n'est pas un fichier"), {"chemin": str(path)}))
 
     sources: list[PydanticBaseSettingsSource] = [
         _DiscordTokenSource(Settings, environ),
@@ -253,36 +344,29 @@ def load_settings(
     if path is not None:
         try:
             toml_source = TomlConfigSettingsSource(Settings, toml_file=path)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config: {path}: invalid TOML: {exc}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"config: {path}: not UTF-8 text") from None
-        except OSError as exc:
-            raise ConfigError(f"config: {path}: cannot read: {exc.strerror}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(_file_problem(path, exc)) from None
         toml_data = toml_source.toml_data
         sources.append(toml_source)
 
     secrets = _secret_candidates(environ, toml_data)
     origins = _env_origins(environ)
-    problems: list[str] = []
+    problems: list[Problem] = []
     try:
         settings = Settings(_build_sources=(tuple(sources), {}))
     except ValidationError as exc:
-        problems = _format_errors(exc, origins, path)
+        problems = _problems(exc, origins, path, secrets)
     except SettingsError as exc:
         field = re.search(r'field "(\w+)"', str(exc))
         names = sorted(
             name for loc, name in origins.items() if field is not None and loc[0] == field[1]
         )
-        key = field[1] if field is not None else "(environment)"
-        problems = [
-            f"config: {key}: expected JSON in the environment variable"
-            f" (from {', '.join(names) or 'the environment'})"
-        ]
+        key = field[1] if field is not None else ENV_PREFIX + "*"
+        problems = [Problem(key, JSON_EXPECTED, variable=", ".join(names) or None)]
     if problems:
         # Raised outside the except blocks: the pydantic error, which holds the raw values
         # (the token among them), is not kept as the context of this one.
-        raise ConfigError(mask_secrets(p, secrets) for p in problems)
+        raise ConfigError(problems)
 
     settings._source_path = path
     token = settings.token_value()

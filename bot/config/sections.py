@@ -27,6 +27,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config.values import (
+    _URL_DRIVER,
+    _URL_DRIVER_HINT,
     _URL_EXPECTED,
     ASYNC_DRIVERS,
     ENV_DELIMITER,
@@ -34,6 +36,7 @@ from bot.config.values import (
     TOKEN_HELP,
     CadenceDays,
     ConfigError,
+    ConfigValueError,
     Digest,
     Flag,
     GraceDays,
@@ -41,6 +44,7 @@ from bot.config.values import (
     Offset,
     OptionalShardId,
     OptionalSnowflake,
+    Problem,
     RetentionMonths,
     RetryAttempts,
     ShardCount,
@@ -51,6 +55,7 @@ from bot.config.values import (
     parse_duration,
     safe_url,
 )
+from bot.errors import N_
 from bot.logsetup import LEVELS
 
 # --------------------------------------------------------------------------------------------
@@ -71,7 +76,11 @@ class DiscordConfig(_Section):
     @classmethod
     def _check_staff_role(cls, value: object) -> str:
         return _text(
-            value, what="a role name or a role id", min_length=1, max_length=100, allow_int=True
+            value,
+            expected=N_("un nom ou un identifiant de rôle est attendu"),
+            min_length=1,
+            max_length=100,
+            allow_int=True,
         )
 
     @property
@@ -89,19 +98,17 @@ class DatabaseConfig(_Section):
         if isinstance(value, URL):
             value = value.render_as_string(hide_password=False)
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(_URL_EXPECTED)
+            raise ConfigValueError(_URL_EXPECTED)
         value = value.strip()
         try:
             parsed = make_url(value)
         except (ArgumentError, ValueError):
-            raise ValueError(_URL_EXPECTED) from None
+            raise ConfigValueError(_URL_EXPECTED) from None
         if parsed.drivername not in ASYNC_DRIVERS:
-            hint = ""
-            if parsed.get_backend_name() == "sqlite":
-                hint = ' (use "sqlite+aiosqlite://")'
-            elif parsed.get_backend_name() == "postgresql":
-                hint = ' (use "postgresql+asyncpg://")'
-            raise ValueError(f'{_URL_EXPECTED}; driver "{parsed.drivername}" is not one{hint}')
+            correct = {"sqlite": "sqlite+aiosqlite://", "postgresql": "postgresql+asyncpg://"}
+            if (hint := correct.get(parsed.get_backend_name())) is not None:
+                raise ConfigValueError(_URL_DRIVER_HINT, pilote=parsed.drivername, correct=hint)
+            raise ConfigValueError(_URL_DRIVER, pilote=parsed.drivername)
         return value
 
     @property
@@ -121,13 +128,13 @@ class TimeConfig(_Section):
     @field_validator("timezone", mode="plain")
     @classmethod
     def _check_timezone(cls, value: object) -> str:
-        expected = 'expected an IANA time zone such as "America/Toronto"'
+        expected = N_("un fuseau horaire IANA est attendu, comme « America/Toronto »")
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(expected)
+            raise ConfigValueError(expected)
         try:
             ZoneInfo(value.strip())
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(expected) from None
+            raise ConfigValueError(expected) from None
         return value.strip()
 
     @property
@@ -155,8 +162,9 @@ class RemindersConfig(_Section):
         seen: set[timedelta] = set()
         for delta in value:
             if delta in seen:
-                raise ValueError(
-                    f"expected distinct offsets; {format_duration(delta)} appears twice"
+                raise ConfigValueError(
+                    N_("des délais distincts sont attendus ; {delai} revient deux fois"),
+                    delai=format_duration(delta),
                 )
             seen.add(delta)
         return tuple(sorted(value, reverse=True))
@@ -198,7 +206,9 @@ class LoggingConfig(_Section):
     def _check_level(cls, value: object) -> str:
         if isinstance(value, str) and value.strip().upper() in LEVELS:
             return value.strip().upper()
-        raise ValueError(f"expected one of {', '.join(LEVELS)}")
+        raise ConfigValueError(
+            N_("une de ces valeurs est attendue : {valeurs}"), valeurs=", ".join(LEVELS)
+        )
 
 
 class PrivacyConfig(_Section):
@@ -213,9 +223,11 @@ class JumelageConfig(_Section):
     @model_validator(mode="after")
     def _checkin_within_cadence(self) -> JumelageConfig:
         if self.checkin_days > self.cadence_days:
-            raise ValueError(
-                "jumelage.checkin_days: expected at most jumelage.cadence_days "
-                f"({self.checkin_days} > {self.cadence_days})"
+            raise ConfigValueError(
+                N_("au plus jumelage.cadence_days est attendu ({suivi} > {cadence})"),
+                key="jumelage.checkin_days",
+                suivi=self.checkin_days,
+                cadence=self.cadence_days,
             )
         return self
 
@@ -231,14 +243,19 @@ class ProcessesConfig(_Section):
     @model_validator(mode="after")
     def _shard_within_count(self) -> ProcessesConfig:
         if self.shard_id is not None and self.shard_id >= self.shard_count:
-            raise ValueError(
-                "processes.shard_id: expected less than processes.shard_count "
-                f"({self.shard_id} >= {self.shard_count}; shards are numbered from 0)"
+            raise ConfigValueError(
+                N_(
+                    "moins que processes.shard_count est attendu ({fragment} >= {nombre} ; "
+                    "les fragments sont numérotés à partir de 0)"
+                ),
+                key="processes.shard_id",
+                fragment=self.shard_id,
+                nombre=self.shard_count,
             )
         if self.shard_id is None and self.shard_count > 1:
-            raise ValueError(
-                "processes.shard_id: required when processes.shard_count is more than 1 "
-                "(one process per shard)"
+            raise ConfigValueError(
+                N_("obligatoire quand processes.shard_count dépasse 1 (un processus par fragment)"),
+                key="processes.shard_id",
             )
         return self
 
@@ -255,27 +272,28 @@ class ChantierConfig(_Section):
     @field_validator("slug", mode="plain")
     @classmethod
     def _check_slug(cls, value: object) -> str:
-        expected = (
-            'expected 1 to 40 lowercase letters (a-z), digits and hyphens, such as "gouvernance"'
+        expected = N_(
+            "de 1 à 40 lettres minuscules (a-z), chiffres et traits d'union sont attendus, "
+            "comme « gouvernance »"
         )
         if not isinstance(value, str) or not _SLUG_RE.fullmatch(value):
-            raise ValueError(expected)
+            raise ConfigValueError(expected)
         return value
 
     @field_validator("nom", mode="plain")
     @classmethod
     def _check_nom(cls, value: object) -> str:
-        return _text(value, what="a name", min_length=1, max_length=90)
+        return _text(value, expected=N_("un nom est attendu"), min_length=1, max_length=90)
 
     @field_validator("description", mode="plain")
     @classmethod
     def _check_description(cls, value: object) -> str:
-        return _text(value, what="a description", max_length=1000)
+        return _text(value, expected=N_("une description est attendue"), max_length=1000)
 
     @field_validator("emoji", mode="plain")
     @classmethod
     def _check_emoji(cls, value: object) -> str:
-        return _text(value, what="an emoji", max_length=8)
+        return _text(value, expected=N_("un émoji est attendu"), max_length=8)
 
 
 DEFAULT_CHANTIERS: tuple[dict[str, str], ...] = (
@@ -351,9 +369,14 @@ class Settings(BaseSettings):
         first: dict[str, int] = {}
         for index, chantier in enumerate(value):
             if chantier.slug in first:
-                raise ValueError(
-                    f'duplicate slug "{chantier.slug}": chantiers[{index}].slug repeats '
-                    f"chantiers[{first[chantier.slug]}].slug (slugs must be unique)"
+                raise ConfigValueError(
+                    N_(
+                        "identifiant « {slug} » en double : chantiers[{index}].slug répète "
+                        "chantiers[{premier}].slug (chaque identifiant est unique)"
+                    ),
+                    slug=chantier.slug,
+                    index=index,
+                    premier=first[chantier.slug],
                 )
             first[chantier.slug] = index
         return value
@@ -388,7 +411,7 @@ class Settings(BaseSettings):
         """The bot token for discord.py; ``ConfigError`` telling how to get one if absent."""
         token = self.token_value()
         if token is None:
-            raise ConfigError(f"config: discord.token: no bot token is set; {TOKEN_HELP}")
+            raise ConfigError(Problem("discord.token", TOKEN_HELP))
         return token
 
     def chantier(self, slug: str) -> ChantierConfig | None:

@@ -6,10 +6,10 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BeforeValidator,
@@ -20,71 +20,166 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.errors import N_, UserError
+
+if TYPE_CHECKING:
+    from bot.i18n import Translations
+
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 ENV_PREFIX = "PARTAGE_"
 ENV_DELIMITER = "__"
 TOKEN_ENV = "DISCORD_TOKEN"
-TOKEN_HELP = (
-    "create an application at https://discord.com/developers/applications, open its Bot page, "
-    "press Reset Token, and put the token in the DISCORD_TOKEN environment variable "
-    "(or discord.token in config.toml)"
+#: What to do when no bot token is set (a catalog message: French, English in the .po).
+TOKEN_HELP = N_(
+    "aucun jeton de bot n'est défini : créez une application sur "
+    "https://discord.com/developers/applications, ouvrez sa page Bot, cliquez sur Reset Token "
+    "et mettez le jeton dans la variable d'environnement DISCORD_TOKEN (ou discord.token dans "
+    "config.toml)"
 )
 
 
-class ConfigError(Exception):
-    """The configuration cannot be used. Each problem names its key and the expected form."""
+class ConfigValueError(UserError, ValueError):
+    """A value refused by a parser or validator: a catalog message id (French, marked ``N_``) and
+    its named values, translated when the problem is shown. A ``ValueError``, so that pydantic
+    reports it as ``value_error`` and keeps it in ``error["ctx"]["error"]``; ``key`` names the
+    key when a model-level check is about another key than the one pydantic reports."""
 
-    def __init__(self, problems: str | Iterable[str]) -> None:
-        self.problems: tuple[str, ...] = (
-            (problems,) if isinstance(problems, str) else tuple(problems)
+    def __init__(self, message_id: str, /, *, key: str | None = None, **values: Any) -> None:
+        super().__init__(message_id, **values)
+        self.key = key
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the configuration, kept apart from its wording.
+
+    ``key`` is the dotted key (``time.timezone``), None for the file itself; ``message_id`` a
+    catalog message (None: ``values["texte"]`` is shown as is, a text from elsewhere);
+    ``shown`` the offending value as TOML writes it, None when it must not be shown (a secret)
+    or says nothing; ``variable`` the environment variable it came from, else ``path`` the
+    file. Every text in it is already masked (no token, no password).
+    """
+
+    key: str | None
+    message_id: str | None
+    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    shown: object = None
+    variable: str | None = None
+    path: str | None = None
+
+
+LINE = N_("configuration : {cle} : {probleme}")
+LINE_WITHOUT_KEY = N_("configuration : {probleme}")
+RECEIVED = N_("{ligne} (valeur reçue : {valeur})")
+FROM_VARIABLE = N_("{ligne} (variable {variable})")
+FROM_VARIABLES = N_("{ligne} (variables {variables})")
+FROM_FILE = N_("{ligne} (fichier {fichier})")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. Each problem names its key and the expected form.
+
+    ``render(tr)`` says it in the reader's language, one line per problem; ``str()`` is the
+    French text, for logs. A plain string is kept as one problem shown as is."""
+
+    def __init__(self, problems: str | Problem | Iterable[str | Problem]) -> None:
+        items = (problems,) if isinstance(problems, str | Problem) else tuple(problems)
+        self.problems: tuple[Problem, ...] = tuple(
+            p if isinstance(p, Problem) else Problem(None, None, {"texte": p}) for p in items
         )
-        super().__init__("\n".join(self.problems))
+        super().__init__(*self.problems)
+
+    def render(self, tr: Translations) -> str:
+        """Every problem, one line each, in ``tr``'s language."""
+        return "\n".join(render_problem(tr, p) for p in self.problems)
+
+    def __str__(self) -> str:
+        from bot.i18n import source_translations
+
+        return self.render(source_translations())
+
+
+def render_problem(tr: Translations, problem: Problem) -> str:
+    """One problem as a line: key, what is expected, the value received, where it came from."""
+    if problem.message_id is None:  # a text from elsewhere, shown as it was written
+        text = str(problem.values.get("texte", ""))
+        if problem.key is None:
+            return text
+    else:
+        text = tr.user_error(UserError(problem.message_id, **problem.values))
+    if problem.key is None:
+        line = tr._(LINE_WITHOUT_KEY, probleme=text)
+    else:
+        line = tr._(LINE, cle=problem.key, probleme=text)
+    if problem.shown is not None:
+        line = tr._(RECEIVED, ligne=line, valeur=_quoted(tr, problem.shown))
+    if problem.variable is not None:
+        if ", " in problem.variable:
+            line = tr._(FROM_VARIABLES, ligne=line, variables=problem.variable)
+        else:
+            line = tr._(FROM_VARIABLE, ligne=line, variable=problem.variable)
+    elif problem.path is not None:
+        line = tr._(FROM_FILE, ligne=line, fichier=problem.path)
+    return line
+
+
+def _quoted(tr: Translations, value: object) -> str:
+    """A value as TOML writes it; text in the reader's quotation marks (« x », "x")."""
+    if isinstance(value, str):
+        if tr.locale == "fr":
+            return f"«\u00a0{value}\u00a0»"
+        return json.dumps(str(value), ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------------------------
-# Value types and their parsers. Parsers raise ValueError with the expected form; the offending
-# value is added by the error formatter (masked where it may be secret).
+# Value types and their parsers. Parsers raise ConfigValueError with the expected form; the
+# offending value is added by the error formatter (masked where it may be secret).
 # --------------------------------------------------------------------------------------------
 
 
 def _reject_bool(value: object) -> None:
     if isinstance(value, bool):
-        raise ValueError("expected a number, not true/false")
+        raise ConfigValueError(N_("un nombre est attendu, pas true ni false"))
 
 
-def _to_int(value: object, expected: str) -> int:
+def _to_int(value: object, expected: ConfigValueError) -> int:
     _reject_bool(value)
     if isinstance(value, int):
         return value
     if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
         return int(value)
-    raise ValueError(expected)
+    raise expected
 
 
 def _int_between(low: int, high: int) -> Any:
     """An int type bounded by ``low`` and ``high`` (inclusive), with a readable error."""
-    expected = f"expected a whole number from {low} to {high}"
 
     def parse(value: object) -> int:
+        expected = ConfigValueError(
+            N_("un nombre entier de {minimum} à {maximum} est attendu"), minimum=low, maximum=high
+        )
         number = _to_int(value, expected)
         if not low <= number <= high:
-            raise ValueError(expected)
+            raise expected
         return number
 
     return Annotated[int, PlainValidator(parse, json_schema_input_type=int)]
 
 
-_SNOWFLAKE_EXPECTED = "expected a Discord id: a positive whole number such as 123456789012345678"
+_SNOWFLAKE_EXPECTED = N_(
+    "un identifiant Discord est attendu : un nombre entier positif comme 123456789012345678"
+)
 
 
 def _parse_snowflake(value: object) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    number = _to_int(value, _SNOWFLAKE_EXPECTED)
+    number = _to_int(value, ConfigValueError(_SNOWFLAKE_EXPECTED))
     if not 0 < number < 2**63:
-        raise ValueError(_SNOWFLAKE_EXPECTED)
+        raise ConfigValueError(_SNOWFLAKE_EXPECTED)
     return number
 
 
@@ -95,25 +190,30 @@ GraceDays = _int_between(0, 365)
 CadenceDays = _int_between(1, 90)
 ShardCount = _int_between(1, 65535)
 
-_SHARD_ID_EXPECTED = "expected a shard number from 0, or nothing for every shard"
+_SHARD_ID_EXPECTED = N_(
+    "un numéro de fragment (shard) à partir de 0 est attendu, ou rien pour tous les fragments"
+)
 
 
 def _parse_shard_id(value: object) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    number = _to_int(value, _SHARD_ID_EXPECTED)
+    number = _to_int(value, ConfigValueError(_SHARD_ID_EXPECTED))
     if number < 0:
-        raise ValueError(_SHARD_ID_EXPECTED)
+        raise ConfigValueError(_SHARD_ID_EXPECTED)
     return number
 
 
 OptionalShardId = Annotated[int | None, PlainValidator(_parse_shard_id)]
 
 MIN_LEASE_SECONDS, MAX_LEASE_SECONDS = 1.0, 3600.0
-_LEASE_EXPECTED = (
-    f"expected a number of seconds from {MIN_LEASE_SECONDS:g} to {MAX_LEASE_SECONDS:g}, "
-    "such as 15 or 2.5"
-)
+_LEASE_EXPECTED = N_("un nombre de secondes de {minimum} à {maximum} est attendu, comme 15 ou 2.5")
+
+
+def _lease_expected() -> ConfigValueError:
+    return ConfigValueError(
+        _LEASE_EXPECTED, minimum=f"{MIN_LEASE_SECONDS:g}", maximum=f"{MAX_LEASE_SECONDS:g}"
+    )
 
 
 def _parse_lease_seconds(value: object) -> float:
@@ -122,15 +222,15 @@ def _parse_lease_seconds(value: object) -> float:
         try:
             value = float(value.strip())
         except ValueError:
-            raise ValueError(_LEASE_EXPECTED) from None
+            raise _lease_expected() from None
     if not isinstance(value, int | float) or not (MIN_LEASE_SECONDS <= value <= MAX_LEASE_SECONDS):
-        raise ValueError(_LEASE_EXPECTED)
+        raise _lease_expected()
     return float(value)
 
 
 LeaseSeconds = Annotated[float, PlainValidator(_parse_lease_seconds, json_schema_input_type=float)]
 
-_FLAG_EXPECTED = "expected true or false"
+_FLAG_EXPECTED = N_("true ou false est attendu")
 _FLAG_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -139,7 +239,7 @@ def _parse_flag(value: object) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
         return _FLAG_WORDS[value.strip().lower()]
-    raise ValueError(_FLAG_EXPECTED)
+    raise ConfigValueError(_FLAG_EXPECTED)
 
 
 Flag = Annotated[bool, PlainValidator(_parse_flag, json_schema_input_type=bool)]
@@ -152,19 +252,26 @@ _DURATION_UNITS = {
     "s": timedelta(seconds=1),
 }
 MAX_OFFSET = timedelta(days=365)
-_DURATION_EXPECTED = 'expected a duration such as "7d", "1h", "30m"'
+_DURATION_EXPECTED = N_("une durée est attendue, comme « 7d », « 1h » ou « 30m »")
+_DURATION_POSITIVE = N_(
+    "une durée plus grande que zéro est attendue, comme « 7d », « 1h » ou « 30m »"
+)
+_DURATION_AT_MOST = N_(
+    "une durée d'au plus 365 jours est attendue, comme « 7d », « 1h » ou « 30m »"
+)
+_DURATION_BETWEEN = N_("une durée de 1s à 365d est attendue, comme « 7d », « 1h » ou « 30m »")
 
 
 def parse_duration(text: str) -> timedelta:
     """Parse ``"7d"``, ``"1h"``, ``"30m"``, ``"45s"`` into a positive ``timedelta``."""
     match = _DURATION_RE.fullmatch(text)
     if match is None:
-        raise ValueError(_DURATION_EXPECTED)
+        raise ConfigValueError(_DURATION_EXPECTED)
     amount, unit = int(match.group(1)), match.group(2).lower()
     if amount == 0:
-        raise ValueError(f"{_DURATION_EXPECTED}, greater than zero")
+        raise ConfigValueError(_DURATION_POSITIVE)
     if amount > MAX_OFFSET // _DURATION_UNITS[unit]:
-        raise ValueError(f"{_DURATION_EXPECTED}, at most 365 days")
+        raise ConfigValueError(_DURATION_AT_MOST)
     return amount * _DURATION_UNITS[unit]
 
 
@@ -181,10 +288,10 @@ def format_duration(delta: timedelta) -> str:
 def _parse_offset(value: object) -> timedelta:
     if isinstance(value, timedelta):
         if not timedelta(0) < value <= MAX_OFFSET:
-            raise ValueError(f"{_DURATION_EXPECTED}, between 1s and 365d")
+            raise ConfigValueError(_DURATION_BETWEEN)
         return value
     if not isinstance(value, str):
-        raise ValueError(_DURATION_EXPECTED)
+        raise ConfigValueError(_DURATION_EXPECTED)
     return parse_duration(value)
 
 
@@ -197,7 +304,7 @@ def _split_offsets(value: object) -> object:
         try:
             return json.loads(text)
         except ValueError:
-            raise ValueError('expected a list such as ["7d", "1d", "1h"]') from None
+            raise ConfigValueError(N_('une liste est attendue, comme ["7d", "1d", "1h"]')) from None
     return [part for part in (p.strip() for p in text.split(",")) if part]
 
 
@@ -247,9 +354,9 @@ class WeeklyTime:
 
 
 _DIGEST_RE = re.compile(r"\s*([^\W\d_]+)\.?\s+(\d{1,2})\s*[:h]\s*(\d{2})\s*", re.IGNORECASE)
-_DIGEST_EXPECTED = (
-    'expected a weekday and a time such as "mon 08:30" (French "lun 08:30" also works; '
-    '"" turns the digest off)'
+_DIGEST_EXPECTED = N_(
+    "un jour de la semaine et une heure sont attendus, comme « lun 08:30 » (ou « mon 08:30 » ; "
+    '"" désactive le résumé)'
 )
 
 
@@ -257,10 +364,10 @@ def parse_weekly_time(text: str) -> WeeklyTime:
     """Parse ``"mon 08:30"`` (or ``"lun 8h30"``) into a ``WeeklyTime``."""
     match = _DIGEST_RE.fullmatch(text)
     if match is None or match.group(1).lower() not in WEEKDAYS:
-        raise ValueError(_DIGEST_EXPECTED)
+        raise ConfigValueError(_DIGEST_EXPECTED)
     hour, minute = int(match.group(2)), int(match.group(3))
     if hour > 23 or minute > 59:
-        raise ValueError(_DIGEST_EXPECTED)
+        raise ConfigValueError(_DIGEST_EXPECTED)
     return WeeklyTime(WEEKDAYS[match.group(1).lower()], time(hour, minute))
 
 
@@ -270,7 +377,7 @@ def _parse_digest(value: object) -> WeeklyTime | None:
     if isinstance(value, WeeklyTime):
         return value
     if not isinstance(value, str):
-        raise ValueError(_DIGEST_EXPECTED)
+        raise ConfigValueError(_DIGEST_EXPECTED)
     if not value.strip():
         return None
     return parse_weekly_time(value)
@@ -289,37 +396,61 @@ def _parse_token(value: object) -> str | None:
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
     if not isinstance(value, str):
-        raise ValueError("expected the bot token as a string")
+        raise ConfigValueError(N_("le jeton du bot est attendu sous forme de texte"))
     value = value.strip()
     if not value:
         return None
     if any(ch.isspace() for ch in value):
-        raise ValueError('expected the bot token alone, without spaces or a "Bot " prefix')
+        raise ConfigValueError(
+            N_("le jeton du bot est attendu seul, sans espace ni préfixe « Bot »")
+        )
     return value
 
 
 Token = Annotated[SecretStr | None, BeforeValidator(_parse_token)]
 
 
+TEXT_EXPECTED = N_("du texte est attendu")
+TEXT_NOT_EMPTY = N_("un texte non vide est attendu")
+TEXT_AT_MOST = N_("un texte d'au plus {maximum} caractères est attendu")
+
+
 def _text(
-    value: object, *, what: str, min_length: int = 0, max_length: int, allow_int: bool = False
+    value: object,
+    *,
+    expected: str = TEXT_EXPECTED,
+    min_length: int = 0,
+    max_length: int,
+    allow_int: bool = False,
 ) -> str:
+    """Text of ``min_length`` to ``max_length`` characters once stripped; ``expected`` names
+    what is wanted when the value is not text at all."""
     if allow_int and isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise ValueError(f"expected {what}")
+        raise ConfigValueError(expected)
     value = value.strip()
     if len(value) < min_length:
-        raise ValueError(f"expected {what}, not empty")
+        raise ConfigValueError(TEXT_NOT_EMPTY)
     if len(value) > max_length:
-        raise ValueError(f"expected {what} of at most {max_length} characters")
+        raise ConfigValueError(TEXT_AT_MOST, maximum=max_length)
     return value
 
 
 ASYNC_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
-_URL_EXPECTED = (
-    "expected an SQLAlchemy async URL: sqlite+aiosqlite:///path/to/file.db "
-    "or postgresql+asyncpg://user:password@host/dbname"
+_URL_EXPECTED = N_(
+    "une adresse SQLAlchemy asynchrone est attendue : sqlite+aiosqlite:///chemin/du/fichier.db "
+    "ou postgresql+asyncpg://utilisateur:motdepasse@hote/base"
+)
+_URL_DRIVER = N_(
+    "une adresse SQLAlchemy asynchrone est attendue : sqlite+aiosqlite:///chemin/du/fichier.db "
+    "ou postgresql+asyncpg://utilisateur:motdepasse@hote/base ; le pilote « {pilote} » n'en est "
+    "pas un"
+)
+_URL_DRIVER_HINT = N_(
+    "une adresse SQLAlchemy asynchrone est attendue : sqlite+aiosqlite:///chemin/du/fichier.db "
+    "ou postgresql+asyncpg://utilisateur:motdepasse@hote/base ; le pilote « {pilote} » n'en est "
+    "pas un (utilisez « {correct} »)"
 )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import gettext
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from partage.cli import main
 from tests.cliutil import run_cli
 from tests.french import fr
 
@@ -40,8 +43,89 @@ def test_bad_config_value_names_the_key(tmp_path: Path) -> None:
 
 def test_bad_env_value_names_key_and_variable(tmp_path: Path) -> None:
     result = run("check", tmp_path=tmp_path, PARTAGE_TIME__TIMEZONE="Mars/Olympus")
-    assert result.returncode != 0
-    assert "time.timezone" in result.stderr and "PARTAGE_TIME__TIMEZONE" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.strip() == fr(
+        "configuration : time.timezone : un fuseau horaire IANA est attendu, comme "
+        "« America/Toronto » (valeur reçue : « Mars/Olympus ») (variable PARTAGE_TIME__TIMEZONE)"
+    )
+
+
+def test_config_errors_in_english_with_lang_en(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[time]\ntimezone = "Mars/Olympus"\n[reminders]\nofsets = []\n')
+    result = run("check", "--lang", "en", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        'config: time.timezone: expected an IANA time zone such as "America/Toronto" '
+        '(got "Mars/Olympus") (in config.toml)',
+        'config: reminders.ofsets: unknown key (did you mean "offsets"?) (in config.toml)',
+    ]
+
+
+def test_argparse_speaks_french_by_default(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "fr_CA.UTF-8")
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    help_text = capsys.readouterr().out
+    assert help_text.startswith(fr("utilisation : python -m bot [-h] [--lang {fr,en}] COMMANDE"))
+    assert fr("arguments positionnels :") in help_text and fr("options :") in help_text
+    assert "afficher cette aide et quitter" in help_text
+    assert "lancer le bot (applique d'abord les migrations)" in help_text
+    assert "usage" not in help_text and "show this help" not in help_text
+
+    with pytest.raises(SystemExit) as done:
+        main(["chek"])
+    assert done.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == fr(
+        "python -m bot : erreur : argument COMMANDE : choix invalide : 'chek' (choisissez "
+        "parmi 'run', 'check', 'import', 'backup', 'restore', 'db')"
+    )
+    for argv, line in [
+        ([], "python -m bot : erreur : ces arguments sont obligatoires : COMMANDE"),
+        (["check", "--bogus"], "python -m bot : erreur : arguments inconnus : --bogus"),
+        (["import"], "python -m bot import : erreur : ces arguments sont obligatoires : FICHIER"),
+    ]:
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 2
+        assert capsys.readouterr().err.splitlines()[-1] == fr(line)
+    # argparse's own functions are put back: nothing else in the process speaks French.
+    assert argparse._ is gettext.gettext and argparse.ngettext is gettext.ngettext
+
+
+@pytest.mark.parametrize(
+    ("argv", "lang"),
+    [
+        (["--lang", "en", "--help"], "fr_CA.UTF-8"),
+        (["run", "--lang=en", "--help"], ""),
+        (["--help"], "en_CA.UTF-8"),
+    ],
+)
+def test_argparse_speaks_english_when_asked(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    lang: str,
+) -> None:
+    monkeypatch.setenv("LANG", lang)
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 0
+    help_text = capsys.readouterr().out
+    assert help_text.startswith("usage: python -m bot")
+    assert "options:" in help_text and "show this help message and exit" in help_text
+    assert "utilisation" not in help_text and "fichier" not in help_text
+
+
+def test_argparse_error_in_english_on_the_command_line(tmp_path: Path) -> None:
+    result = run("import", "--guild", "x", "f.csv", tmp_path=tmp_path, LANG="en_US.UTF-8")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "python -m bot import: error: argument --guild: invalid int value: 'x'"
+    )
 
 
 def test_check_changes_nothing_and_calls_migrations_information(tmp_path: Path) -> None:

@@ -20,7 +20,10 @@ from bot.config import (
     load_settings,
     parse_duration,
 )
+from bot.i18n import I18n, Translations
 from tests.french import fr
+
+ENGLISH: Translations = I18n.load().for_locale("en")
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"
@@ -42,9 +45,17 @@ def write(tmp_path: Path, text: str, name: str = "partage.toml") -> Path:
 
 
 def config_error(path: Path | None, environ: dict[str, str] | None = None) -> str:
+    """The problems as the French command line says them (also ``str()``)."""
     with pytest.raises(ConfigError) as info:
         load_settings(path, environ=environ or {})
     return str(info.value)
+
+
+def config_error_en(path: Path | None, environ: dict[str, str] | None = None) -> str:
+    """The problems as the command line says them in English."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ=environ or {})
+    return info.value.render(ENGLISH)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,9 +106,23 @@ def test_config_toml_in_working_directory_is_read(tmp_path: Path) -> None:
 
 def test_a_given_path_must_exist(tmp_path: Path) -> None:
     message = config_error(tmp_path / "absent.toml")
+    english = config_error_en(tmp_path / "absent.toml")
 
-    assert "absent.toml" in message
-    assert "not found" in message
+    assert message == fr(f"configuration : fichier introuvable : {tmp_path / 'absent.toml'}")
+    assert english == f"config: file not found: {tmp_path / 'absent.toml'}"
+
+
+def test_a_directory_is_not_a_config_file(tmp_path: Path) -> None:
+    assert config_error(tmp_path) == fr(f"configuration : {tmp_path} n'est pas un fichier")
+    assert config_error_en(tmp_path) == f"config: {tmp_path} is not a file"
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('[discord]\nstaff_role = "Équipe"\n'.encode("latin-1"))
+
+    assert config_error(path) == fr(f"configuration : {path} n'est pas du texte UTF-8")
+    assert config_error_en(path) == f"config: {path} is not UTF-8 text"
 
 
 def test_toml_values(tmp_path: Path) -> None:
@@ -263,10 +288,15 @@ def test_require_token_explains_how_to_get_one() -> None:
 
     with pytest.raises(ConfigError) as info:
         settings.require_token()
+    french, english = str(info.value), info.value.render(ENGLISH)
 
-    assert "discord.token" in str(info.value)
-    assert "DISCORD_TOKEN" in str(info.value)
-    assert "discord.com/developers" in str(info.value)
+    assert french.startswith(
+        fr("configuration : discord.token : aucun jeton de bot n'est défini : créez une ")
+    )
+    assert english.startswith("config: discord.token: no bot token is set: create an ")
+    for text in (french, english):
+        assert "DISCORD_TOKEN" in text
+        assert "https://discord.com/developers/applications" in text
 
 
 def test_settings_are_frozen() -> None:
@@ -331,29 +361,89 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize(("toml", "key"), BAD_VALUES)
 def test_bad_value_names_the_key(tmp_path: Path, toml: str, key: str) -> None:
-    message = config_error(write(tmp_path, toml))
+    path = write(tmp_path, toml)
+    message = config_error(path)
+    english = config_error_en(path)
 
-    assert message.startswith(fr(f"config: {key}: ")), message
-    assert (
-        "expected" in message
-        or "unknown" in message
-        or "missing" in message
-        or ("duplicate" in message)
-    )
+    assert message.startswith(fr(f"configuration : {key} : ")), message
+    assert re.search(r"attendu|inconnue|absente|obligatoire|en double", message), message
+    assert not re.search(r"expected|unknown|missing|duplicate|Input should", message), message
+    assert message.endswith(fr(f" (fichier {path})"))
+    assert english.startswith(f"config: {key}: "), english
+    assert re.search(r"expected|unknown|missing|duplicate|required", english), english
+    assert english.endswith(f" (in {path})")
 
 
 def test_bad_offset_message_shows_the_expected_form_and_value(tmp_path: Path) -> None:
-    message = config_error(write(tmp_path, '[reminders]\noffsets = ["7d", "abc"]\n'))
+    path = write(tmp_path, '[reminders]\noffsets = ["7d", "abc"]\n')
 
-    assert message.startswith(
-        'config: reminders.offsets[1]: expected a duration such as "7d", "1h", "30m" (got "abc")'
+    assert config_error(path) == fr(
+        "configuration : reminders.offsets[1] : une durée est attendue, comme « 7d », « 1h » "
+        f"ou « 30m » (valeur reçue : « abc ») (fichier {path})"
+    )
+    assert config_error_en(path) == (
+        'config: reminders.offsets[1]: expected a duration such as "7d", "1h", "30m" '
+        f'(got "abc") (in {path})'
     )
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
-    message = config_error(write(tmp_path, '[reminders]\nofsets = ["1d"]\n'))
+    path = write(tmp_path, '[reminders]\nofsets = ["1d"]\n')
 
-    assert 'did you mean "offsets"' in message
+    assert fr("clé inconnue (vouliez-vous dire « offsets » ?)") in config_error(path)
+    assert 'unknown key (did you mean "offsets"?)' in config_error_en(path)
+
+
+@pytest.mark.parametrize(
+    ("environ", "french", "english"),
+    [
+        pytest.param(
+            {"PARTAGE_TIME__HORIZON_YEARS": "0"},
+            "time.horizon_years : un nombre d'au moins 1 est attendu (valeur reçue : « 0 »)",
+            'time.horizon_years: expected a number of at least 1 (got "0")',
+            id="greater_than_equal",
+        ),
+        pytest.param(
+            {"PARTAGE_TIME__HORIZON_YEARS": "99"},
+            "time.horizon_years : un nombre d'au plus 20 est attendu (valeur reçue : « 99 »)",
+            'time.horizon_years: expected a number of at most 20 (got "99")',
+            id="less_than_equal",
+        ),
+        pytest.param(
+            {"PARTAGE_TIME__HORIZON_YEARS": "trois"},
+            "time.horizon_years : un nombre entier est attendu (valeur reçue : « trois »)",
+            'time.horizon_years: expected a whole number (got "trois")',
+            id="int_parsing",
+        ),
+        pytest.param(
+            {"PARTAGE_LOGGING__FORMAT": "xml"},
+            "logging.format : une de ces valeurs est attendue : text, json "
+            "(valeur reçue : « xml »)",
+            'logging.format: expected one of text, json (got "xml")',
+            id="literal_error",
+        ),
+        pytest.param(
+            {"PARTAGE_DISCORD__STAFF_ROLE": " "},
+            "discord.staff_role : un texte non vide est attendu (valeur reçue : «   »)",
+            'discord.staff_role: expected a text, not empty (got " ")',
+            id="own-validator",
+        ),
+    ],
+)
+def test_pydantic_errors_are_said_in_both_languages(
+    environ: dict[str, str], french: str, english: str
+) -> None:
+    variable = next(iter(environ))
+
+    assert config_error(None, environ) == fr(f"configuration : {french} (variable {variable})")
+    assert config_error_en(None, environ) == f"config: {english} (from {variable})"
+
+
+def test_a_problem_from_elsewhere_is_shown_as_written() -> None:
+    error = ConfigError("config: something else went wrong")
+
+    assert str(error) == "config: something else went wrong"
+    assert error.render(ENGLISH) == "config: something else went wrong"
 
 
 def test_duplicate_slug_names_both_entries(tmp_path: Path) -> None:
@@ -373,17 +463,24 @@ def test_sync_driver_message_names_the_expected_form(tmp_path: Path) -> None:
 
 
 def test_error_from_environment_names_the_variable() -> None:
-    message = config_error(None, {"PARTAGE_REMINDERS__OFFSETS": '["1d", "abc"]'})
+    environ = {"PARTAGE_REMINDERS__OFFSETS": '["1d", "abc"]'}
+    message = config_error(None, environ)
+    english = config_error_en(None, environ)
 
-    assert message.startswith("config: reminders.offsets[1]: ")
-    assert "(from PARTAGE_REMINDERS__OFFSETS)" in message
+    assert message.startswith(fr("configuration : reminders.offsets[1] : "))
+    assert message.endswith("(variable PARTAGE_REMINDERS__OFFSETS)")
+    assert english.startswith("config: reminders.offsets[1]: ")
+    assert english.endswith("(from PARTAGE_REMINDERS__OFFSETS)")
 
 
 def test_unparsable_json_in_environment_names_the_variable() -> None:
     message = config_error(None, {"PARTAGE_CHANTIERS": "[{"})
+    english = config_error_en(None, {"PARTAGE_CHANTIERS": "[{"})
 
-    assert message.startswith("config: chantiers: ")
-    assert "PARTAGE_CHANTIERS" in message
+    assert message == fr(
+        "configuration : chantiers : du JSON valide est attendu (variable PARTAGE_CHANTIERS)"
+    )
+    assert english == "config: chantiers: expected valid JSON (from PARTAGE_CHANTIERS)"
 
 
 def test_unknown_key_in_environment_is_refused() -> None:
@@ -397,9 +494,16 @@ def test_malformed_toml_names_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, '[time]\ntimezone = "America/Toronto"\n[reminders\noffsets = []\n')
 
     message = config_error(path)
+    english = config_error_en(path)
 
-    assert "line 3" in message
-    assert str(path) in message
+    assert message == fr(
+        f"configuration : {path} : TOML invalide à la ligne 3, colonne 11 "
+        "(Expected ']' at the end of a table declaration)"
+    )
+    assert english == (
+        f"config: {path}: invalid TOML at line 3, column 11 "
+        "(Expected ']' at the end of a table declaration)"
+    )
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
@@ -408,10 +512,9 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(path, environ={})
 
-    assert [p.split(":")[1].strip() for p in info.value.problems] == [
-        "time.timezone",
-        "logging.level",
-    ]
+    assert [p.key for p in info.value.problems] == ["time.timezone", "logging.level"]
+    assert len(str(info.value).splitlines()) == 2
+    assert len(info.value.render(ENGLISH).splitlines()) == 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -461,9 +564,13 @@ def test_config_error_never_contains_the_token(
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, toml), environ=environ)
     message = str(info.value)
+    english = info.value.render(ENGLISH)
 
-    assert message.startswith("config: ")
+    assert message.startswith(fr("configuration : "))
+    assert english.startswith("config: ")
     assert TOKEN not in message
+    assert TOKEN not in english
+    assert TOKEN not in repr(info.value.problems)
     assert info.value.__context__ is None
     assert info.value.__cause__ is None
 
@@ -472,10 +579,20 @@ def test_config_error_never_contains_a_database_password(tmp_path: Path) -> None
     path = write(tmp_path, '[database]\nurl = "postgresql://partage:hunter2hunter2@db/partage"\n')
 
     message = config_error(path)
+    english = config_error_en(path)
 
-    assert message.startswith("config: database.url: ")
-    assert "hunter2hunter2" not in message
-    assert "partage:***@db/partage" in message
+    assert message.startswith(fr("configuration : database.url : "))
+    assert english.startswith("config: database.url: ")
+    for text in (message, english, repr(info_problems(path))):
+        assert "hunter2hunter2" not in text
+    assert fr("(valeur reçue : « postgresql://partage:***@db/partage »)") in message
+    assert '(got "postgresql://partage:***@db/partage")' in english
+
+
+def info_problems(path: Path) -> object:
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    return info.value.problems
 
 
 def test_loading_registers_the_token_with_the_log_filter() -> None:
@@ -595,9 +712,14 @@ def test_processes_from_the_environment() -> None:
 
 
 def test_bad_lease_seconds_message() -> None:
-    message = config_error(None, {"PARTAGE_PROCESSES__LEASE_SECONDS": "0"})
+    environ = {"PARTAGE_PROCESSES__LEASE_SECONDS": "0"}
 
-    assert message == (
+    assert config_error(None, environ) == fr(
+        "configuration : processes.lease_seconds : un nombre de secondes de 1 à 3600 est "
+        "attendu, comme 15 ou 2.5 (valeur reçue : « 0 ») (variable "
+        "PARTAGE_PROCESSES__LEASE_SECONDS)"
+    )
+    assert config_error_en(None, environ) == (
         "config: processes.lease_seconds: expected a number of seconds from 1 to 3600, "
         'such as 15 or 2.5 (got "0") (from PARTAGE_PROCESSES__LEASE_SECONDS)'
     )
@@ -605,7 +727,12 @@ def test_bad_lease_seconds_message() -> None:
 
 def test_shard_id_must_be_below_shard_count() -> None:
     message = config_error(None, {"PARTAGE_PROCESSES__SHARD_ID": "1"})
+    english = config_error_en(None, {"PARTAGE_PROCESSES__SHARD_ID": "1"})
 
     assert message.startswith(
+        fr("configuration : processes.shard_id : moins que processes.shard_count est attendu ")
+        + "(1 >= 1"
+    )
+    assert english.startswith(
         "config: processes.shard_id: expected less than processes.shard_count (1 >= 1"
     )

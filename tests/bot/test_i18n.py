@@ -355,3 +355,34 @@ async def test_command_strings_lists_what_discord_py_asks_the_translator() -> No
     assert ("command-name", "statistiques") in found
     assert ("command-name", "Profil du membre") in found
     assert ("command-name", "statistiques") not in command_strings(tree)
+
+
+@pytest.mark.parametrize(
+    ("discord_locale", "long_date", "full_datetime"),
+    [
+        ("en-GB", "2 December 2026", "Wednesday 2 December 2026 at 13:30"),
+        (discord.Locale.british_english, "2 December 2026", "Wednesday 2 December 2026 at 13:30"),
+        ("en-US", "December 2, 2026", "Wednesday, December 2, 2026 at 1:30 p.m."),
+        (discord.Locale.american_english, "December 2, 2026", None),
+        ("fr", "2 décembre 2026", "mercredi 2 décembre 2026 à 13\u00a0h\u00a030"),
+        (None, "2 décembre 2026", None),
+        ("de", "2 décembre 2026", None),
+    ],
+)
+def test_a_reader_gets_the_date_order_of_their_discord_locale(
+    i18n: I18n, discord_locale: Any, long_date: str, full_datetime: str | None
+) -> None:
+    tr = i18n.for_reader(discord_locale)
+    assert tr.format_date(date(2026, 12, 2), "long") == long_date
+    if full_datetime is not None:
+        instant = datetime(2026, 12, 2, 18, 30, tzinfo=UTC)
+        assert tr.format_datetime(instant, "America/Toronto") == full_datetime
+
+
+def test_british_readers_share_the_one_english_catalog(i18n: I18n, en: Translations) -> None:
+    british = i18n.for_reader("en-GB")
+    assert british.locale == "en" and british.dates == "en-GB"
+    assert british._("Bonjour {nom}", nom="Ana") == "Hello Ana"
+    assert british.format_date(date(2026, 12, 1), "medium") == "1 Dec 2026"
+    assert british.format_number(10000) == en.format_number(10000) == "10,000"
+    assert en.dates == "en" and en.format_date(date(2026, 12, 1), "medium") == "Dec 1, 2026"

@@ -170,6 +170,20 @@ async def test_rsvp_skips_one_seance_and_autocompletes(
             frh("1. mardi 3 décembre 2030 à 13 h 30"),
             frh("2. mardi 10 décembre 2030 à 13 h 30"),
         ]
+        # English readers get their own date order: day first for en-GB.
+        for locale, first_name in [
+            ("en-GB", "1. Tuesday 3 December 2030 at 13:30"),
+            ("en-US", "1. Tuesday, December 3, 2030 at 1:30 p.m."),
+        ]:
+            english = await fake.autocomplete(
+                "rsvp",
+                user=server.bob,
+                channel=server.general,
+                focused="seance",
+                options={"atelier": str(atelier_id), "reponse": "non"},
+                locale=locale,
+            ).response()
+            assert english.data["choices"][0]["name"] == first_name
         yes = await text_of(
             fake.slash(
                 "rsvp",
