@@ -46,7 +46,15 @@ _MAX_KEY = 2**63 - 1
 
 
 class LeaseUnavailable(Exception):
-    """Another process holds the lease and the caller chose not to wait."""
+    """Another process holds the lease and the caller chose not to wait. ``shards`` (« 0/1 »,
+    « 0-3/4 »), ``database`` (password masked) and ``holder`` (or None) let the command line
+    say it in the operator's language."""
+
+    def __init__(self, message: str, *, shards: str, database: str, holder: str | None) -> None:
+        super().__init__(message)
+        self.shards = shards
+        self.database = database
+        self.holder = holder
 
 
 def shard_key(shard_id: int, shard_count: int) -> int:
@@ -108,11 +116,14 @@ class Lease(ABC):
 
     def describe(self) -> str:
         """``shard 0/1 (database …)``, for log lines; the password is masked."""
+        word = "shard" if len(self.shards) == 1 else "shards"
+        return f"{word} {self.shard_label()} (database {self._database})"
+
+    def shard_label(self) -> str:
+        """``0/1`` for one shard, ``0-3/4`` for every shard of four."""
         if len(self.shards) == 1:
-            shards = f"shard {self.shards[0]}/{self.shard_count}"
-        else:
-            shards = f"shards 0-{self.shard_count - 1}/{self.shard_count}"
-        return f"{shards} (database {self._database})"
+            return f"{self.shards[0]}/{self.shard_count}"
+        return f"0-{self.shard_count - 1}/{self.shard_count}"
 
     async def acquire(self, *, wait: bool, on_waiting: Callable[[str], None] | None = None) -> None:
         """Take the lease. If another process holds it: raise ``LeaseUnavailable`` when
@@ -144,7 +155,12 @@ class Lease(ABC):
                     by = f" ({holder})" if holder else ""
                     message = f"another Partage process{by} holds {self.describe()}"
                     if not wait:
-                        raise LeaseUnavailable(message)
+                        raise LeaseUnavailable(
+                            message,
+                            shards=self.shard_label(),
+                            database=self._database,
+                            holder=holder,
+                        )
                     announced = True
                     line = (
                         f"{message}; waiting as standby (retrying every {self.retry_seconds:g} s)"

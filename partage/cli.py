@@ -227,12 +227,12 @@ def expected_failure(tr: Translations, err: BaseException, settings: Settings) -
     return None
 
 
-def cmd_run(settings: Settings) -> int:
+def cmd_run(settings: Settings, tr: Translations) -> int:
     token = settings.require_token()
-    return asyncio.run(_run(settings, token))
+    return asyncio.run(_run(settings, token, tr))
 
 
-async def _run(settings: Settings, token: str) -> int:
+async def _run(settings: Settings, token: str, tr: Translations) -> int:
     """Take the lease of this process's shards (or wait for it as a standby), migrate, then
     serve until closed. Exit non-zero when the lease was lost, so that the service manager
     starts the process again (it then waits as a standby)."""
@@ -252,7 +252,17 @@ async def _run(settings: Settings, token: str) -> int:
         if not await _acquire(lease, wait=processes.standby):
             return EXIT_OK
     except LeaseUnavailable as err:
-        print(f"{err}; not starting (processes.standby = false)", file=sys.stderr)  # noqa: T201
+        say(
+            tr,
+            N_(
+                "Un autre processus Partage{qui} détient le fragment {fragment} de la base "
+                "{base} : celui-ci ne démarre pas (processes.standby = false)."
+            ),
+            error=True,
+            qui=f" ({err.holder})" if err.holder else "",
+            fragment=err.shards,
+            base=err.database,
+        )
         return EXIT_CONFIG
     try:
         # Migrations run by the lease holder only: two processes never migrate at once.
@@ -402,7 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         if args.command == "run":
-            return cmd_run(settings)
+            return cmd_run(settings, tr)
         if args.command == "check":
             return cmd_check(settings, tr)
         if args.command == "import":

@@ -101,7 +101,7 @@ async def test_a_second_process_without_standby_refuses_with_one_line(
         assert await asyncio.wait_for(refused.proc.wait(), 30) == 2
         lines = [line for line in refused.log().splitlines() if line.strip()]
         assert len(lines) == 1, lines
-        assert "holds shard 0/1" in lines[0] and "not starting" in lines[0]
+        assert "détient le fragment 0/1" in lines[0] and "ne démarre pas" in lines[0]
         assert len(fake.sessions) == 1
         assert await first.terminate() == 0, first.log()[-3000:]
     finally:
