@@ -66,13 +66,23 @@ def shard_key(shard_id: int, shard_count: int) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") & _MAX_KEY
 
 
+#: How a lease connection names itself in ``pg_stat_activity`` (then the holder label).
+APPLICATION_PREFIX = "partage lease "
+
 #: The longest wait to tell who holds a lease (PostgreSQL); past it, the line omits who.
 HOLDER_SECONDS = 5.0
 
 
 def _holder_label() -> str:
-    """Who holds a lease, as shown to a standby: this process id and host."""
-    return f"pid {os.getpid()} on {socket.gethostname()}"
+    """Who holds a lease, as shown to a standby: ``pid@host``, in no language (the command line
+    words it in the operator's, see :func:`holder_parts`)."""
+    return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def holder_parts(label: str) -> tuple[str, str] | None:
+    """``("4321", "vps-partage")`` from a holder label ``4321@vps-partage``; None otherwise."""
+    pid, at, host = label.partition("@")
+    return (pid, host) if at and pid.isdigit() and host else None
 
 
 class Lease(ABC):
@@ -290,7 +300,7 @@ class PostgresLease(Lease):
         accepted = inspect.signature(asyncpg.connect).parameters
         kwargs = {key: value for key, value in kwargs.items() if key in accepted}
         settings = dict(kwargs.pop("server_settings", None) or {})
-        settings["application_name"] = f"partage lease {_holder_label()}"[:63]
+        settings["application_name"] = f"{APPLICATION_PREFIX}{_holder_label()}"[:63]
         kwargs["server_settings"] = settings
         kwargs["timeout"] = max(5.0, self.lease_seconds)
         return kwargs
@@ -351,7 +361,7 @@ class PostgresLease(Lease):
         name = await conn.fetchval(
             self._HOLDER_SQL, list(self.keys), timeout=max(self.check_seconds, HOLDER_SECONDS)
         )
-        return str(name) if name else None
+        return str(name).removeprefix(APPLICATION_PREFIX) if name else None
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None

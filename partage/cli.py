@@ -259,7 +259,7 @@ async def _run(settings: Settings, token: str, tr: Translations) -> int:
                 "{base} : celui-ci ne démarre pas (processes.standby = false)."
             ),
             error=True,
-            qui=f" ({err.holder})" if err.holder else "",
+            qui=_holder_text(tr, err.holder),
             fragment=err.shards,
             base=err.database,
         )
@@ -279,6 +279,19 @@ async def _run(settings: Settings, token: str, tr: Translations) -> int:
     finally:
         await lease.release()
     return EXIT_PROBLEM if lease.lost else EXIT_OK
+
+
+def _holder_text(tr: Translations, holder: str | None) -> str:
+    """`` (processus 4321 sur vps-partage)`` in the operator's language, or nothing."""
+    from bot.lease import holder_parts
+
+    if not holder:
+        return ""
+    parts = holder_parts(holder)
+    if parts is None:
+        return f" ({holder})"
+    pid, host = parts
+    return " (" + tr._("processus {pid} sur {hote}", pid=pid, hote=host) + ")"
 
 
 async def _acquire(lease: Lease, *, wait: bool) -> bool:

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from bot.lease import (
     LeaseUnavailable,
     NoLease,
     PostgresLease,
+    holder_parts,
     lease_for,
     shard_key,
 )
@@ -141,7 +143,11 @@ async def test_second_lease_on_the_same_shard_is_refused(make_lease: Factory) ->
     assert first.held and not second.held
     message = str(info.value)
     assert message.startswith("another Partage process (")
-    assert f"pid {os.getpid()}" in message  # the holder is named
+    assert f"{os.getpid()}@" in message  # the holder is named
+    assert info.value.holder is not None and holder_parts(info.value.holder) == (
+        str(os.getpid()),
+        socket.gethostname(),
+    )
     assert "holds shard 0/1 (database " in message
 
 
@@ -227,7 +233,7 @@ async def test_lease_of_a_killed_process_is_taken_over(make_lease: Factory, db_u
         assert child.stdout is not None
         assert await asyncio.wait_for(child.stdout.readline(), timeout=10) == b"held\n"
         standby = make_lease()
-        with pytest.raises(LeaseUnavailable, match=f"pid {child.pid} "):
+        with pytest.raises(LeaseUnavailable, match=f"\\({child.pid}@"):
             await standby.acquire(wait=False)
 
         child.send_signal(signal.SIGKILL)

@@ -102,6 +102,7 @@ async def test_a_second_process_without_standby_refuses_with_one_line(
         lines = [line for line in refused.log().splitlines() if line.strip()]
         assert len(lines) == 1, lines
         assert "détient le fragment 0/1" in lines[0] and "ne démarre pas" in lines[0]
+        assert "(processus " in lines[0] and " sur " in lines[0]  # the holder, in French
         assert len(fake.sessions) == 1
         assert await first.terminate() == 0, first.log()[-3000:]
     finally:
