@@ -140,6 +140,17 @@ def locale_for(discord_locale: str | Locale | None) -> str:
     return SOURCE_LOCALE
 
 
+def reader_locale(discord_locale: str | Locale | None) -> str:
+    """What Partage stores of a reader's Discord locale, for messages sent later (reminders,
+    notices, clicks answered from a queue): ``"fr"``, ``"en"``, or ``"en-GB"`` (English texts,
+    dates day first). :meth:`I18n.for_locale` takes each of them."""
+    if discord_locale is not None:
+        value = discord_locale.value if isinstance(discord_locale, Locale) else discord_locale
+        if value.replace("_", "-").lower() == BRITISH.lower():
+            return BRITISH
+    return locale_for(discord_locale)
+
+
 def discord_timestamp(dt: datetime, style: TimestampStyle = "F") -> str:
     """A Discord timestamp such as ``<t:1796322600:F>``, shown in each reader's own zone."""
     if dt.tzinfo is None or dt.utcoffset() is None:
@@ -395,7 +406,10 @@ class I18n:
         return locale_for(discord_locale)
 
     def for_locale(self, locale: str) -> Translations:
-        """The texts of ``"fr"`` or ``"en"``; an unknown locale gets French."""
+        """The texts of ``"fr"``, ``"en"`` or ``"en-GB"`` (:func:`reader_locale`); an unknown
+        locale gets French."""
+        if locale == BRITISH:
+            return self._british
         try:
             return self._translations[locale]
         except KeyError:

@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.i18n import Translations, locale_for
+from bot.i18n import Translations, reader_locale
 from db.session import CommitTooLate, commit_by
 
 if TYPE_CHECKING:
@@ -32,8 +32,9 @@ def bot_of(interaction: discord.Interaction) -> PartageBot:
 
 
 def locale_of(interaction: discord.Interaction) -> str:
-    """The caller's language: English for any English Discord locale, else French."""
-    return locale_for(str(interaction.locale) if interaction.locale else None)
+    """The caller's language as stored for later messages: ``"en-GB"`` for a British reader
+    (dates day first), ``"en"`` for any other English Discord locale, else ``"fr"``."""
+    return reader_locale(str(interaction.locale) if interaction.locale else None)
 
 
 def tr_of(interaction: discord.Interaction) -> Translations:

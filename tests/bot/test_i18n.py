@@ -23,6 +23,7 @@ from bot.i18n import (
     command_strings,
     discord_timestamp,
     locale_for,
+    reader_locale,
 )
 
 SAMPLE_PO = r"""
@@ -386,3 +387,26 @@ def test_british_readers_share_the_one_english_catalog(i18n: I18n, en: Translati
     assert british.format_date(date(2026, 12, 1), "medium") == "1 Dec 2026"
     assert british.format_number(10000) == en.format_number(10000) == "10,000"
     assert en.dates == "en" and en.format_date(date(2026, 12, 1), "medium") == "Dec 1, 2026"
+
+
+@pytest.mark.parametrize(
+    ("discord_locale", "stored"),
+    [
+        ("fr", "fr"),
+        ("en-US", "en"),
+        ("en-GB", "en-GB"),
+        ("en_GB", "en-GB"),
+        ("de", "fr"),
+        (None, "fr"),
+    ],
+)
+def test_the_stored_reader_locale_keeps_the_british_date_order(
+    discord_locale: str | None, stored: str
+) -> None:
+    assert reader_locale(discord_locale) == stored
+    tr = I18n.load().for_locale(stored)
+    written = tr.format_date(date(2026, 12, 3), "long")
+    assert (
+        written
+        == {"fr": "3 décembre 2026", "en": "December 3, 2026", "en-GB": "3 December 2026"}[stored]
+    )

@@ -275,3 +275,36 @@ async def test_after_the_last_seance_a_follow_up_in_the_atelier_thread(
         (dm,) = fake.dms(server.alice)
         assert "Merci" in dm.content and f"<#{thread.id}>" in str(dm.embeds)
         assert rappels(fake.channel_messages(chantier.channel_id)) == []
+
+
+async def test_a_british_readers_reminder_is_dated_day_first(
+    fake_discord: FakeDiscord, server: Server, db_url: str
+) -> None:
+    """The language of a click is stored with its date order: a member who answered from an en-GB
+    Discord gets later messages (here a DM reminder) with « Thursday 3 December »."""
+    fake = fake_discord
+    async with partage(fake, reminder_settings(fake, server, db_url, "4s")) as bot:
+        chantier = await bot.services.chantiers.by_slug(server.guild.id, "gouvernance")
+        assert chantier is not None and chantier.channel_id
+        start = (bot.clock.now() + timedelta(seconds=9)).replace(microsecond=0)
+        atelier_id = await new_atelier(bot, server, start)
+        await settle(fake, bot)
+        (announcement,) = [
+            m
+            for m in fake.channel_messages(chantier.channel_id)
+            if f"rsvp:{atelier_id}:oui" in m.custom_ids()
+        ]
+        await fake.click(
+            announcement, f"rsvp:{atelier_id}:oui", user=server.alice, locale="en-GB"
+        ).wait_answer(timeout=10)
+        await bot.services.rappels.set_dm_reminders(server.guild.id, server.alice.id, True)
+        async with bot.sessions() as session:
+            stored = await session.scalar(
+                select(Membre.locale).where(Membre.user_id == server.alice.id)
+            )
+        assert stored == "en-GB"
+        await fake.wait_until(lambda: len(fake.dms(server.alice)) >= 1, timeout=12)
+        local = start.astimezone(ZoneInfo(ZONE))
+        british = f"{local:%A} {local.day} {local:%B} {local.year}"  # Thursday 3 December 2026
+        reminder = fake.dms(server.alice)[0].content
+        assert reminder.startswith("Reminder: ") and british in reminder, reminder
