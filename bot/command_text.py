@@ -1,17 +1,21 @@
-"""The French vocabulary of the slash commands (COMMANDS.md), for cogs and for Babel.
+"""The marker of the slash-command vocabulary, and the words several commands share.
 
-Cogs declare their commands in French with these texts; :class:`bot.i18n.PartageTranslator`
-localizes them for English from the catalog. Each string is wrapped in ``p_(context, text)``, a
-no-op marker here, so that ``pybabel extract`` puts it in the template under its context and
-``pybabel update`` keeps its English translation. Names are lowercase and unaccented (easy to
-type); descriptions are at most 100 characters, in both languages. Usage in a cog::
+Each command declares its own French name, description and option descriptions where it is
+defined, each string wrapped in ``p_(context, text)``: a no-op here, it makes ``pybabel extract``
+put the string in the template under its context, and :class:`bot.i18n.PartageTranslator`
+localizes it for English from the catalog. Usage in a cog::
 
-    @app_commands.command(name="rejoindre", description=DESCRIPTIONS["rejoindre"])
-    @app_commands.describe(**option_descriptions("rejoindre"))
+    @app_commands.command(
+        name=p_("command-name", "rejoindre"),
+        description=p_("command-description", "Rejoindre un chantier"),
+    )
+    @app_commands.describe(chantier=p_("option-description", "Le chantier à rejoindre"))
     async def rejoindre(self, interaction: discord.Interaction, chantier: str) -> None: ...
 
-Keys are qualified command names (``"atelier creer"``); option keys are (command, option name).
-A new command, option or choice gets its line here and its English in the ``.po``.
+Option names are Python parameter names (or ``app_commands.rename``) and choices are values,
+shared by many commands: they are listed once below so that Babel sees them. Names are lowercase
+and unaccented (easy to type); descriptions are at most 100 characters, in both languages;
+tests/test_vocabulary.py walks the real command tree and checks each against the catalog.
 """
 
 from __future__ import annotations
@@ -26,36 +30,6 @@ def p_(context: str, message: str) -> str:
     """Mark ``message`` for extraction in ``context`` (Babel keyword ``p_:1c,2``); no-op."""
     return message
 
-
-COMMAND_NAMES: tuple[str, ...] = (
-    # Members
-    p_("command-name", "aide"),
-    p_("command-name", "chantiers"),
-    p_("command-name", "rejoindre"),
-    p_("command-name", "quitter"),
-    p_("command-name", "ateliers"),
-    p_("command-name", "rsvp"),
-    p_("command-name", "mes-inscriptions"),
-    p_("command-name", "rappels"),
-    p_("command-name", "profil"),
-    p_("command-name", "voir"),
-    p_("command-name", "modifier"),
-    p_("command-name", "supprimer"),
-    p_("command-name", "annuaire"),
-    p_("command-name", "jumelage"),
-    p_("command-name", "mes-donnees"),
-    # Staff
-    p_("command-name", "atelier"),
-    p_("command-name", "creer"),
-    p_("command-name", "annuler"),
-    p_("command-name", "participants"),
-    p_("command-name", "annoncer"),
-    p_("command-name", "chantier"),
-    p_("command-name", "archiver"),
-    p_("command-name", "programme"),
-    p_("command-name", "importer"),
-    p_("command-name", "statistiques"),
-)
 
 OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "chantier"),
@@ -99,148 +73,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
         p_("choice-name", "synthese"),
     ),
 }
-
-# Command and group descriptions, by qualified name.
-DESCRIPTIONS: dict[str, str] = {
-    # Members
-    "aide": p_("command-description", "Ce que fait Partage, ses commandes et les chantiers"),
-    "chantiers": p_(
-        "command-description",
-        "Les chantiers, avec leur salon, leurs membres et leur prochain atelier",
-    ),
-    "rejoindre": p_(
-        "command-description", "Rejoindre un chantier (ses annonces et rappels vous mentionneront)"
-    ),
-    "quitter": p_("command-description", "Quitter un chantier"),
-    "ateliers": p_(
-        "command-description", "Les prochains ateliers, les places restantes et votre réponse"
-    ),
-    "rsvp": p_("command-description", "Répondre oui, peut-être ou non à un atelier"),
-    "mes-inscriptions": p_(
-        "command-description", "Vos prochains ateliers et vos places en liste d'attente"
-    ),
-    "rappels": p_("command-description", "Activer ou désactiver vos rappels par message privé"),
-    "profil": p_("command-description", "Votre profil de membre"),
-    "profil voir": p_("command-description", "Voir votre profil"),
-    "profil modifier": p_("command-description", "Remplir ou modifier votre profil"),
-    "profil supprimer": p_("command-description", "Supprimer votre profil"),
-    "annuaire": p_("command-description", "Trouver des collègues inscrits à l'annuaire"),
-    "jumelage": p_(
-        "command-description", "Participer au jumelage entre collègues de municipalités différentes"
-    ),
-    "mes-donnees": p_(
-        "command-description", "Tout ce que Partage conserve sur vous, dans un fichier"
-    ),
-    # Staff
-    "atelier": p_("command-description", "Gérer les ateliers (équipe d'animation)"),
-    "atelier creer": p_("command-description", "Créer un atelier et publier son annonce"),
-    "atelier modifier": p_("command-description", "Modifier un atelier et prévenir les inscrits"),
-    "atelier annuler": p_("command-description", "Annuler un atelier et prévenir les inscrits"),
-    "atelier participants": p_(
-        "command-description", "Les réponses et la liste d'attente d'un atelier, en CSV"
-    ),
-    "atelier annoncer": p_("command-description", "Publier de nouveau l'annonce d'un atelier"),
-    "chantier": p_("command-description", "Gérer les chantiers (équipe d'animation)"),
-    "chantier creer": p_("command-description", "Créer un chantier, ses salons et son rôle"),
-    "chantier archiver": p_(
-        "command-description",
-        "Archiver un chantier (plus de nouvel atelier, salons en lecture seule)",
-    ),
-    "programme": p_("command-description", "Gérer le programme (équipe d'animation)"),
-    "programme importer": p_(
-        "command-description", "Importer plusieurs ateliers d'un fichier CSV ou TOML"
-    ),
-    "statistiques": p_(
-        "command-description",
-        "Membres et inscriptions par région et municipalité, avec un graphique",
-    ),
-}
-
-# Option descriptions, by (qualified command name, option name).
-OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
-    # Members
-    ("rejoindre", "chantier"): p_("option-description", "Le chantier à rejoindre"),
-    ("quitter", "chantier"): p_("option-description", "Le chantier à quitter"),
-    ("ateliers", "chantier"): p_("option-description", "Seulement les ateliers de ce chantier"),
-    ("rsvp", "atelier"): p_("option-description", "L'atelier"),
-    ("rsvp", "reponse"): p_("option-description", "Votre réponse"),
-    ("rsvp", "seance"): p_(
-        "option-description", "Une seule séance de l'atelier (sinon, toutes ses séances)"
-    ),
-    ("rappels", "messages-prives"): p_(
-        "option-description", "Recevoir les rappels par message privé"
-    ),
-    ("annuaire", "region"): p_("option-description", "La région administrative"),
-    ("annuaire", "chantier"): p_("option-description", "Un chantier qui les intéresse"),
-    ("annuaire", "municipalite"): p_("option-description", "La municipalité"),
-    ("annuaire", "mot-cle"): p_("option-description", "Un mot de leur rôle ou de leur expertise"),
-    ("jumelage", "participer"): p_("option-description", "Participer au jumelage"),
-    # Staff: atelier creer
-    ("atelier creer", "titre"): p_("option-description", "Le titre de l'atelier"),
-    ("atelier creer", "chantier"): p_("option-description", "Le chantier de l'atelier"),
-    ("atelier creer", "dates"): p_(
-        "option-description",
-        "Les séances séparées par des points-virgules, par exemple 3 décembre 2026 13 h 30",
-    ),
-    ("atelier creer", "duree"): p_(
-        "option-description", "La durée de chaque séance, en minutes (90 par défaut)"
-    ),
-    ("atelier creer", "lieu"): p_("option-description", "Le lieu (visioconférence par défaut)"),
-    ("atelier creer", "lien"): p_(
-        "option-description", "Le lien de la réunion, montré aux inscrits seulement"
-    ),
-    ("atelier creer", "capacite"): p_("option-description", "Le nombre de places"),
-    ("atelier creer", "genre"): p_("option-description", "Le genre d'atelier (atelier par défaut)"),
-    ("atelier creer", "description"): p_("option-description", "La description de l'atelier"),
-    # Staff: atelier modifier (every option of creer, all optional)
-    ("atelier modifier", "atelier"): p_("option-description", "L'atelier à modifier"),
-    ("atelier modifier", "titre"): p_("option-description", "Le nouveau titre"),
-    ("atelier modifier", "chantier"): p_("option-description", "Le nouveau chantier"),
-    ("atelier modifier", "dates"): p_(
-        "option-description", "Les nouvelles séances, séparées par des points-virgules"
-    ),
-    ("atelier modifier", "duree"): p_(
-        "option-description", "La nouvelle durée de chaque séance, en minutes"
-    ),
-    ("atelier modifier", "lieu"): p_("option-description", "Le nouveau lieu"),
-    ("atelier modifier", "lien"): p_("option-description", "Le nouveau lien de la réunion"),
-    ("atelier modifier", "capacite"): p_("option-description", "Le nouveau nombre de places"),
-    ("atelier modifier", "genre"): p_("option-description", "Le nouveau genre d'atelier"),
-    ("atelier modifier", "description"): p_("option-description", "La nouvelle description"),
-    # Staff: the other atelier commands
-    ("atelier annuler", "atelier"): p_("option-description", "L'atelier à annuler"),
-    ("atelier annuler", "raison"): p_("option-description", "La raison, communiquée aux inscrits"),
-    ("atelier participants", "atelier"): p_("option-description", "L'atelier"),
-    ("atelier annoncer", "atelier"): p_("option-description", "L'atelier à annoncer"),
-    ("atelier annoncer", "salon"): p_(
-        "option-description", "Le salon où publier (celui du chantier par défaut)"
-    ),
-    # Staff: chantier, programme, statistiques
-    ("chantier creer", "nom"): p_("option-description", "Le nom du chantier"),
-    ("chantier creer", "description"): p_("option-description", "La description du chantier"),
-    ("chantier creer", "emoji"): p_("option-description", "L'emoji du chantier"),
-    ("chantier archiver", "chantier"): p_("option-description", "Le chantier à archiver"),
-    ("programme importer", "fichier"): p_(
-        "option-description", "Le fichier du programme (CSV ou TOML)"
-    ),
-    ("statistiques", "debut"): p_(
-        "option-description", "À partir de cette date, par exemple 2026-09-01"
-    ),
-    ("statistiques", "fin"): p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
-}
-
-
-def option_descriptions(command: str) -> dict[str, str]:
-    """The option descriptions of ``command`` for ``app_commands.describe(**...)``.
-
-    Keys are Python parameter names: an option ``messages-prives`` is the parameter
-    ``messages_prives``, renamed with ``app_commands.rename(messages_prives="messages-prives")``.
-    """
-    return {
-        option.replace("-", "_"): text
-        for (name, option), text in OPTION_DESCRIPTIONS.items()
-        if name == command
-    }
 
 
 def command(tr: Translations, qualified: str) -> str:

@@ -21,7 +21,6 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot import command_text
 from bot.i18n import (
     CONTEXT_CHOICE_NAME,
     CONTEXT_COMMAND_DESCRIPTION,
@@ -251,54 +250,7 @@ def test_babel_cfg_gives_the_same_keywords_to_every_source_dir() -> None:
     assert len({repr(options["keywords"]) for options in options_map.values()}) == 1
 
 
-# --- The slash-command vocabulary (bot/command_text.py) ------------------------------------
-
-MEMBER_COMMANDS = {
-    "aide": set(),
-    "chantiers": set(),
-    "rejoindre": {"chantier"},
-    "quitter": {"chantier"},
-    "ateliers": {"chantier"},
-    "rsvp": {"atelier", "reponse", "seance"},
-    "mes-inscriptions": set(),
-    "rappels": {"messages-prives"},
-    "profil": set(),
-    "profil voir": set(),
-    "profil modifier": set(),
-    "profil supprimer": set(),
-    "annuaire": {"region", "chantier", "municipalite", "mot-cle"},
-    "jumelage": {"participer"},
-    "mes-donnees": set(),
-}
-CREER = {"titre", "chantier", "dates", "duree", "lieu", "lien", "capacite", "genre", "description"}
-STAFF_COMMANDS = {
-    "atelier": set(),
-    "atelier creer": CREER,
-    "atelier modifier": {"atelier"} | CREER,
-    "atelier annuler": {"atelier", "raison"},
-    "atelier participants": {"atelier"},
-    "atelier annoncer": {"atelier", "salon"},
-    "chantier": set(),
-    "chantier creer": {"nom", "description", "emoji"},
-    "chantier archiver": {"chantier"},
-    "programme": set(),
-    "programme importer": {"fichier"},
-    "statistiques": {"debut", "fin"},
-}
-COMMANDS = MEMBER_COMMANDS | STAFF_COMMANDS
-
-
-def test_command_text_covers_every_command_and_option_of_commands_md() -> None:
-    assert set(command_text.DESCRIPTIONS) == set(COMMANDS)
-    options = {(cmd, opt) for cmd, opts in COMMANDS.items() for opt in opts}
-    assert set(command_text.OPTION_DESCRIPTIONS) == options
-    words = {word for name in COMMANDS for word in name.split()}
-    assert set(command_text.COMMAND_NAMES) == words
-    assert set(command_text.OPTION_NAMES) == {opt for _cmd, opt in options}
-    assert command_text.CHOICES == {
-        "reponse": ("oui", "peut-etre", "non"),
-        "genre": ("atelier", "referentiel", "formation", "echange", "synthese"),
-    }
+# --- The slash-command vocabulary in the catalog (the real tree: tests/test_vocabulary.py) ---
 
 
 def command_entries() -> dict[str, list[Message]]:
@@ -315,18 +267,6 @@ def command_entries() -> dict[str, list[Message]]:
     return by_context
 
 
-def test_command_vocabulary_has_english_in_its_context() -> None:
-    entries = {(m.context, m.id) for ms in command_entries().values() for m in ms if m.string}
-    expected = {
-        *((CONTEXT_COMMAND_NAME, n) for n in command_text.COMMAND_NAMES),
-        *((CONTEXT_OPTION_NAME, n) for n in command_text.OPTION_NAMES),
-        *((CONTEXT_CHOICE_NAME, n) for names in command_text.CHOICES.values() for n in names),
-        *((CONTEXT_COMMAND_DESCRIPTION, d) for d in command_text.DESCRIPTIONS.values()),
-        *((CONTEXT_OPTION_DESCRIPTION, d) for d in command_text.OPTION_DESCRIPTIONS.values()),
-    }
-    assert expected - entries == set()
-
-
 def test_command_vocabulary_follows_discord_rules_in_both_languages() -> None:
     problems = []
     for context, entries in command_entries().items():
@@ -339,13 +279,3 @@ def test_command_vocabulary_follows_discord_rules_in_both_languages() -> None:
                 if not ok:
                     problems.append(f"[{context}] {language} {text!r}")
     assert problems == []
-
-
-def test_english_command_names_are_unique_where_discord_needs_it() -> None:
-    english_names = {m.id: m.string for m in command_entries()[CONTEXT_COMMAND_NAME]}
-    top_level = [english_names[name] for name in COMMANDS if " " not in name]
-    assert len(top_level) == len(set(top_level))
-    for command, opts in COMMANDS.items():
-        options = {m.id: m.string for m in command_entries()[CONTEXT_OPTION_NAME]}
-        translated = [options[o] for o in opts]
-        assert len(translated) == len(set(translated)), command

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS
+from bot.command_text import p_
 from bot.i18n import Translations
 from bot.interactions import NO_MENTIONS, bot_of, is_staff, is_staff_command, tr_of
 
@@ -53,7 +53,12 @@ class AideCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="aide", description=DESCRIPTIONS["aide"])
+    @app_commands.command(
+        name=p_("command-name", "aide"),
+        description=p_(
+            "command-description", "Ce que fait Partage, ses commandes et les chantiers"
+        ),
+    )
     @app_commands.guild_only()
     async def aide(self, interaction: discord.Interaction) -> None:
         tr = tr_of(interaction)

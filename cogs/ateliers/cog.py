@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.choices import GENRES, atelier_choices, chantier_choices, parse_atelier_id
-from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.command_text import p_
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
 from bot.interactions import commit_then_defer, reply, staff_only, tr_of
@@ -67,7 +67,9 @@ def _respan(seances: tuple[SeanceInfo, ...], minutes: int) -> list[SeanceSpec]:
 
 class AteliersCog(commands.Cog):
     atelier = app_commands.Group(
-        name="atelier", description=DESCRIPTIONS["atelier"], guild_only=True
+        name=p_("command-name", "atelier"),
+        description=p_("command-description", "Gérer les ateliers (équipe d'animation)"),
+        guild_only=True,
     )
 
     def __init__(self, bot: PartageBot) -> None:
@@ -106,8 +108,24 @@ class AteliersCog(commands.Cog):
 
     # --- staff -------------------------------------------------------------------------------
 
-    @atelier.command(name="creer", description=DESCRIPTIONS["atelier creer"])
-    @app_commands.describe(**option_descriptions("atelier creer"))
+    @atelier.command(
+        name=p_("command-name", "creer"),
+        description=p_("command-description", "Créer un atelier et publier son annonce"),
+    )
+    @app_commands.describe(
+        titre=p_("option-description", "Le titre de l'atelier"),
+        chantier=p_("option-description", "Le chantier de l'atelier"),
+        dates=p_(
+            "option-description",
+            "Les séances séparées par des points-virgules, par exemple 3 décembre 2026 13 h 30",
+        ),
+        duree=p_("option-description", "La durée de chaque séance, en minutes (90 par défaut)"),
+        lieu=p_("option-description", "Le lieu (visioconférence par défaut)"),
+        lien=p_("option-description", "Le lien de la réunion, montré aux inscrits seulement"),
+        capacite=p_("option-description", "Le nombre de places"),
+        genre=p_("option-description", "Le genre d'atelier (atelier par défaut)"),
+        description=p_("option-description", "La description de l'atelier"),
+    )
     @app_commands.choices(genre=GENRES)
     @staff_only()
     async def creer(
@@ -172,8 +190,22 @@ class AteliersCog(commands.Cog):
             )
         await reply(interaction, text)
 
-    @atelier.command(name="modifier", description=DESCRIPTIONS["atelier modifier"])
-    @app_commands.describe(**option_descriptions("atelier modifier"))
+    @atelier.command(
+        name=p_("command-name", "modifier"),
+        description=p_("command-description", "Modifier un atelier et prévenir les inscrits"),
+    )
+    @app_commands.describe(
+        atelier=p_("option-description", "L'atelier à modifier"),
+        titre=p_("option-description", "Le nouveau titre"),
+        chantier=p_("option-description", "Le nouveau chantier"),
+        dates=p_("option-description", "Les nouvelles séances, séparées par des points-virgules"),
+        duree=p_("option-description", "La nouvelle durée de chaque séance, en minutes"),
+        lieu=p_("option-description", "Le nouveau lieu"),
+        lien=p_("option-description", "Le nouveau lien de la réunion"),
+        capacite=p_("option-description", "Le nouveau nombre de places"),
+        genre=p_("option-description", "Le nouveau genre d'atelier"),
+        description=p_("option-description", "La nouvelle description"),
+    )
     @app_commands.choices(genre=GENRES)
     @staff_only()
     async def modifier(
@@ -226,8 +258,14 @@ class AteliersCog(commands.Cog):
             ),
         )
 
-    @atelier.command(name="annuler", description=DESCRIPTIONS["atelier annuler"])
-    @app_commands.describe(**option_descriptions("atelier annuler"))
+    @atelier.command(
+        name=p_("command-name", "annuler"),
+        description=p_("command-description", "Annuler un atelier et prévenir les inscrits"),
+    )
+    @app_commands.describe(
+        atelier=p_("option-description", "L'atelier à annuler"),
+        raison=p_("option-description", "La raison, communiquée aux inscrits"),
+    )
     @staff_only()
     async def annuler(
         self, interaction: discord.Interaction, atelier: str, raison: str | None = None
@@ -253,8 +291,13 @@ class AteliersCog(commands.Cog):
             ),
         )
 
-    @atelier.command(name="participants", description=DESCRIPTIONS["atelier participants"])
-    @app_commands.describe(**option_descriptions("atelier participants"))
+    @atelier.command(
+        name=p_("command-name", "participants"),
+        description=p_(
+            "command-description", "Les réponses et la liste d'attente d'un atelier, en CSV"
+        ),
+    )
+    @app_commands.describe(atelier=p_("option-description", "L'atelier"))
     @staff_only()
     async def participants(self, interaction: discord.Interaction, atelier: str) -> None:
         tr = tr_of(interaction)
@@ -277,8 +320,14 @@ class AteliersCog(commands.Cog):
             files=files,
         )
 
-    @atelier.command(name="annoncer", description=DESCRIPTIONS["atelier annoncer"])
-    @app_commands.describe(**option_descriptions("atelier annoncer"))
+    @atelier.command(
+        name=p_("command-name", "annoncer"),
+        description=p_("command-description", "Publier de nouveau l'annonce d'un atelier"),
+    )
+    @app_commands.describe(
+        atelier=p_("option-description", "L'atelier à annoncer"),
+        salon=p_("option-description", "Le salon où publier (celui du chantier par défaut)"),
+    )
     @staff_only()
     async def annoncer(
         self,
@@ -342,8 +391,15 @@ class AteliersCog(commands.Cog):
 
     # --- members -----------------------------------------------------------------------------
 
-    @app_commands.command(name="ateliers", description=DESCRIPTIONS["ateliers"])
-    @app_commands.describe(**option_descriptions("ateliers"))
+    @app_commands.command(
+        name=p_("command-name", "ateliers"),
+        description=p_(
+            "command-description", "Les prochains ateliers, les places restantes et votre réponse"
+        ),
+    )
+    @app_commands.describe(
+        chantier=p_("option-description", "Seulement les ateliers de ce chantier")
+    )
     @app_commands.guild_only()
     async def ateliers(self, interaction: discord.Interaction, chantier: str | None = None) -> None:
         tr = tr_of(interaction)

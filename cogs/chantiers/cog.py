@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.choices import chantier_choices
-from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.command_text import p_
 from bot.errors import N_, Conflict, NotFound
 from bot.i18n import discord_timestamp
 from bot.interactions import NO_MENTIONS, commit_then_defer, reply, staff_only, tr_of
@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 class ChantiersCog(commands.Cog):
     chantier = app_commands.Group(
-        name="chantier", description=DESCRIPTIONS["chantier"], guild_only=True
+        name=p_("command-name", "chantier"),
+        description=p_("command-description", "Gérer les chantiers (équipe d'animation)"),
+        guild_only=True,
     )
 
     def __init__(self, bot: PartageBot) -> None:
@@ -79,7 +81,13 @@ class ChantiersCog(commands.Cog):
 
     # --- members ---------------------------------------------------------------------------
 
-    @app_commands.command(name="chantiers", description=DESCRIPTIONS["chantiers"])
+    @app_commands.command(
+        name=p_("command-name", "chantiers"),
+        description=p_(
+            "command-description",
+            "Les chantiers, avec leur salon, leurs membres et leur prochain atelier",
+        ),
+    )
     @app_commands.guild_only()
     async def chantiers(self, interaction: discord.Interaction) -> None:
         tr = tr_of(interaction)
@@ -151,8 +159,14 @@ class ChantiersCog(commands.Cog):
             text = "\n".join(parts)
         await reply(interaction, text)
 
-    @app_commands.command(name="rejoindre", description=DESCRIPTIONS["rejoindre"])
-    @app_commands.describe(**option_descriptions("rejoindre"))
+    @app_commands.command(
+        name=p_("command-name", "rejoindre"),
+        description=p_(
+            "command-description",
+            "Rejoindre un chantier (ses annonces et rappels vous mentionneront)",
+        ),
+    )
+    @app_commands.describe(chantier=p_("option-description", "Le chantier à rejoindre"))
     @app_commands.guild_only()
     async def rejoindre(self, interaction: discord.Interaction, chantier: str) -> None:
         tr = tr_of(interaction)
@@ -175,8 +189,11 @@ class ChantiersCog(commands.Cog):
             ),
         )
 
-    @app_commands.command(name="quitter", description=DESCRIPTIONS["quitter"])
-    @app_commands.describe(**option_descriptions("quitter"))
+    @app_commands.command(
+        name=p_("command-name", "quitter"),
+        description=p_("command-description", "Quitter un chantier"),
+    )
+    @app_commands.describe(chantier=p_("option-description", "Le chantier à quitter"))
     @app_commands.guild_only()
     async def quitter(self, interaction: discord.Interaction, chantier: str) -> None:
         tr = tr_of(interaction)
@@ -220,8 +237,15 @@ class ChantiersCog(commands.Cog):
 
     # --- staff -----------------------------------------------------------------------------
 
-    @chantier.command(name="creer", description=DESCRIPTIONS["chantier creer"])
-    @app_commands.describe(**option_descriptions("chantier creer"))
+    @chantier.command(
+        name=p_("command-name", "creer"),
+        description=p_("command-description", "Créer un chantier, ses salons et son rôle"),
+    )
+    @app_commands.describe(
+        nom=p_("option-description", "Le nom du chantier"),
+        description=p_("option-description", "La description du chantier"),
+        emoji=p_("option-description", "L'emoji du chantier"),
+    )
     @staff_only()
     async def creer(
         self,
@@ -249,8 +273,14 @@ class ChantiersCog(commands.Cog):
             interaction, tr._("Chantier « {nom} » créé : {salon}", nom=info.nom, salon=where)
         )
 
-    @chantier.command(name="archiver", description=DESCRIPTIONS["chantier archiver"])
-    @app_commands.describe(**option_descriptions("chantier archiver"))
+    @chantier.command(
+        name=p_("command-name", "archiver"),
+        description=p_(
+            "command-description",
+            "Archiver un chantier (plus de nouvel atelier, salons en lecture seule)",
+        ),
+    )
+    @app_commands.describe(chantier=p_("option-description", "Le chantier à archiver"))
     @staff_only()
     async def archiver(self, interaction: discord.Interaction, chantier: str) -> None:
         tr = tr_of(interaction)

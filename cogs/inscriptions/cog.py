@@ -31,7 +31,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.choices import REPONSES, atelier_choices, parse_atelier_id, parse_seance_id, seance_choices
-from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.command_text import p_
 from bot.errors import UserError
 from bot.groupcommit import GroupCommit
 from bot.i18n import Translations
@@ -246,8 +246,17 @@ class InscriptionsCog(commands.Cog):
 
     # --- commands ------------------------------------------------------------------------------
 
-    @app_commands.command(name="rsvp", description=DESCRIPTIONS["rsvp"])
-    @app_commands.describe(**option_descriptions("rsvp"))
+    @app_commands.command(
+        name=p_("command-name", "rsvp"),
+        description=p_("command-description", "Répondre oui, peut-être ou non à un atelier"),
+    )
+    @app_commands.describe(
+        atelier=p_("option-description", "L'atelier"),
+        reponse=p_("option-description", "Votre réponse"),
+        seance=p_(
+            "option-description", "Une seule séance de l'atelier (sinon, toutes ses séances)"
+        ),
+    )
     @app_commands.choices(reponse=REPONSES)
     @app_commands.guild_only()
     async def rsvp(
@@ -273,7 +282,12 @@ class InscriptionsCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return await seance_choices(interaction, current)
 
-    @app_commands.command(name="mes-inscriptions", description=DESCRIPTIONS["mes-inscriptions"])
+    @app_commands.command(
+        name=p_("command-name", "mes-inscriptions"),
+        description=p_(
+            "command-description", "Vos prochains ateliers et vos places en liste d'attente"
+        ),
+    )
     @app_commands.guild_only()
     async def mes_inscriptions(self, interaction: discord.Interaction) -> None:
         tr = tr_of(interaction)

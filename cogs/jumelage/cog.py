@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.command_text import p_
 from bot.interactions import reply, tr_of
 from bot.ports import ConsentPrompt
 from bot.threads import (
@@ -69,8 +69,14 @@ class JumelageCog(commands.Cog, name=JUMELAGE_COG):
 
     # --- /jumelage and its buttons -------------------------------------------------------------
 
-    @app_commands.command(name="jumelage", description=DESCRIPTIONS["jumelage"])
-    @app_commands.describe(**option_descriptions("jumelage"))
+    @app_commands.command(
+        name=p_("command-name", "jumelage"),
+        description=p_(
+            "command-description",
+            "Participer au jumelage entre collègues de municipalités différentes",
+        ),
+    )
+    @app_commands.describe(participer=p_("option-description", "Participer au jumelage"))
     @app_commands.guild_only()
     async def jumelage(
         self, interaction: discord.Interaction, participer: bool | None = None

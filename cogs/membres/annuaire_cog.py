@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.choices import chantier_choices
-from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.command_text import p_
 from bot.errors import N_, NotFound
 from bot.i18n import Translations
 from bot.interactions import locale_of, reply, tr_of
@@ -49,8 +49,16 @@ class AnnuaireCog(commands.Cog):
 
     # --- the directory -----------------------------------------------------------------------
 
-    @app_commands.command(name="annuaire", description=DESCRIPTIONS["annuaire"])
-    @app_commands.describe(**option_descriptions("annuaire"))
+    @app_commands.command(
+        name=p_("command-name", "annuaire"),
+        description=p_("command-description", "Trouver des collègues inscrits à l'annuaire"),
+    )
+    @app_commands.describe(
+        region=p_("option-description", "La région administrative"),
+        chantier=p_("option-description", "Un chantier qui les intéresse"),
+        municipalite=p_("option-description", "La municipalité"),
+        mot_cle=p_("option-description", "Un mot de leur rôle ou de leur expertise"),
+    )
     @app_commands.rename(mot_cle="mot-cle")
     @app_commands.guild_only()
     async def annuaire_command(

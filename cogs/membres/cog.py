@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS, command
+from bot.command_text import command, p_
 from bot.interactions import locale_of, reply, tr_of
 from bot.ports import ConsentPrompt
 from bot.threads import member_name
@@ -36,7 +36,11 @@ def guild_id_of(interaction: discord.Interaction) -> int:
 
 
 class ProfilCog(commands.Cog):
-    profil = app_commands.Group(name="profil", description=DESCRIPTIONS["profil"], guild_only=True)
+    profil = app_commands.Group(
+        name=p_("command-name", "profil"),
+        description=p_("command-description", "Votre profil de membre"),
+        guild_only=True,
+    )
 
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
@@ -52,7 +56,9 @@ class ProfilCog(commands.Cog):
 
     # --- commands ----------------------------------------------------------------------------
 
-    @profil.command(name="voir", description=DESCRIPTIONS["profil voir"])
+    @profil.command(
+        name=p_("command-name", "voir"), description=p_("command-description", "Voir votre profil")
+    )
     async def voir(self, interaction: discord.Interaction) -> None:
         info = await self.profils.get(guild_id_of(interaction), interaction.user.id)
         if info is None:
@@ -61,11 +67,17 @@ class ProfilCog(commands.Cog):
             return
         await reply(interaction, **await self._card(interaction, info))
 
-    @profil.command(name="modifier", description=DESCRIPTIONS["profil modifier"])
+    @profil.command(
+        name=p_("command-name", "modifier"),
+        description=p_("command-description", "Remplir ou modifier votre profil"),
+    )
     async def modifier(self, interaction: discord.Interaction) -> None:
         await self.open_form(interaction)
 
-    @profil.command(name="supprimer", description=DESCRIPTIONS["profil supprimer"])
+    @profil.command(
+        name=p_("command-name", "supprimer"),
+        description=p_("command-description", "Supprimer votre profil"),
+    )
     async def supprimer(self, interaction: discord.Interaction) -> None:
         tr = tr_of(interaction)
         await reply(

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS, command
+from bot.command_text import command, p_
 from bot.delivery import DM_CLOSED_CODE, one_attempt
 from bot.i18n import Translations, locale_for
 from bot.interactions import reply, tr_of
@@ -69,7 +69,12 @@ class PrivacyCog(commands.Cog):
 
     # --- /mes-donnees --------------------------------------------------------------------------
 
-    @app_commands.command(name="mes-donnees", description=DESCRIPTIONS["mes-donnees"])
+    @app_commands.command(
+        name=p_("command-name", "mes-donnees"),
+        description=p_(
+            "command-description", "Tout ce que Partage conserve sur vous, dans un fichier"
+        ),
+    )
     @app_commands.guild_only()
     async def mes_donnees(self, interaction: discord.Interaction) -> None:
         tr = tr_of(interaction)

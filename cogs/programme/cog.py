@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.command_text import p_
 from bot.errors import InvalidInput
 from bot.interactions import reply, staff_only, tr_of
 from cogs.programme.report import report_lines
@@ -27,15 +27,24 @@ REPLY_MAX = 1900
 
 class ProgrammeCog(commands.Cog):
     programme = app_commands.Group(
-        name="programme", description=DESCRIPTIONS["programme"], guild_only=True
+        name=p_("command-name", "programme"),
+        description=p_("command-description", "Gérer le programme (équipe d'animation)"),
+        guild_only=True,
     )
 
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
         self.imports = bot.services.imports
 
-    @programme.command(name="importer", description=DESCRIPTIONS["programme importer"])
-    @app_commands.describe(**option_descriptions("programme importer"))
+    @programme.command(
+        name=p_("command-name", "importer"),
+        description=p_(
+            "command-description", "Importer plusieurs ateliers d'un fichier CSV ou TOML"
+        ),
+    )
+    @app_commands.describe(
+        fichier=p_("option-description", "Le fichier du programme (CSV ou TOML)")
+    )
     @staff_only()
     async def importer(self, interaction: discord.Interaction, fichier: discord.Attachment) -> None:
         tr = tr_of(interaction)

@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS, option_descriptions, p_
+from bot.command_text import p_
 from bot.delivery import TRANSPORT_ERRORS, SendFailed, failure_of, one_attempt
 from bot.errors import UserError
 from bot.interactions import reply, staff_only, tr_of
@@ -187,8 +187,15 @@ class RemindersCog(commands.Cog):
 
     # --- /rappels -----------------------------------------------------------------------------
 
-    @app_commands.command(name="rappels", description=DESCRIPTIONS["rappels"])
-    @app_commands.describe(**option_descriptions("rappels"))
+    @app_commands.command(
+        name=p_("command-name", "rappels"),
+        description=p_(
+            "command-description", "Activer ou désactiver vos rappels par message privé"
+        ),
+    )
+    @app_commands.describe(
+        messages_prives=p_("option-description", "Recevoir les rappels par message privé")
+    )
     @app_commands.rename(messages_prives="messages-prives")
     @app_commands.guild_only()
     async def rappels(self, interaction: discord.Interaction, messages_prives: bool) -> None:

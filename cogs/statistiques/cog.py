@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import DESCRIPTIONS, option_descriptions
+from bot.command_text import p_
 from bot.dates import parse_day
 from bot.i18n import Translations
 from bot.interactions import reply, staff_only, tr_of
@@ -133,8 +133,17 @@ class StatistiquesCog(commands.Cog):
         self.bot = bot
         self.service = bot.services.stats
 
-    @app_commands.command(name="statistiques", description=DESCRIPTIONS["statistiques"])
-    @app_commands.describe(**option_descriptions("statistiques"))
+    @app_commands.command(
+        name=p_("command-name", "statistiques"),
+        description=p_(
+            "command-description",
+            "Membres et inscriptions par région et municipalité, avec un graphique",
+        ),
+    )
+    @app_commands.describe(
+        debut=p_("option-description", "À partir de cette date, par exemple 2026-09-01"),
+        fin=p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
+    )
     @app_commands.guild_only()
     @staff_only()
     async def statistiques(

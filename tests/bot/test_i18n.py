@@ -12,7 +12,6 @@ import pytest
 from discord import app_commands
 from discord.app_commands import TranslationContext, TranslationContextLocation, locale_str
 
-from bot import command_text
 from bot.errors import N_, NotFound
 from bot.i18n import (
     CatalogError,
@@ -283,13 +282,6 @@ def test_a_catalog_that_does_not_parse_stops_loading(tmp_path: Path) -> None:
 def test_a_missing_english_catalog_stops_loading(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match=r"partage\.po"):
         I18n.load(tmp_path)
-
-
-def test_option_descriptions_are_keyed_by_python_parameter_name() -> None:
-    assert command_text.option_descriptions("rappels") == {
-        "messages_prives": "Recevoir les rappels par message privé"
-    }
-    assert set(command_text.option_descriptions("atelier annuler")) == {"atelier", "raison"}
 
 
 class _Recorder(app_commands.Translator):
