@@ -15,6 +15,7 @@ from db.migrate import upgrade
 from partage.app import build_bot
 from tests.fakediscord import FakeDiscord, run_bot
 from tests.fakediscord.models import Channel, Guild, Member, Role
+from tests.fakediscord.patience import patient
 from tests.fakediscord.permissions import Perm
 
 STAFF_ROLE = "Équipe d'animation"
@@ -78,7 +79,7 @@ async def settle(fake: FakeDiscord, bot: PartageBot, timeout: float = 10.0) -> N
     outbox has nothing due. (A gateway barrier costs the bot a heartbeat, and discord.py
     allows 120 a minute: the waiting in between polls the bot, not the gateway.)"""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + patient(timeout)
     for _ in range(3):
         await fake.sync()
         while not (len(bot.tasks) == 0 and await bot.outbox.idle()):

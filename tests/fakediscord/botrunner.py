@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import discord
 
+from .patience import patient
+
 if TYPE_CHECKING:
     from .server import FakeDiscord
 
@@ -31,7 +33,7 @@ async def run_bot(
     """
     task = asyncio.create_task(bot.start(fake.token), name="fake-discord-bot")
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(patient(timeout)):
             while not bot.is_ready():
                 if task.done():
                     task.result()  # re-raise the login or gateway error

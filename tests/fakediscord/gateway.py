@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from .patience import patient
+
 if TYPE_CHECKING:
     from .server import FakeDiscord
     from .state import EventData
@@ -225,7 +227,7 @@ class GatewayHub:
 
     async def wait_for_sessions(self, count: int = 1, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until ``count`` sessions are identified and connected."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(patient(timeout)):
             while len([s for s in self.live_sessions if s.connected]) < count:
                 self._changed.clear()
                 await self._changed.wait()

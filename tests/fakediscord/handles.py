@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .messages import LOADING
 from .models import Channel, Member, Message, User
+from .patience import patient
 
 if TYPE_CHECKING:
     from .rest import UploadedFile
@@ -82,7 +83,7 @@ class InteractionHandle:
         self._changed.set()
 
     async def _wait(self, predicate: Callable[[], Any], limit: float, what: str) -> None:
-        deadline = time.monotonic() + limit
+        deadline = time.monotonic() + patient(limit)
         while not predicate():
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -25,6 +25,7 @@ from .handles import InteractionHandle
 from .injection import Injector
 from .install import ENV_TOKEN, DiscordTargets, point_discord_at, restore, targets_env
 from .models import Message
+from .patience import patient
 from .rest import API_PREFIX, FailureRule, GlobalLimit, RateLimitBucket, RequestRecord, RestApi
 from .state import EventData
 from .world import World
@@ -38,7 +39,7 @@ async def wait_until(
     interval: float = 0.01,
 ) -> Any:
     """Poll ``predicate`` until truthy; return its value or raise TimeoutError."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patient(timeout)
     while True:
         value = predicate()
         if value:
