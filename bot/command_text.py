@@ -55,6 +55,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     p_("command-name", "programme"),
     p_("command-name", "importer"),
     p_("command-name", "statistiques"),
+    # Calendars (issue 11)
+    p_("command-name", "calendrier"),
 )
 
 OPTION_NAMES: tuple[str, ...] = (
@@ -82,6 +84,8 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "fichier"),
     p_("option-name", "debut"),
     p_("option-name", "fin"),
+    # Calendars (issue 11)
+    p_("option-name", "renouveler"),
 )
 
 # Choice names by option; each name is also the choice's value.
@@ -153,6 +157,10 @@ DESCRIPTIONS: dict[str, str] = {
     "statistiques": p_(
         "command-description",
         "Membres et inscriptions par région et municipalité, avec un graphique",
+    ),
+    # Calendars (issue 11)
+    "calendrier": p_(
+        "command-description", "L'adresse de votre calendrier privé, pour Outlook, Google ou Apple"
     ),
 }
 
@@ -227,6 +235,10 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
         "option-description", "À partir de cette date, par exemple 2026-09-01"
     ),
     ("statistiques", "fin"): p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
+    # Calendars (issue 11)
+    ("calendrier", "renouveler"): p_(
+        "option-description", "Une nouvelle adresse ; l'ancienne cesse de fonctionner"
+    ),
 }
 
 
