@@ -237,7 +237,7 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("statistiques", "fin"): p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
     # Calendars (issue 11)
     ("calendrier", "renouveler"): p_(
-        "option-description", "Une nouvelle adresse ; l'ancienne cesse de fonctionner"
+        "option-description", "Une nouvelle adresse (l'ancienne cesse de fonctionner)"
     ),
 }
 

@@ -153,9 +153,8 @@ def problems(data: bytes) -> list[str]:
                     found.append(f"{uid}: {name} with TZID is not a local time")
             elif not UTC_STAMP.match(value):
                 found.append(f"{uid}: {name} {value!r} is floating (no zone)")
-        if "DTSTART" in values and "DTEND" in values:
-            if values["DTEND"][1] <= values["DTSTART"][1]:
-                found.append(f"{uid}: DTEND is not after DTSTART")
+        if "DTSTART" in values and "DTEND" in values and values["DTEND"][1] <= values["DTSTART"][1]:
+            found.append(f"{uid}: DTEND is not after DTSTART")
     found.extend(f"UID {u} appears {n} times" for u, n in uids.items() if n > 1)
     return found
 

@@ -269,6 +269,8 @@ MEMBER_COMMANDS = {
     "annuaire": {"region", "chantier", "municipalite", "mot-cle"},
     "jumelage": {"participer"},
     "mes-donnees": set(),
+    # Calendars (issue 11)
+    "calendrier": {"renouveler"},
 }
 CREER = {"titre", "chantier", "dates", "duree", "lieu", "lien", "capacite", "genre", "description"}
 STAFF_COMMANDS = {

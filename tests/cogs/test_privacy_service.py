@@ -25,6 +25,7 @@ from cogs.membres.annuaire import AnnuaireService
 from cogs.membres.noms import fold
 from cogs.membres.service import ProfilChanges, ProfilService
 from cogs.privacy.documents import readable, spreadsheets_zip
+from cogs.calendrier.service import CalendrierService
 from cogs.privacy.service import (
     REGISTRY,
     HoldsMemberData,
@@ -158,6 +159,7 @@ async def _world(sessions, clock: ManualClock) -> World:
     annuaire = AnnuaireService(sessions, clock)
     proposal = await annuaire.propose(GUILD, user(44), X)
     await annuaire.accept(proposal.id, X)
+    await CalendrierService(sessions, clock).address(GUILD, X)  # a private feed address
 
     async with sessions.begin() as s:
         membre = await repo.find_membre(s, GUILD, X)
