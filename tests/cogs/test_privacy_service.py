@@ -18,6 +18,7 @@ from bot.clock import ManualClock
 from bot.config import PrivacyConfig
 from bot.i18n import I18n
 from cogs.ateliers.service import AtelierDraft
+from cogs.calendrier.service import CalendrierService
 from cogs.chantiers.service import ChantierService
 from cogs.inscriptions.service import Click, InscriptionService
 from cogs.jumelage.service import JumelageService
@@ -25,7 +26,6 @@ from cogs.membres.annuaire import AnnuaireService
 from cogs.membres.noms import fold
 from cogs.membres.service import ProfilChanges, ProfilService
 from cogs.privacy.documents import readable, spreadsheets_zip
-from cogs.calendrier.service import CalendrierService
 from cogs.privacy.service import (
     REGISTRY,
     HoldsMemberData,
