@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,8 @@ from discord.ext import commands
 from bot.command_text import DESCRIPTIONS, command, option_descriptions
 from bot.i18n import Translations
 from bot.interactions import locale_of, reply, tr_of
-from cogs.calendrier.service import Address
+from bot.ports import CalendarFiles
+from cogs.calendrier.service import Address, Feed
 from cogs.calendrier.text import subscribe_help
 from cogs.calendrier.web import Site
 
@@ -61,6 +63,19 @@ class CalendrierCog(commands.Cog):
         self.site = Site(self.service, bot.i18n, zone=bot.zone, base_url=web.base_url)
         if bot.web is not None:
             bot.web.add_routes(self.site.routes())
+        bot.ports.provide(CalendarFiles, self)
+
+    async def atelier_file(
+        self, guild_id: int, atelier_id: int, locale: str, *, lien: bool
+    ) -> discord.File | None:
+        """The atelier's ``.ics`` (``bot.ports.CalendarFiles``), attached to a registration's
+        confirmation and to a promotion's message."""
+        atelier = await self.service.atelier(guild_id, atelier_id, private=lien)
+        if atelier is None:
+            return None
+        prefix = "" if await self.service.default_guild() == guild_id else f"/s/{guild_id}"
+        data = self.site.render(Feed(atelier.titre, (atelier,)), locale, prefix=prefix)
+        return discord.File(io.BytesIO(data), filename=f"atelier-{atelier_id}.ics")
 
     @app_commands.command(name="calendrier", description=DESCRIPTIONS["calendrier"])
     @app_commands.describe(**option_descriptions("calendrier"))

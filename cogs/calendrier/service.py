@@ -188,13 +188,16 @@ class CalendrierService:
             ateliers = await repo.upcoming_ateliers(session, guild_id, now, chantier_id=chantier_id)
             return await self._read(session, ateliers, counts=True, since=None)
 
-    async def atelier(self, guild_id: int, atelier_id: int) -> FeedAtelier | None:
-        """One atelier with all its séances (for its page and its file)."""
+    async def atelier(
+        self, guild_id: int, atelier_id: int, *, private: bool = False
+    ) -> FeedAtelier | None:
+        """One atelier with all its séances (for its page and its file); ``private``: with
+        the meeting link, for a member who holds a place."""
         async with self.sessions() as session:
             atelier = await session.get(Atelier, atelier_id)
             if atelier is None or atelier.guild_id != guild_id:
                 return None
-            [found] = await self._read(session, [atelier], counts=True, since=None)
+            [found] = await self._read(session, [atelier], counts=True, since=None, private=private)
             return found
 
     # --- feeds --------------------------------------------------------------------------

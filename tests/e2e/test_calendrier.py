@@ -111,7 +111,14 @@ async def test_agenda_pages_and_feeds_follow_an_atelier_through_its_changes(
 
         # Alice takes a place; her private feed has it, with the link; Bob's is empty.
         [message] = announcements(fake, chantier_channel(fake, server))
-        await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=server.alice))
+        confirmation = await answered(
+            fake.click(message, f"rsvp:{atelier_id}:oui", user=server.alice)
+        )
+        # « Ajouter à mon calendrier »: the confirmation carries the atelier's file, with the link.
+        [attached] = confirmation.attachments
+        assert attached.filename == f"atelier-{atelier_id}.ics" and problems(attached.data) == []
+        assert [e[0] for e in by_start(attached.data)] == [e[0] for e in first]
+        assert LIEN in next(iter(events(attached.data).values())).description.value
         alice_text = await text_of(
             fake.slash("calendrier", user=server.alice, channel=server.general, locale="fr")
         )
@@ -264,3 +271,26 @@ async def test_a_title_with_script_and_quotes_is_inert_everywhere(
             for event in found:
                 assert description in event.description.value
                 assert event.location.value == "<b>Laval</b>"
+
+
+async def test_the_promotion_message_carries_the_atelier_file(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, created = await create_atelier(fake, server, lien=LIEN, capacite=1)
+        atelier_id = atelier_id_of(created)
+        await settle(fake, bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=server.alice))
+        waiting = await answered(
+            fake.click(message, f"rsvp:{atelier_id}:oui", user=server.bob, locale="en-US")
+        )
+        assert waiting.attachments == []  # no place, no file
+        await answered(fake.click(message, f"rsvp:{atelier_id}:non", user=server.alice))
+        await settle(fake, bot)
+    [promoted] = fake.dms(server.bob)
+    [attached] = promoted.attachments
+    assert attached.filename == f"atelier-{atelier_id}.ics" and problems(attached.data) == []
+    [first, second] = sorted(events(attached.data).values(), key=lambda e: e.dtstart.value)
+    assert LIEN in first.description.value and "Session 1 of 2" in first.description.value
