@@ -292,5 +292,5 @@ async def test_the_promotion_message_carries_the_atelier_file(
     [promoted] = fake.dms(server.bob)
     [attached] = promoted.attachments
     assert attached.filename == f"atelier-{atelier_id}.ics" and problems(attached.data) == []
-    [first, second] = sorted(events(attached.data).values(), key=lambda e: e.dtstart.value)
+    [first, _second] = sorted(events(attached.data).values(), key=lambda e: e.dtstart.value)
     assert LIEN in first.description.value and "Session 1 of 2" in first.description.value
