@@ -56,6 +56,8 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "fichier"),
     p_("option-name", "debut"),
     p_("option-name", "fin"),
+    # Calendars (issue 11)
+    p_("option-name", "renouveler"),
 )
 
 # Choice names by option; each name is also the choice's value.

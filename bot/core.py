@@ -13,6 +13,7 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.ext import commands
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
@@ -23,6 +24,7 @@ from bot.outbox import OutboxSender
 from bot.ports import Ports
 from bot.scheduler import Scheduler
 from bot.tasks import TaskGroup
+from bot.web import WebServer
 from db import repositories as repo
 from db.session import Sessions
 
@@ -110,6 +112,14 @@ class PartageBot(commands.Bot):
         )
         self._extensions = tuple(extensions)
         self.synced_commands: bool | None = None
+        #: The site and calendars (``bot/web.py``); features add their routes while loading,
+        #: it starts after them. None when ``web.enabled`` is false.
+        self.web: WebServer | None = None
+        if settings.web.enabled:
+            self.web = WebServer(settings.web.host, settings.web.port)
+            self.web.add_check("gateway", self._gateway_health)
+            self.web.add_check("database", self._database_health)
+            self.web.add_check("scheduler", self._scheduler_health)
         #: Set by ``bot.app.run_bot`` once this process holds the lease of its shards: rows
         #: other processes left in flight are then known to be orphans.
         self.holds_lease = False
@@ -136,7 +146,26 @@ class PartageBot(commands.Bot):
         self.scheduler.start()
         await self.outbox.take_over(everything=self.holds_lease)
         self.outbox.start()
+        if self.web is not None:
+            await self.web.start()
         self.synced_commands = await self.sync_commands()
+
+    # --- health (``/sante``) ------------------------------------------------------------
+
+    async def _gateway_health(self) -> tuple[bool, dict[str, Any]]:
+        connected = self.is_ready() and not self.is_closed() and self.ws is not None
+        details: dict[str, Any] = {"connected": connected}
+        if connected and self.latency == self.latency:  # NaN before the first heartbeat
+            details["latency_ms"] = round(self.latency * 1000)
+        return connected, details
+
+    async def _database_health(self) -> tuple[bool, dict[str, Any]]:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True, {}
+
+    async def _scheduler_health(self) -> tuple[bool, dict[str, Any]]:
+        return self.scheduler.running, {"jobs": len(self.scheduler.job_ids())}
 
     async def sync_commands(self) -> bool:
         """Sync the command tree (to ``discord.guild_id`` when set, else globally), unless it is
@@ -188,6 +217,8 @@ class PartageBot(commands.Bot):
         self._closing = True
         log.info("shutting down")
         self.scheduler.shutdown()
+        if self.web is not None:
+            await _bounded("the web server", self.web.stop())
         await _bounded("the outbox", self.outbox.stop())
         await _bounded("the background tasks", self.tasks.drain())
         for name in list(self.cogs):

@@ -20,12 +20,26 @@ class ConsentPrompt(Protocol):
     ) -> None: ...
 
 
+class CalendarFiles(Protocol):
+    """The calendars feature: an atelier's ``.ics`` file (« Ajouter à mon calendrier »), as
+    ``discord.File``, in ``locale``; ``lien``: with the meeting link (for a member who holds a
+    place). None when the atelier is gone."""
+
+    async def atelier_file(
+        self, guild_id: int, atelier_id: int, locale: str, *, lien: bool
+    ) -> discord.File | None: ...
+
+
 class Ports:
     def __init__(self) -> None:
         self._provided: dict[type, object] = {}
 
     def provide(self, port: type[T], implementation: T) -> None:
         self._provided[port] = implementation
+
+    def find(self, port: type[T]) -> T | None:
+        """The implementation, or None when no loaded feature provides ``port``."""
+        return cast(T | None, self._provided.get(port))
 
     def get(self, port: type[T]) -> T:
         try:

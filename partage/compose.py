@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from cogs.ateliers.service import AtelierService
+from cogs.calendrier.service import CalendrierService
 from cogs.chantiers.service import ChantierService
 from cogs.inscriptions.service import InscriptionService
 from cogs.jumelage.service import JumelageService
@@ -34,6 +35,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.jumelage",
     "cogs.privacy",
     "cogs.statistiques",
+    "cogs.calendrier",
 )
 
 
@@ -58,6 +60,7 @@ class Services:
     privacy: PrivacyService
     imports: ImportService
     stats: StatsService
+    calendrier: CalendrierService
 
 
 def build_services(
@@ -87,4 +90,5 @@ def build_services(
             sessions, clock, ateliers, chantiers, horizon_years=settings.time.horizon_years
         ),
         stats=StatsService(sessions, clock),
+        calendrier=CalendrierService(sessions, clock, guild_id=settings.discord.guild_id),
     )

@@ -27,6 +27,7 @@ from bot.config.sections import (
     RemindersConfig,
     Settings,
     TimeConfig,
+    WebConfig,
 )
 from bot.config.values import (
     DEFAULT_CONFIG_PATH,
@@ -53,6 +54,7 @@ __all__ = [
     "RemindersConfig",
     "Settings",
     "TimeConfig",
+    "WebConfig",
     "WeeklyTime",
     "format_duration",
     "load_settings",

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -44,6 +45,7 @@ from bot.config.values import (
     Offset,
     OptionalShardId,
     OptionalSnowflake,
+    Port,
     Problem,
     RetentionMonths,
     RetryAttempts,
@@ -260,6 +262,37 @@ class ProcessesConfig(_Section):
         return self
 
 
+class WebConfig(_Section):
+    """The site and the calendars the bot process serves (``bot/web.py``, ``cogs/calendrier``)."""
+
+    enabled: Flag = True
+    host: str = "127.0.0.1"
+    port: Port = 8080
+    base_url: str = "http://127.0.0.1:8080"
+
+    @field_validator("host", mode="plain")
+    @classmethod
+    def _check_host(cls, value: object) -> str:
+        return _text(
+            value,
+            expected=N_("une adresse comme « 127.0.0.1 » est attendue"),
+            min_length=1,
+            max_length=255,
+        )
+
+    @field_validator("base_url", mode="plain")
+    @classmethod
+    def _check_base_url(cls, value: object) -> str:
+        expected = N_(
+            "une adresse http:// ou https:// est attendue, comme « https://partage.example.org »"
+        )
+        text = _text(value, expected=expected, min_length=1, max_length=300)
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ConfigValueError(expected)
+        return text.rstrip("/")
+
+
 _SLUG_RE = re.compile(r"[a-z0-9-]{1,40}")
 
 
@@ -359,6 +392,7 @@ class Settings(BaseSettings):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     jumelage: JumelageConfig = Field(default_factory=JumelageConfig)
     processes: ProcessesConfig = Field(default_factory=ProcessesConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     chantiers: tuple[ChantierConfig, ...] = Field(default_factory=_default_chantiers)
 
     _source_path: Path | None = PrivateAttr(default=None)

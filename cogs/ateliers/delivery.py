@@ -15,12 +15,13 @@ the atelier as it is; posts carry the row's nonce, edits are idempotent.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.delivery import DM_CLOSED_CODE, SendFailed, failure_of, one_attempt
 from bot.i18n import Translations
+from bot.ports import CalendarFiles
 from bot.threads import MESSAGE_MAX, only_users
 from cogs.ateliers import notices
 from cogs.ateliers.events import EventMirror
@@ -200,11 +201,14 @@ class AtelierDelivery:
         user_id = int(p["user_id"])
         try:
             channel = await one_attempt(self.bot.create_dm(discord.Object(user_id)))
+            # A promotion carries the atelier's .ics, rendered now (« Ajouter à mon calendrier »).
+            file = await self._calendar_file(info, p) if p["what"] == notices.PROMOTION else None
             message = await one_attempt(
                 channel.send(
                     text[:MESSAGE_MAX],
                     allowed_mentions=discord.AllowedMentions.none(),
                     nonce=item.nonce,
+                    **({"file": file} if file is not None else {}),
                 )
             )
         except discord.Forbidden as exc:
@@ -219,6 +223,18 @@ class AtelierDelivery:
             return await self._in_thread(info, user_id, text, item.nonce)
         log.info("atelier %s: %s told to user %s by DM", info.id, p["what"], user_id)
         return message.id
+
+    async def _calendar_file(self, info: AtelierInfo, p: dict[str, Any]) -> discord.File | None:
+        files = self.bot.ports.find(CalendarFiles)
+        if files is None:
+            return None
+        try:
+            return await files.atelier_file(
+                info.guild_id, info.id, str(p.get("locale") or SERVER_LOCALE), lien=True
+            )
+        except Exception:  # the notice goes out even when its file cannot be made
+            log.exception("atelier %s: no .ics for user %s", info.id, p["user_id"])
+            return None
 
     async def _in_thread(self, info: AtelierInfo, user_id: int, text: str, nonce: str) -> int:
         target = info.thread_id or info.announcement_channel_id

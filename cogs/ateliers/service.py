@@ -40,6 +40,7 @@ from db.models import (
     Membre,
     Reponse,
     Seance,
+    SeanceRetiree,
 )
 from db.session import notify_after_commit
 
@@ -536,6 +537,19 @@ class AtelierService:
         for seance in current[len(wanted) :]:
             if seance.scheduled_event_id is not None:
                 stale_events.append(seance.scheduled_event_id)
+            # Calendars that hold it learn it is cancelled (cogs/calendrier).
+            session.add(
+                SeanceRetiree(
+                    seance_id=seance.id,
+                    atelier_id=atelier.id,
+                    local_date=seance.local_date,
+                    local_time=seance.local_time,
+                    timezone=seance.timezone,
+                    starts_at=seance.starts_at,
+                    ends_at=seance.ends_at,
+                    removed_at=self.clock.now(),
+                )
+            )
             await session.delete(seance)
         for spec in wanted[len(current) :]:
             session.add(_seance_from_spec(atelier.id, spec))

@@ -36,6 +36,7 @@ from bot.errors import UserError
 from bot.groupcommit import GroupCommit
 from bot.i18n import Translations
 from bot.interactions import NO_MENTIONS, edit_original, locale_of, reply, tr_of
+from bot.ports import CalendarFiles
 from cogs.ateliers.text import (
     compact_line,
     jump_url,
@@ -61,7 +62,8 @@ INTAKE_BATCH = 200
 #: An interaction's token lives 15 minutes; a saved click older than this is not answered.
 TOKEN_LIFE = timedelta(minutes=14)
 
-Tell = Callable[[str], Awaitable[None]]
+#: Tells the member the outcome, with the atelier's ``.ics`` when they now hold a place.
+Tell = Callable[[str, discord.File | None], Awaitable[None]]
 
 
 class InscriptionsCog(commands.Cog):
@@ -123,8 +125,13 @@ class InscriptionsCog(commands.Cog):
             await self._told.submit((intake_id, True))
             return
 
-        async def tell(text: str) -> None:
-            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+        async def tell(text: str, file: discord.File | None) -> None:
+            if file is None:
+                await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.edit_original_response(
+                    content=text, attachments=[file], allowed_mentions=NO_MENTIONS
+                )
 
         await self._apply(click, intake_id, tell)
 
@@ -152,8 +159,30 @@ class InscriptionsCog(commands.Cog):
         tr = self.bot.i18n.for_locale(click.locale)
         result = await self.queues.submit(click.atelier_id, click.as_answer(intake_id))
         text = tr.user_error(result) if isinstance(result, UserError) else self._text(tr, result)
-        await tell(text)
+        await tell(text, await self._calendar_file(click, result))
         await self._told.submit((intake_id, False))
+
+    async def _calendar_file(
+        self, click: Click, result: AnswerResult | UserError
+    ) -> discord.File | None:
+        """« Ajouter à mon calendrier »: the atelier's ``.ics``, with its meeting link, when
+        this answer gave the member a place (not for one séance, not on the waiting list)."""
+        if (
+            isinstance(result, UserError)
+            or result.seance_id is not None
+            or result.etat != EtatInscription.INSCRIT
+        ):
+            return None
+        files = self.bot.ports.find(CalendarFiles)
+        if files is None:
+            return None
+        try:
+            return await files.atelier_file(
+                click.guild_id, click.atelier_id, click.locale, lien=True
+            )
+        except Exception:  # the answer is told even when its file cannot be made
+            log.exception("atelier %s: no .ics for user %s", click.atelier_id, click.user_id)
+            return None
 
     def _text(self, tr: Translations, result: AnswerResult) -> str:
         info = result.atelier
@@ -176,7 +205,7 @@ class InscriptionsCog(commands.Cog):
     async def _resume(self, saved: SavedClick) -> None:
         click = saved.click
 
-        async def tell(text: str) -> None:
+        async def tell(text: str, file: discord.File | None = None) -> None:
             try:
                 await edit_original(self.bot, click.application_id, click.token, text)
             except discord.NotFound:  # the token died meanwhile
@@ -188,7 +217,7 @@ class InscriptionsCog(commands.Cog):
             return
         tr = self.bot.i18n.for_locale(click.locale)
         log.info("intake %s: telling an answer applied before a stop", saved.intake_id)
-        await tell(await self._as_applied(tr, click, saved.result))
+        await tell(await self._as_applied(tr, click, saved.result), None)
         await self._told.submit((saved.intake_id, False))
 
     async def _as_applied(self, tr: Translations, click: Click, result: dict[str, object]) -> str:

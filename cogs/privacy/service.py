@@ -35,6 +35,7 @@ from db.models import (
     Atelier,
     AuditLog,
     Base,
+    CalendrierJeton,
     Chantier,
     ConversationProposal,
     EtatAtelier,
@@ -134,6 +135,10 @@ REGISTRY: tuple[HoldsMemberData | NoPersonalData, ...] = (
         "outbox", "user_id (messages to or about them, kept 30 days)", _by_user("user_id")
     ),
     HoldsMemberData("intake", "user_id (answers being saved, kept a day)", _by_user("user_id")),
+    HoldsMemberData(
+        "calendrier_jeton", "membre_id (the hash of their private feed address)", _by("membre_id")
+    ),
+    NoPersonalData("seance_retiree", "dates of séances a modification removed"),
     NoPersonalData("guild", "the server's id, name and channels"),
     NoPersonalData("chantier", "work streams and their channels and role"),
     NoPersonalData("seance", "dates of ateliers"),
@@ -494,6 +499,7 @@ class PrivacyService:
         await delete_profile_data(session, membre.id)
         await session.execute(delete(MembreDepart).where(MembreDepart.membre_id == membre.id))
         await session.execute(delete(Livraison).where(Livraison.membre_id == membre.id))
+        await session.execute(delete(CalendrierJeton).where(CalendrierJeton.membre_id == membre.id))
         deleted, promoted = await self._drop_future_inscriptions(session, membre.id, now)
         await session.execute(
             delete(Intake).where(Intake.guild_id == guild_id, Intake.user_id == user_id)

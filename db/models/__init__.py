@@ -2,6 +2,7 @@
 
 from db.models.ateliers import Atelier, Inscription, Seance, SeanceReponse
 from db.models.base import Base
+from db.models.calendrier import CalendrierJeton, SeanceRetiree
 from db.models.core import AuditLog, BotState, Chantier, Guild, Membre
 from db.models.enums import (
     DeliveryStatus,
@@ -32,6 +33,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "BotState",
+    "CalendrierJeton",
     "Chantier",
     "ConversationProposal",
     "DeliveryStatus",
@@ -62,4 +64,5 @@ __all__ = [
     "Reponse",
     "Seance",
     "SeanceReponse",
+    "SeanceRetiree",
 ]

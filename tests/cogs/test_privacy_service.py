@@ -18,6 +18,7 @@ from bot.clock import ManualClock
 from bot.config import PrivacyConfig
 from bot.i18n import I18n
 from cogs.ateliers.service import AtelierDraft
+from cogs.calendrier.service import CalendrierService
 from cogs.chantiers.service import ChantierService
 from cogs.inscriptions.service import Click, InscriptionService
 from cogs.jumelage.service import JumelageService
@@ -158,6 +159,7 @@ async def _world(sessions, clock: ManualClock) -> World:
     annuaire = AnnuaireService(sessions, clock)
     proposal = await annuaire.propose(GUILD, user(44), X)
     await annuaire.accept(proposal.id, X)
+    await CalendrierService(sessions, clock).address(GUILD, X)  # a private feed address
 
     async with sessions.begin() as s:
         membre = await repo.find_membre(s, GUILD, X)

@@ -53,8 +53,14 @@ def settings_for(fake: FakeDiscord, server: Server, db_url: str, **sections: Any
     discord_section = {"token": fake.token, "guild_id": server.guild.id, "staff_role": STAFF_ROLE}
     discord_section.update(sections.pop("discord", {}))
     time_section = {"horizon_years": TEST_HORIZON_YEARS} | sections.pop("time", {})
+    # The site binds a free port (tests never use a fixed one).
+    web_section = {"port": 0} | sections.pop("web", {})
     return Settings(
-        discord=discord_section, database={"url": db_url}, time=time_section, **sections
+        discord=discord_section,
+        database={"url": db_url},
+        time=time_section,
+        web=web_section,
+        **sections,
     )
 
 

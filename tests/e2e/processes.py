@@ -37,6 +37,7 @@ class BotProcess:
         env.update(self.fake.child_env())
         env["DISCORD_TOKEN"] = self.fake.token
         env["PARTAGE_TIME__HORIZON_YEARS"] = str(TEST_HORIZON_YEARS)
+        env["PARTAGE_WEB__PORT"] = "0"  # the site binds a free port
         env.update(self.env)
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(

@@ -1,0 +1,118 @@
+"""/calendrier, and the site and calendars registered on the bot's web server."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.command_text import command, p_
+from bot.i18n import Translations
+from bot.interactions import locale_of, reply, tr_of
+from bot.ports import CalendarFiles
+from cogs.calendrier.service import Address, Feed
+from cogs.calendrier.text import subscribe_help
+from cogs.calendrier.web import Site
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+
+def address_text(tr: Translations, address: Address, url: str | None) -> str:
+    if url is None:  # one exists; only its hash is kept
+        return tr._(
+            "Vous avez déjà une adresse de calendrier privé, créée le {date}. Partage n'en "
+            "garde qu'une empreinte : il ne peut pas vous la montrer de nouveau. Pour en "
+            "obtenir une nouvelle (l'ancienne cessera de fonctionner) : {commande} avec "
+            "l'option « renouveler ».",
+            date=tr.format_date(address.created_at.date()),
+            commande=command(tr, "calendrier"),
+        )
+    head = (
+        tr._("Votre nouvelle adresse de calendrier privé (l'ancienne ne fonctionne plus) :")
+        if address.renewed
+        else tr._("Votre adresse de calendrier privé :")
+    )
+    return "\n".join(
+        [
+            head,
+            f"<{url}>",
+            tr._(
+                "Elle donne les ateliers où vous avez une place, avec le lien de la rencontre : "
+                "gardez-la pour vous. Partage ne la montrera plus ; en cas de doute, "
+                "{commande} avec l'option « renouveler ».",
+                commande=command(tr, "calendrier"),
+            ),
+            "",
+            subscribe_help(tr),
+        ]
+    )
+
+
+class CalendrierCog(commands.Cog):
+    def __init__(self, bot: PartageBot) -> None:
+        self.bot = bot
+        self.service = bot.services.calendrier
+        web = bot.settings.web
+        self.site = Site(self.service, bot.i18n, zone=bot.zone, base_url=web.base_url)
+        if bot.web is not None:
+            bot.web.add_routes(self.site.routes())
+        bot.ports.provide(CalendarFiles, self)
+
+    async def atelier_file(
+        self, guild_id: int, atelier_id: int, locale: str, *, lien: bool
+    ) -> discord.File | None:
+        """The atelier's ``.ics`` (``bot.ports.CalendarFiles``), attached to a registration's
+        confirmation and to a promotion's message."""
+        atelier = await self.service.atelier(guild_id, atelier_id, private=lien)
+        if atelier is None:
+            return None
+        prefix = "" if await self.service.default_guild() == guild_id else f"/s/{guild_id}"
+        data = self.site.render(Feed(atelier.titre, (atelier,)), locale, prefix=prefix)
+        return discord.File(io.BytesIO(data), filename=f"atelier-{atelier_id}.ics")
+
+    @app_commands.command(
+        name=p_("command-name", "calendrier"),
+        description=p_(
+            "command-description",
+            "L'adresse de votre calendrier privé, pour Outlook, Google ou Apple",
+        ),
+    )
+    @app_commands.describe(
+        renouveler=p_(
+            "option-description", "Une nouvelle adresse (l'ancienne cesse de fonctionner)"
+        )
+    )
+    @app_commands.guild_only()
+    async def calendrier(self, interaction: discord.Interaction, renouveler: bool = False) -> None:
+        tr = tr_of(interaction)
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        if self.bot.web is None:
+            await reply(
+                interaction,
+                tr._("Les calendriers ne sont pas activés sur ce serveur (réglage web.enabled)."),
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        address = await self.service.address(
+            guild_id,
+            interaction.user.id,
+            display_name=interaction.user.display_name,
+            locale=locale_of(interaction),
+            renew=renouveler,
+        )
+        url = None
+        if address.token is not None:
+            prefix = ""
+            if await self.service.default_guild() != guild_id:
+                prefix = f"/s/{guild_id}"
+            url = f"{self.site.base_url}{prefix}/calendrier/{address.token}.ics"
+        await reply(interaction, address_text(tr, address, url))
