@@ -203,8 +203,12 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
         "option-description", "La nouvelle durée de chaque séance, en minutes"
     ),
     ("atelier modifier", "lieu"): p_("option-description", "Le nouveau lieu"),
-    ("atelier modifier", "lien"): p_("option-description", "Le nouveau lien de la réunion"),
-    ("atelier modifier", "capacite"): p_("option-description", "Le nouveau nombre de places"),
+    ("atelier modifier", "lien"): p_(
+        "option-description", "Le nouveau lien de la réunion (aucun pour le retirer)"
+    ),
+    ("atelier modifier", "capacite"): p_(
+        "option-description", "Le nouveau nombre de places (0 pour sans limite)"
+    ),
     ("atelier modifier", "genre"): p_("option-description", "Le nouveau genre d'atelier"),
     ("atelier modifier", "description"): p_("option-description", "La nouvelle description"),
     # Staff: the other atelier commands

@@ -84,7 +84,12 @@ def build_services(
         jumelage=JumelageService(sessions, clock, settings.jumelage),
         privacy=PrivacyService(sessions, clock, settings.privacy),
         imports=ImportService(
-            sessions, clock, ateliers, chantiers, horizon_years=settings.time.horizon_years
+            sessions,
+            clock,
+            ateliers,
+            chantiers,
+            horizon_years=settings.time.horizon_years,
+            annonces_salon=settings.ateliers.annonces_salon,
         ),
         stats=StatsService(sessions, clock),
     )

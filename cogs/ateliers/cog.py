@@ -19,7 +19,7 @@ from bot.choices import GENRES, atelier_choices, chantier_choices, parse_atelier
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
-from bot.interactions import commit_then_defer, reply, staff_only, tr_of
+from bot.interactions import STAFF_DEFAULT_PERMISSIONS, commit_then_defer, reply, staff_only, tr_of
 from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv, participants_xlsx
 from cogs.ateliers.info import SeanceInfo
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LISTED_MAX = 10
+#: ``/atelier modifier lien:aucun`` removes the meeting link.
+CLEAR_WORDS = ("aucun", "none")
 ANNOUNCED_WAIT = 3.0  # seconds /atelier creer waits for its announcement before answering
 
 
@@ -67,7 +69,10 @@ def _respan(seances: tuple[SeanceInfo, ...], minutes: int) -> list[SeanceSpec]:
 
 class AteliersCog(commands.Cog):
     atelier = app_commands.Group(
-        name="atelier", description=DESCRIPTIONS["atelier"], guild_only=True
+        name="atelier",
+        description=DESCRIPTIONS["atelier"],
+        guild_only=True,
+        default_permissions=STAFF_DEFAULT_PERMISSIONS,
     )
 
     def __init__(self, bot: PartageBot) -> None:
@@ -77,13 +82,19 @@ class AteliersCog(commands.Cog):
     async def cog_load(self) -> None:
         self.delivery.register()
 
-    async def _announced(self, atelier_id: int, previous: int | None = None) -> bool:
-        """Whether the announcement got posted within ``ANNOUNCED_WAIT`` seconds (the outbox
-        delivers it right after the commit; a slow or failing Discord only delays it)."""
+    async def _announced(
+        self, atelier_id: int, previous: int | None = None, channel_id: int | None = None
+    ) -> bool:
+        """Whether the announcement (in ``channel_id``: the one in that channel) got posted
+        within ``ANNOUNCED_WAIT`` seconds (the outbox delivers it right after the commit; a
+        slow or failing Discord only delays it)."""
         deadline = self.bot.clock.monotonic() + ANNOUNCED_WAIT
         while True:
-            info = await self.bot.services.ateliers.get(atelier_id)
-            if info.announcement_message_id not in (None, previous):
+            if channel_id is not None:
+                posted = await self.bot.services.ateliers.announcement_in(atelier_id, channel_id)
+            else:
+                posted = (await self.bot.services.ateliers.get(atelier_id)).announcement_message_id
+            if posted not in (None, previous):
                 return True
             if self.bot.clock.monotonic() >= deadline:
                 return False
@@ -193,6 +204,11 @@ class AteliersCog(commands.Cog):
         tr = tr_of(interaction)
         guild_id = interaction.guild_id or 0
         before = await self.bot.services.ateliers.get(parse_atelier_id(atelier), guild_id=guild_id)
+        # « lien:aucun » removes the link; « capacite:0 » removes the limit.
+        clear_lien = lien is not None and lien.strip().casefold() in CLEAR_WORDS
+        clear_capacite = capacite == 0
+        lien = None if clear_lien else lien
+        capacite = None if clear_capacite else capacite
         validate_numbers(duree_minutes=duree, capacite=capacite)
         if dates is not None:
             seances: list[SeanceSpec] | None = self._seances(dates, duree or before.duree_minutes)
@@ -208,6 +224,8 @@ class AteliersCog(commands.Cog):
             capacite=capacite,
             genre=Genre(genre) if genre else None,
             description=description,
+            clear_lien=clear_lien,
+            clear_capacite=clear_capacite,
         )
         result = await commit_then_defer(
             interaction,
@@ -300,11 +318,11 @@ class AteliersCog(commands.Cog):
                 ),
                 titre=info.titre,
             )
-        previous = info.announcement_message_id
+        previous = await self.bot.services.ateliers.announcement_in(info.id, channel_id)
         info = await commit_then_defer(
             interaction, self.bot.services.ateliers.announce(guild_id, info.id, channel_id)
         )
-        if await self._announced(info.id, previous):
+        if await self._announced(info.id, previous, channel_id):
             text = tr._(
                 "Annonce de l'atelier « {titre} » publiée dans {salon}.",
                 titre=info.titre,

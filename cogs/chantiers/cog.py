@@ -13,7 +13,14 @@ from bot.choices import chantier_choices
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import N_, Conflict, NotFound
 from bot.i18n import discord_timestamp
-from bot.interactions import NO_MENTIONS, commit_then_defer, reply, staff_only, tr_of
+from bot.interactions import (
+    NO_MENTIONS,
+    STAFF_DEFAULT_PERMISSIONS,
+    commit_then_defer,
+    reply,
+    staff_only,
+    tr_of,
+)
 from cogs.chantiers.provision import Provisioner
 from cogs.chantiers.service import ChantierInfo
 from cogs.chantiers.views import ChantierSelect, chantier_select
@@ -26,7 +33,10 @@ log = logging.getLogger(__name__)
 
 class ChantiersCog(commands.Cog):
     chantier = app_commands.Group(
-        name="chantier", description=DESCRIPTIONS["chantier"], guild_only=True
+        name="chantier",
+        description=DESCRIPTIONS["chantier"],
+        guild_only=True,
+        default_permissions=STAFF_DEFAULT_PERMISSIONS,
     )
 
     def __init__(self, bot: PartageBot) -> None:

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.errors import InvalidInput
-from bot.interactions import reply, staff_only, tr_of
+from bot.interactions import STAFF_DEFAULT_PERMISSIONS, reply, staff_only, tr_of
 from cogs.programme.report import report_lines
 from cogs.programme.service import BAD_EXTENSION, MAX_BYTES, TOO_LARGE
 
@@ -27,7 +27,10 @@ REPLY_MAX = 1900
 
 class ProgrammeCog(commands.Cog):
     programme = app_commands.Group(
-        name="programme", description=DESCRIPTIONS["programme"], guild_only=True
+        name="programme",
+        description=DESCRIPTIONS["programme"],
+        guild_only=True,
+        default_permissions=STAFF_DEFAULT_PERMISSIONS,
     )
 
     def __init__(self, bot: PartageBot) -> None:
