@@ -20,6 +20,7 @@ from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
 from bot.interactions import STAFF_DEFAULT_PERMISSIONS, commit_then_defer, reply, staff_only, tr_of
+from cogs.ateliers import confirm
 from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv, participants_xlsx
 from cogs.ateliers.info import SeanceInfo
@@ -153,6 +154,23 @@ class AteliersCog(commands.Cog):
             description=description,
             organizer_user_id=interaction.user.id,
         )
+        warnings = await self.bot.services.ateliers.planning_warnings(guild_id, found.id, seances)
+        if warnings:
+            await confirm.ask(
+                interaction, tr, warnings, lambda i: self._create(i, guild_id, draft, found)
+            )
+            return
+        await self._create(interaction, guild_id, draft, found)
+
+    async def _create(
+        self,
+        interaction: discord.Interaction,
+        guild_id: int,
+        draft: AtelierDraft,
+        found: ChantierInfo,
+    ) -> None:
+        """Save the atelier (its announcement goes through the outbox), then say where."""
+        tr = tr_of(interaction)
         info = await commit_then_defer(
             interaction,
             self.bot.services.ateliers.create(
@@ -227,10 +245,35 @@ class AteliersCog(commands.Cog):
             clear_lien=clear_lien,
             clear_capacite=clear_capacite,
         )
+        if seances is not None or changes.chantier_id is not None:
+            warnings = await self.bot.services.ateliers.planning_warnings(
+                guild_id,
+                changes.chantier_id or before.chantier_id,
+                seances if seances is not None else _respan(before.seances, before.duree_minutes),
+                exclude=[before.id],
+            )
+            if warnings:
+                await confirm.ask(
+                    interaction,
+                    tr,
+                    warnings,
+                    lambda i: self._modify(i, guild_id, before.id, changes),
+                )
+                return
+        await self._modify(interaction, guild_id, before.id, changes)
+
+    async def _modify(
+        self,
+        interaction: discord.Interaction,
+        guild_id: int,
+        atelier_id: int,
+        changes: AtelierChanges,
+    ) -> None:
+        tr = tr_of(interaction)
         result = await commit_then_defer(
             interaction,
             self.bot.services.ateliers.modify(
-                guild_id, before.id, changes, actor_user_id=interaction.user.id
+                guild_id, atelier_id, changes, actor_user_id=interaction.user.id
             ),
         )
         told = len(result.notify)  # the promoted among them, told of their place

@@ -17,8 +17,8 @@ from bot.clock import Clock
 from bot.dates import SeanceSpec
 from bot.errors import N_, Conflict, InvalidInput, NotFound, Quantity
 from bot.shown_text import check_shown
+from cogs.ateliers import calendar_checks, notices
 from cogs.ateliers import changes as changes_of
-from cogs.ateliers import notices
 from cogs.ateliers.info import (
     AtelierChoice,
     AtelierInfo,
@@ -266,6 +266,20 @@ class AtelierService:
             "atelier %s created in guild %s (%d séances)", info.id, guild_id, len(info.seances)
         )
         return info
+
+    async def planning_warnings(
+        self,
+        guild_id: int,
+        chantier_id: int | None,
+        specs: Sequence[SeanceSpec],
+        *,
+        exclude: Sequence[int] = (),
+    ) -> list[calendar_checks.PlanningWarning]:
+        """Holidays and same-chantier overlaps of these séances (``calendar_checks``)."""
+        async with self.sessions() as session:
+            return await calendar_checks.planning_warnings(
+                session, guild_id, chantier_id, specs, exclude=exclude
+            )
 
     async def get(self, atelier_id: int, *, guild_id: int | None = None) -> AtelierInfo:
         async with self.sessions() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import Translations
+from cogs.ateliers.calendar_checks import warning_lines
 from cogs.programme.service import ImportReport, RowError, RowOutcome, Where
 
 
@@ -37,6 +38,17 @@ def report_lines(tr: Translations, report: ImportReport) -> list[str]:
                 id=done.atelier_id,
             )
         )
+    for done, warnings in report.warnings:
+        for text in warning_lines(tr, warnings):
+            lines.append(
+                tr._(
+                    "- {ligne} « {titre} » (n° {id}) : {avertissement}",
+                    ligne=where_text(tr, done),
+                    titre=done.titre,
+                    id=done.atelier_id,
+                    avertissement=text,
+                )
+            )
     for row in report.refused:
         where = where_text(tr, row)
         erreur = tr.user_error(row.error)

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound, UserError
+from cogs.ateliers.calendar_checks import PlanningWarning
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
     AtelierDraft,
@@ -118,6 +119,9 @@ class ImportReport:
     chantiers_created: list[str] = field(default_factory=list)  # slugs
     #: Created but not announced: no chantier with a channel, no ``ateliers.annonces_salon``.
     unannounced: list[RowOutcome] = field(default_factory=list)
+    #: Created on a Québec holiday or overlapping another atelier of its chantier (saved all
+    #: the same: the report says so).
+    warnings: list[tuple[RowOutcome, list[PlanningWarning]]] = field(default_factory=list)
 
     @property
     def n_created(self) -> int:
@@ -436,6 +440,7 @@ class ImportService:
                 organizer_user_id=run.actor_user_id,
                 source_key=key,
             )
+            warnings = await self.ateliers.planning_warnings(run.guild_id, draft.chantier_id, specs)
             announce = not run.allow_past
             channel_id = None
             if announce and (draft.chantier_id is None or not run.channels.get(draft.chantier_id)):
@@ -456,6 +461,8 @@ class ImportService:
             else:
                 outcome = RowOutcome(row.line, row.where, info.titre, info.id, key)
                 run.report.created.append(outcome)
+                if warnings:
+                    run.report.warnings.append((outcome, warnings))
                 if announce and channel_id is None and not run.channels.get(draft.chantier_id or 0):
                     run.report.unannounced.append(outcome)
                 return

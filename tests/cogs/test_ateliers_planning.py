@@ -89,3 +89,30 @@ def test_unchanged_seances_keep_their_rows_and_the_others_pair_up_nearest_first(
     assert [(s.id, old["local_date"]) for s, old, _ in match.moved] == [(2, "2030-12-10")]
     assert [spec.local_date.day for spec in match.added] == [26]
     assert match.removed == []
+
+
+# --- item 3: the import saves and lists holidays and overlaps --------------------------------
+
+
+async def test_import_saves_holidays_and_overlaps_and_lists_them(
+    sessions, clock: ManualClock
+) -> None:
+    chantiers = ChantierService(sessions, clock)
+    await chantiers.create(GUILD, "Gouvernance", slug="gouvernance")
+    importer = ImportService(
+        sessions, clock, ateliers_service(sessions, clock), chantiers, horizon_years=10
+    )
+    data = (
+        "titre;chantier;dates\n"
+        "Premier;gouvernance;3 décembre 2030 13 h 30\n"
+        "Chevauche;gouvernance;3 décembre 2030 14 h\n"
+        "Fête;gouvernance;24 juin 2030 13 h 30\n"
+    ).encode()
+    report = await importer.import_file(GUILD, "p.csv", data, zone=ZONE, allow_past=False)
+    assert report.n_created == 3
+    assert [(o.titre, type(w[0]).__name__) for o, w in report.warnings] == [
+        ("Chevauche", "Chevauchement"),
+        ("Fête", "Ferie"),
+    ]
+    text = "\n".join(report_lines(I18n.load().for_locale("fr"), report))
+    assert "Fête nationale du Québec" in text and fr("chevauche l'atelier « Premier »") in text

@@ -10,6 +10,7 @@ from tests.e2e.test_ateliers_support import (
     announcements,
     answered,
     chantier_channel,
+    counts,
     create_atelier,
     field,
     text_of,
@@ -195,3 +196,87 @@ async def test_staff_commands_carry_manage_events_as_default_permission(
             MANAGE_EVENTS if name in staff else None
         ), name
     assert staff <= set(registered)
+
+
+# --- item 3: holidays and overlaps ask for confirmation ---------------------------------------
+
+
+async def test_a_seance_on_the_fete_nationale_asks_and_saves_nothing_until_confirmed(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        before = await counts(bot)
+        handle, text = await create_atelier(fake, server, dates="24 juin 2030 13 h 30")
+        warning = await answered(handle)
+        await settle(fake, bot)
+        unsaved = await counts(bot)
+        nothing_posted = announcements(fake, chantier_channel(fake, server))
+        [button] = [c for c in warning.custom_ids() if c.startswith("atelier-confirmer:")]
+        done = await text_of(fake.click(warning, button, user=server.staff, locale="fr"))
+        await settle(fake, bot)
+        saved = await counts(bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+    assert fr("Fête nationale du Québec") in text and "jour férié" in text
+    assert fr("Rien n'est enregistré pour l'instant.") in text
+    assert unsaved == before and nothing_posted == []
+    assert "créé" in done and saved["atelier"] == before["atelier"] + 1
+    assert frh("lundi 24 juin 2030 à 13 h 30") in field(message, "Séance")
+    assert warning.custom_ids() == []  # the button is gone once used
+
+
+async def test_an_overlap_in_the_same_chantier_asks_and_saves_nothing_until_confirmed(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, first = await create_atelier(fake, server, dates="3 décembre 2030 13 h 30")
+        first_id = atelier_id_of(first)
+        await settle(fake, bot)
+        before = await counts(bot)
+        handle, text = await create_atelier(
+            fake, server, titre="Accueil des nouveaux arrivants", dates="3 décembre 2030 14 h"
+        )
+        warning = await answered(handle)
+        unsaved = await counts(bot)
+        # Another chantier at the same time is no overlap: saved at once.
+        _, other = await create_atelier(
+            fake,
+            server,
+            titre="Ailleurs",
+            chantier="accueil-integration",
+            dates="3 décembre 2030 14 h",
+        )
+        [button] = warning.custom_ids()
+        done = await text_of(fake.click(warning, button, user=server.staff, locale="fr"))
+        await settle(fake, bot)
+        saved = await counts(bot)
+    assert fr(f"chevauche l'atelier « Territoire et immigration » (n° {first_id})") in text
+    assert unsaved == before
+    assert "créé" in other
+    assert "créé" in done and saved["atelier"] == before["atelier"] + 2
+
+
+async def test_modify_onto_a_holiday_asks_first_and_changes_nothing_until_confirmed(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, dates="3 décembre 2030 13 h 30")
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        handle = fake.slash(
+            "atelier modifier",
+            user=server.staff,
+            channel=server.general,
+            options={"atelier": str(atelier_id), "dates": "25 décembre 2030 13 h 30"},
+            locale="fr",
+        )
+        warning = await answered(handle)
+        unchanged = (await bot.services.ateliers.get(atelier_id)).seances[0].local_date
+        [button] = warning.custom_ids()
+        done = await text_of(fake.click(warning, button, user=server.staff, locale="fr"))
+        changed = (await bot.services.ateliers.get(atelier_id)).seances[0].local_date
+    assert "Jour de Noël" in warning.content
+    assert unchanged.day == 3 and changed.day == 25
+    assert "modifié" in done
