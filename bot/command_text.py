@@ -56,7 +56,6 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "fichier"),
     p_("option-name", "debut"),
     p_("option-name", "fin"),
-    # Calendars (issue 11)
     p_("option-name", "renouveler"),
 )
 

@@ -54,6 +54,12 @@ def is_staff(member: discord.abc.User | None, staff_role: str) -> bool:
     return any(str(role.id) == wanted or role.name == wanted for role in member.roles)
 
 
+#: What Discord asks by default to see a staff command (members do not see them in their
+#: command list; a server admin can grant them to the staff role under Server Settings →
+#: Integrations → Partage). The run-time check (``staff_only``) stays.
+STAFF_DEFAULT_PERMISSIONS = discord.Permissions(manage_events=True)
+
+
 def staff_only() -> Any:
     """An ``app_commands.check`` evaluated at run time on every call."""
 

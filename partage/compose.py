@@ -87,7 +87,12 @@ def build_services(
         jumelage=JumelageService(sessions, clock, settings.jumelage),
         privacy=PrivacyService(sessions, clock, settings.privacy),
         imports=ImportService(
-            sessions, clock, ateliers, chantiers, horizon_years=settings.time.horizon_years
+            sessions,
+            clock,
+            ateliers,
+            chantiers,
+            horizon_years=settings.time.horizon_years,
+            annonces_salon=settings.ateliers.annonces_salon,
         ),
         stats=StatsService(sessions, clock),
         calendrier=CalendrierService(sessions, clock, guild_id=settings.discord.guild_id),

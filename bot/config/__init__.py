@@ -17,6 +17,7 @@ given values, which is what tests want.
 
 from bot.config.loader import load_settings
 from bot.config.sections import (
+    AteliersConfig,
     ChantierConfig,
     DatabaseConfig,
     DiscordConfig,
@@ -43,6 +44,7 @@ from bot.config.values import (
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "TOKEN_HELP",
+    "AteliersConfig",
     "ChantierConfig",
     "ConfigError",
     "DatabaseConfig",

@@ -234,6 +234,12 @@ class JumelageConfig(_Section):
         return self
 
 
+class AteliersConfig(_Section):
+    """Ateliers (issue 12): where imported ateliers without a chantier are announced."""
+
+    annonces_salon: OptionalSnowflake = None
+
+
 class ProcessesConfig(_Section):
     """How several bot processes share one token: one lease per shard (bot/lease.py)."""
 
@@ -393,6 +399,7 @@ class Settings(BaseSettings):
     jumelage: JumelageConfig = Field(default_factory=JumelageConfig)
     processes: ProcessesConfig = Field(default_factory=ProcessesConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    ateliers: AteliersConfig = Field(default_factory=AteliersConfig)
     chantiers: tuple[ChantierConfig, ...] = Field(default_factory=_default_chantiers)
 
     _source_path: Path | None = PrivateAttr(default=None)

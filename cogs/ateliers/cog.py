@@ -19,7 +19,8 @@ from bot.choices import GENRES, atelier_choices, chantier_choices, parse_atelier
 from bot.command_text import p_
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
-from bot.interactions import commit_then_defer, reply, staff_only, tr_of
+from bot.interactions import STAFF_DEFAULT_PERMISSIONS, commit_then_defer, reply, staff_only, tr_of
+from cogs.ateliers import confirm
 from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv, participants_xlsx
 from cogs.ateliers.info import SeanceInfo
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LISTED_MAX = 10
+#: ``/atelier modifier lien:aucun`` removes the meeting link.
+CLEAR_WORDS = ("aucun", "none")
 ANNOUNCED_WAIT = 3.0  # seconds /atelier creer waits for its announcement before answering
 
 
@@ -70,6 +73,7 @@ class AteliersCog(commands.Cog):
         name=p_("command-name", "atelier"),
         description=p_("command-description", "Gérer les ateliers (équipe d'animation)"),
         guild_only=True,
+        default_permissions=STAFF_DEFAULT_PERMISSIONS,
     )
 
     def __init__(self, bot: PartageBot) -> None:
@@ -79,13 +83,19 @@ class AteliersCog(commands.Cog):
     async def cog_load(self) -> None:
         self.delivery.register()
 
-    async def _announced(self, atelier_id: int, previous: int | None = None) -> bool:
-        """Whether the announcement got posted within ``ANNOUNCED_WAIT`` seconds (the outbox
-        delivers it right after the commit; a slow or failing Discord only delays it)."""
+    async def _announced(
+        self, atelier_id: int, previous: int | None = None, channel_id: int | None = None
+    ) -> bool:
+        """Whether the announcement (in ``channel_id``: the one in that channel) got posted
+        within ``ANNOUNCED_WAIT`` seconds (the outbox delivers it right after the commit; a
+        slow or failing Discord only delays it)."""
         deadline = self.bot.clock.monotonic() + ANNOUNCED_WAIT
         while True:
-            info = await self.bot.services.ateliers.get(atelier_id)
-            if info.announcement_message_id not in (None, previous):
+            if channel_id is not None:
+                posted = await self.bot.services.ateliers.announcement_in(atelier_id, channel_id)
+            else:
+                posted = (await self.bot.services.ateliers.get(atelier_id)).announcement_message_id
+            if posted not in (None, previous):
                 return True
             if self.bot.clock.monotonic() >= deadline:
                 return False
@@ -160,6 +170,23 @@ class AteliersCog(commands.Cog):
             description=description,
             organizer_user_id=interaction.user.id,
         )
+        warnings = await self.bot.services.ateliers.planning_warnings(guild_id, found.id, seances)
+        if warnings:
+            await confirm.ask(
+                interaction, tr, warnings, lambda i: self._create(i, guild_id, draft, found)
+            )
+            return
+        await self._create(interaction, guild_id, draft, found)
+
+    async def _create(
+        self,
+        interaction: discord.Interaction,
+        guild_id: int,
+        draft: AtelierDraft,
+        found: ChantierInfo,
+    ) -> None:
+        """Save the atelier (its announcement goes through the outbox), then say where."""
+        tr = tr_of(interaction)
         info = await commit_then_defer(
             interaction,
             self.bot.services.ateliers.create(
@@ -201,8 +228,8 @@ class AteliersCog(commands.Cog):
         dates=p_("option-description", "Les nouvelles séances, séparées par des points-virgules"),
         duree=p_("option-description", "La nouvelle durée de chaque séance, en minutes"),
         lieu=p_("option-description", "Le nouveau lieu"),
-        lien=p_("option-description", "Le nouveau lien de la réunion"),
-        capacite=p_("option-description", "Le nouveau nombre de places"),
+        lien=p_("option-description", "Le nouveau lien de la réunion (aucun pour le retirer)"),
+        capacite=p_("option-description", "Le nouveau nombre de places (0 pour sans limite)"),
         genre=p_("option-description", "Le nouveau genre d'atelier"),
         description=p_("option-description", "La nouvelle description"),
     )
@@ -225,6 +252,11 @@ class AteliersCog(commands.Cog):
         tr = tr_of(interaction)
         guild_id = interaction.guild_id or 0
         before = await self.bot.services.ateliers.get(parse_atelier_id(atelier), guild_id=guild_id)
+        # « lien:aucun » removes the link; « capacite:0 » removes the limit.
+        clear_lien = lien is not None and lien.strip().casefold() in CLEAR_WORDS
+        clear_capacite = capacite == 0
+        lien = None if clear_lien else lien
+        capacite = None if clear_capacite else capacite
         validate_numbers(duree_minutes=duree, capacite=capacite)
         if dates is not None:
             seances: list[SeanceSpec] | None = self._seances(dates, duree or before.duree_minutes)
@@ -240,11 +272,38 @@ class AteliersCog(commands.Cog):
             capacite=capacite,
             genre=Genre(genre) if genre else None,
             description=description,
+            clear_lien=clear_lien,
+            clear_capacite=clear_capacite,
         )
+        if seances is not None or changes.chantier_id is not None:
+            warnings = await self.bot.services.ateliers.planning_warnings(
+                guild_id,
+                changes.chantier_id or before.chantier_id,
+                seances if seances is not None else _respan(before.seances, before.duree_minutes),
+                exclude=[before.id],
+            )
+            if warnings:
+                await confirm.ask(
+                    interaction,
+                    tr,
+                    warnings,
+                    lambda i: self._modify(i, guild_id, before.id, changes),
+                )
+                return
+        await self._modify(interaction, guild_id, before.id, changes)
+
+    async def _modify(
+        self,
+        interaction: discord.Interaction,
+        guild_id: int,
+        atelier_id: int,
+        changes: AtelierChanges,
+    ) -> None:
+        tr = tr_of(interaction)
         result = await commit_then_defer(
             interaction,
             self.bot.services.ateliers.modify(
-                guild_id, before.id, changes, actor_user_id=interaction.user.id
+                guild_id, atelier_id, changes, actor_user_id=interaction.user.id
             ),
         )
         told = len(result.notify)  # the promoted among them, told of their place
@@ -349,11 +408,11 @@ class AteliersCog(commands.Cog):
                 ),
                 titre=info.titre,
             )
-        previous = info.announcement_message_id
+        previous = await self.bot.services.ateliers.announcement_in(info.id, channel_id)
         info = await commit_then_defer(
             interaction, self.bot.services.ateliers.announce(guild_id, info.id, channel_id)
         )
-        if await self._announced(info.id, previous):
+        if await self._announced(info.id, previous, channel_id):
             text = tr._(
                 "Annonce de l'atelier « {titre} » publiée dans {salon}.",
                 titre=info.titre,

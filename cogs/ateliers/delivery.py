@@ -32,6 +32,7 @@ from cogs.ateliers.text import (
     announcement_content,
     cancelled_text,
     changed_text,
+    moved_text,
     promoted_text,
 )
 from cogs.ateliers.views import announcement_view
@@ -97,6 +98,7 @@ class AtelierDelivery:
             replied_user=False,
         )
         tr = self.tr
+        primary = info.announcement_message_id is None or channel.id == info.announcement_channel_id
         message = await channel.send(
             announcement_content(tr, info, role_id),
             embed=announcement_embed(tr, info, chantier=label),
@@ -104,6 +106,21 @@ class AtelierDelivery:
             allowed_mentions=mentions,
             nonce=item.nonce,
         )
+        if not primary:  # a further live announcement, kept in step with the first
+            previous_extra = dict(await self.bot.services.ateliers.annonces(info.id)).get(
+                channel.id
+            )
+            await self.bot.services.ateliers.set_annonce(info.id, channel.id, message.id)
+            log.info(
+                "atelier %s: further announcement in channel %s (message %s)",
+                info.id,
+                channel.id,
+                message.id,
+            )
+            if previous_extra is not None and previous_extra != message.id:
+                await self._retire(info, channel.id, previous_extra, message)
+            await self.bot.services.ateliers.queue_refresh(info.id)
+            return message.id
         thread_id = info.thread_id
         if thread_id is None and isinstance(channel, discord.TextChannel):
             thread_id = await self._open_thread(info, message)
@@ -152,37 +169,49 @@ class AtelierDelivery:
     # --- refresh -------------------------------------------------------------------------------
 
     async def refresh(self, item: OutboxItem) -> int | None:
+        """Edit every live announcement of the atelier (the first and the further ones)."""
         info = await self.bot.services.ateliers.get(item.payload["atelier_id"])
-        if info.announcement_channel_id is None or info.announcement_message_id is None:
-            return None
         label, _, _ = await self._chantier(info)
-        channel = self.bot.get_partial_messageable(
-            info.announcement_channel_id, guild_id=info.guild_id
+        extras = await self.bot.services.ateliers.annonces(info.id)
+        edited = None
+        if info.announcement_channel_id is not None and info.announcement_message_id is not None:
+            if await self._edit(
+                info, label, info.announcement_channel_id, info.announcement_message_id
+            ):
+                edited = info.announcement_message_id
+            else:
+                await self.bot.services.ateliers.set_announcement(
+                    info.id, channel_id=None, message_id=None
+                )
+        for channel_id, message_id in extras:
+            if not await self._edit(info, label, channel_id, message_id):
+                await self.bot.services.ateliers.set_annonce(info.id, channel_id, None)
+        log.debug(
+            "atelier %s: %d announcement(s) edited (%d/%d registered, %d waiting)",
+            info.id,
+            len(extras) + (edited is not None),
+            info.counts.inscrits,
+            info.counts.capacite or 0,
+            info.counts.attente,
         )
-        message = channel.get_partial_message(info.announcement_message_id)
+        return edited
+
+    async def _edit(
+        self, info: AtelierInfo, label: str | None, channel_id: int, message_id: int
+    ) -> bool:
+        """Edit one announcement; False when it was deleted (then it is forgotten)."""
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=info.guild_id)
         try:
-            await message.edit(
+            await channel.get_partial_message(message_id).edit(
                 embed=announcement_embed(self.tr, info, chantier=label),
                 view=announcement_view(self.tr, info),
             )
         except discord.NotFound:
             log.warning(
-                "atelier %s: announcement %s was deleted; forgetting it",
-                info.id,
-                info.announcement_message_id,
+                "atelier %s: announcement %s was deleted; forgetting it", info.id, message_id
             )
-            await self.bot.services.ateliers.set_announcement(
-                info.id, channel_id=None, message_id=None
-            )
-            return None
-        log.debug(
-            "atelier %s: announcement edited (%d/%d registered, %d waiting)",
-            info.id,
-            info.counts.inscrits,
-            info.counts.capacite or 0,
-            info.counts.attente,
-        )
-        return info.announcement_message_id
+            return False
+        return True
 
     # --- scheduled events ----------------------------------------------------------------------
 
@@ -258,7 +287,18 @@ def _compose(tr: Translations, info: AtelierInfo, p: dict[str, object]) -> str:
         return promoted_text(tr, info)
     if what == notices.ANNULATION:
         return cancelled_text(tr, info)
+    moves = list(p.get("moves") or ())  # type: ignore[call-overload]
+    if what == notices.SEANCE_DEPLACEE:
+        return moved_text(tr, info, moves)
     etat = EtatInscription(str(p["etat"]))
     position = p.get("position")
     changed = [str(c) for c in p.get("changed") or ()]  # type: ignore[attr-defined]
-    return changed_text(tr, info, changed, etat, int(position) if position else None)
+    return changed_text(
+        tr,
+        info,
+        changed,
+        etat,
+        int(position) if position else None,
+        diff=p.get("diff") or {},  # type: ignore[arg-type]
+        moves=moves,
+    )

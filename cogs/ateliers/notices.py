@@ -5,18 +5,21 @@ rows are in ``delivery.py``. No Discord here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.ateliers.info import AtelierInfo, Recipient
-from db.models import Atelier, OutboxKind
+from db.models import Atelier, Membre, OutboxKind
 from db.outbox import enqueue
 
 PROMOTION = "promotion"
 MODIFICATION = "modification"
 ANNULATION = "annulation"
+#: A séance moved and took a member's per-séance answer with it (members without a place).
+SEANCE_DEPLACEE = "seance-deplacee"
 
 
 #: An atelier as the database holds it, or as read into an ``AtelierInfo`` (the answers'
@@ -81,9 +84,12 @@ def tell(
     now: datetime,
     *,
     changed: Sequence[str] = (),
+    diff: Mapping[str, Any] | None = None,
+    moves: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
 ) -> int:
     """One notice per member (a DM in their language; a mention in the atelier's thread when
-    their DMs are closed). Returns how many."""
+    their DMs are closed). ``diff``: each change as before → after; ``moves``: per member, the
+    per-séance answers that went with a moved séance. Returns how many."""
     for r in recipients:
         enqueue(
             session,
@@ -97,6 +103,8 @@ def tell(
                 "etat": r.etat.value,
                 "position": r.position,
                 "changed": list(changed),
+                "diff": dict(diff or {}),
+                "moves": list((moves or {}).get(r.membre_id, ())),
             },
             now=now,
             guild_id=atelier.guild_id,
@@ -104,3 +112,39 @@ def tell(
             user_id=r.user_id,
         )
     return len(recipients)
+
+
+async def tell_moved(
+    session: AsyncSession,
+    atelier: Atelier,
+    moves: Mapping[int, Sequence[Mapping[str, Any]]],
+    already: set[int],
+    now: datetime,
+) -> int:
+    """Members whose per-séance answer went with a moved séance and who get no modification
+    notice (no place nor rank: they answered a séance alone) are told on their own."""
+    told = 0
+    for membre_id, answers in sorted(moves.items()):
+        if membre_id in already:
+            continue
+        membre = await session.get(Membre, membre_id)
+        if membre is None or membre.user_id is None:
+            continue
+        enqueue(
+            session,
+            OutboxKind.NOTICE,
+            {
+                "what": SEANCE_DEPLACEE,
+                "atelier_id": atelier.id,
+                "membre_id": membre_id,
+                "user_id": membre.user_id,
+                "locale": membre.locale,
+                "moves": list(answers),
+            },
+            now=now,
+            guild_id=atelier.guild_id,
+            topic=topic(atelier.id),
+            user_id=membre.user_id,
+        )
+        told += 1
+    return told

@@ -17,7 +17,8 @@ from bot.clock import Clock
 from bot.dates import SeanceSpec
 from bot.errors import N_, Conflict, InvalidInput, NotFound, Quantity
 from bot.shown_text import check_shown
-from cogs.ateliers import notices
+from cogs.ateliers import calendar_checks, notices
+from cogs.ateliers import changes as changes_of
 from cogs.ateliers.info import (
     AtelierChoice,
     AtelierInfo,
@@ -32,6 +33,7 @@ from cogs.ateliers.info import (
 from cogs.inscriptions import waitlist
 from db import repositories as repo
 from db.models import (
+    Annonce,
     Atelier,
     Chantier,
     EtatAtelier,
@@ -266,6 +268,20 @@ class AtelierService:
         )
         return info
 
+    async def planning_warnings(
+        self,
+        guild_id: int,
+        chantier_id: int | None,
+        specs: Sequence[SeanceSpec],
+        *,
+        exclude: Sequence[int] = (),
+    ) -> list[calendar_checks.PlanningWarning]:
+        """Holidays and same-chantier overlaps of these séances (``calendar_checks``)."""
+        async with self.sessions() as session:
+            return await calendar_checks.planning_warnings(
+                session, guild_id, chantier_id, specs, exclude=exclude
+            )
+
     async def get(self, atelier_id: int, *, guild_id: int | None = None) -> AtelierInfo:
         async with self.sessions() as session:
             atelier = await session.get(Atelier, atelier_id)
@@ -342,6 +358,7 @@ class AtelierService:
             if atelier.etat == EtatAtelier.ANNULE:
                 raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
             changed: list[str] = []
+            before = changes_of.fields_before(atelier, await self._nom(session, atelier))
             if changes.chantier_id is not None and changes.chantier_id != atelier.chantier_id:
                 await self._chantier(session, guild_id, changes.chantier_id)
             counts = await repo.etat_counts(session, atelier.id)
@@ -371,10 +388,11 @@ class AtelierService:
                 atelier.duree_minutes = changes.duree_minutes
                 changed.append("duree")
             stale_events: list[int] = []
-            if changes.seances is not None and await self._replace_seances(
-                session, atelier, changes.seances, stale_events
-            ):
-                changed.append("dates")
+            match = None
+            if changes.seances is not None:
+                match = await self._replace_seances(session, atelier, changes.seances, stale_events)
+                if match.changed:
+                    changed.append("dates")
             if not changed:
                 raise InvalidInput(N_("Rien n'a changé : les valeurs données sont les mêmes."))
             atelier.version += 1
@@ -383,7 +401,20 @@ class AtelierService:
             notify = await self._recipients(session, atelier.id)
             told = {p.user_id for p in promoted}
             others = [r for r in notify if r.user_id not in told]
-            notices.tell(session, atelier, others, notices.MODIFICATION, now, changed=changed)
+            after = changes_of.fields_before(atelier, await self._nom(session, atelier))
+            shown = changes_of.diff(before, after, changed, match)
+            moves = await changes_of.moved_answers(session, match)
+            notices.tell(
+                session,
+                atelier,
+                others,
+                notices.MODIFICATION,
+                now,
+                changed=changed,
+                diff=shown,
+                moves=moves,
+            )
+            await notices.tell_moved(session, atelier, moves, {r.membre_id for r in others}, now)
             notices.refresh(session, atelier, now)
             notices.sync_events(session, atelier, now, stale_events)
             await self.reminders.plan_in(session, atelier, now)
@@ -444,8 +475,8 @@ class AtelierService:
         return CancelResult(info, tuple(notify))
 
     async def announce(self, guild_id: int, atelier_id: int, channel_id: int) -> AtelierInfo:
-        """Queue the announcement, posted again in ``channel_id`` (the older one becomes a
-        pointer to it)."""
+        """Queue the announcement in ``channel_id``: posted again where it already is (the older
+        one becomes a pointer to it), or a further live one in another channel."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             notify_after_commit(session, ATELIERS)
@@ -478,6 +509,52 @@ class AtelierService:
                 atelier.thread_id = thread_id
             if then:
                 notices.sync_events(session, atelier, now)
+
+    # --- further announcements (``/atelier annoncer`` in another channel) -------------------
+
+    async def annonces(self, atelier_id: int) -> list[tuple[int, int]]:
+        """The atelier's further live announcements: (channel id, message id), oldest first."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(Annonce.channel_id, Annonce.message_id)
+                .where(Annonce.atelier_id == atelier_id)
+                .order_by(Annonce.id)
+            )
+            return [(c, m) for c, m in rows.tuples()]
+
+    async def announcement_in(self, atelier_id: int, channel_id: int) -> int | None:
+        """The message id of the atelier's live announcement in that channel, if any."""
+        info = await self.get(atelier_id)
+        if info.announcement_channel_id == channel_id:
+            return info.announcement_message_id
+        return dict(await self.annonces(atelier_id)).get(channel_id)
+
+    async def set_annonce(self, atelier_id: int, channel_id: int, message_id: int | None) -> None:
+        """Remember (or, ``message_id`` None, forget) a further announcement in a channel."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
+            row = (
+                await session.execute(
+                    select(Annonce).where(
+                        Annonce.atelier_id == atelier_id, Annonce.channel_id == channel_id
+                    )
+                )
+            ).scalar_one_or_none()
+            if message_id is None:
+                if row is not None:
+                    await session.delete(row)
+            elif row is None:
+                session.add(
+                    Annonce(
+                        atelier_id=atelier_id,
+                        channel_id=channel_id,
+                        message_id=message_id,
+                        created_at=now,
+                    )
+                )
+            else:
+                row.message_id = message_id
 
     async def queue_events(self, atelier_id: int) -> None:
         """Queue the mirror of the atelier's séances as scheduled events."""
@@ -516,25 +593,18 @@ class AtelierService:
         atelier: Atelier,
         specs: Sequence[SeanceSpec],
         stale_events: list[int],
-    ) -> bool:
-        """Update séances position by position (so per-séance answers follow their séance);
-        extra ones are added or removed. Returns whether anything changed."""
-        current = list(await repo.seances_of(session, atelier.id))
-        wanted = sorted(specs, key=lambda s: s.starts_at)
-        changed = len(current) != len(wanted)
-        for seance, spec in zip(current, wanted, strict=False):
-            if (seance.starts_at, seance.ends_at, seance.local_time) != (
-                spec.starts_at,
-                spec.ends_at,
-                spec.local_time,
-            ):
-                seance.local_date = spec.local_date
-                seance.local_time = spec.local_time
-                seance.timezone = spec.zone
-                seance.starts_at = spec.starts_at
-                seance.ends_at = spec.ends_at
-                changed = True
-        for seance in current[len(wanted) :]:
+    ) -> changes_of.SeanceMatch:
+        """Bring the séances to ``specs`` (``changes.match_seances``: a séance at an unchanged
+        time keeps its row and its answers; the others move in order, their answers with
+        them); extra ones are added or removed."""
+        match = changes_of.match_seances(await repo.seances_of(session, atelier.id), specs)
+        for seance, spec in match.kept:
+            seance.local_date = spec.local_date
+            seance.local_time = spec.local_time
+            seance.timezone = spec.zone
+            seance.starts_at = spec.starts_at
+            seance.ends_at = spec.ends_at
+        for seance in match.removed:
             if seance.scheduled_event_id is not None:
                 stale_events.append(seance.scheduled_event_id)
             # Calendars that hold it learn it is cancelled (cogs/calendrier).
@@ -551,10 +621,17 @@ class AtelierService:
                 )
             )
             await session.delete(seance)
-        for spec in wanted[len(current) :]:
+        for spec in match.added:
             session.add(_seance_from_spec(atelier.id, spec))
         await session.flush()
-        return changed
+        return match
+
+    async def _nom(self, session: AsyncSession, atelier: Atelier) -> str | None:
+        """The name of the atelier's chantier (a notice says before → after)."""
+        if atelier.chantier_id is None:
+            return None
+        chantier = await session.get(Chantier, atelier.chantier_id)
+        return chantier.nom if chantier else None
 
     async def _recipients(self, session: AsyncSession, atelier_id: int) -> list[Recipient]:
         """Registered and waiting members, to tell of a change."""

@@ -4,9 +4,12 @@ dataclasses and one :class:`~bot.i18n.Translations`; every feature may use them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from bot.errors import Quantity
 from bot.i18n import Translations, discord_timestamp
+from cogs.ateliers.changes import seance_from_payload
 from cogs.ateliers.info import AtelierInfo, Counts, SeanceInfo
 from db.models import EtatInscription, Genre, Reponse
 
@@ -221,8 +224,14 @@ def changed_text(
     changed: Sequence[str],
     etat: EtatInscription,
     position: int | None,
+    *,
+    diff: Mapping[str, Any] | None = None,
+    moves: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """What changed in an atelier, for those registered or waiting."""
+    """What changed in an atelier, for those registered or waiting: each change as before →
+    after (``diff``), the séances as they are now, and the member's per-séance answers that
+    went with a moved séance (``moves``)."""
+    diff = diff or {}
     lines = [
         tr._(
             "L'atelier « {titre} » a été modifié ({champs}).",
@@ -230,25 +239,113 @@ def changed_text(
             champs=", ".join(change_label(tr, c) for c in changed),
         )
     ]
+    for name in changed:
+        lines.extend(_change_lines(tr, name, diff.get(name), info))
     if "dates" in changed or "duree" in changed:
         lines.append(tr.n_("Séance :", "Séances :", len(info.seances)))
         lines.extend(seance_lines(tr, info.seances))
-    if "lieu" in changed:
-        lines.append(tr._("Lieu : {lieu}", lieu=info.lieu))
-    if "lien" in changed:
-        lines.append(
+    lines.extend(moved_lines(tr, moves))
+    lines.append(short_status(tr, etat, position))
+    return "\n".join(lines + _footer(tr, info))
+
+
+def _places(tr: Translations, capacite: int | None) -> str | int:
+    if capacite is None:
+        return tr._("illimitées")
+    return Quantity(capacite)
+
+
+def _change_lines(tr: Translations, name: str, values: Any, info: AtelierInfo) -> list[str]:
+    """One change as before → after (older notices, without values, keep their short form)."""
+    if name == "lien":
+        if not info.lien:
+            return [tr._("Le lien de la réunion a été retiré.")]
+        return [
             tr._(
                 "Le lien de la réunion a changé : utilisez le bouton « Lien de la réunion » "
                 "de l'annonce."
             )
-        )
-    if "capacite" in changed:
-        lines.append(
+        ]
+    if name == "dates":
+        if not isinstance(values, Mapping):
+            return []
+        out = [
+            tr._(
+                "Séance déplacée : {avant} → {apres}",
+                avant=seance_when(tr, seance_from_payload(old)),
+                apres=seance_when(tr, seance_from_payload(new)),
+            )
+            for old, new in values.get("moved", ())
+        ]
+        out += [
+            tr._("Séance ajoutée : {date}", date=seance_when(tr, seance_from_payload(s)))
+            for s in values.get("added", ())
+        ]
+        out += [
+            tr._("Séance retirée : {date}", date=seance_when(tr, seance_from_payload(s)))
+            for s in values.get("removed", ())
+        ]
+        return out
+    if name == "lieu" and not values:
+        return [tr._("Lieu : {lieu}", lieu=info.lieu)]
+    if name == "capacite" and not values:
+        return [
             tr._("Places illimitées")
             if info.capacite is None
             else tr.n_("{n} place", "{n} places", info.capacite)
+        ]
+    if not values:
+        return []
+    before, after = values
+    if name == "capacite":
+        before, after = _places(tr, before), _places(tr, after)
+    elif name == "duree":
+        before = tr.n_("{n} minute", "{n} minutes", before)
+        after = tr.n_("{n} minute", "{n} minutes", after)
+    elif name == "genre":
+        before, after = genre_label(tr, Genre(before)), genre_label(tr, Genre(after))
+    elif name == "chantier_id":
+        before, after = before or tr._("aucun"), after or tr._("aucun")
+    elif name not in ("titre", "lieu"):
+        return []
+    return [
+        tr._(
+            "{champ} : {avant} → {apres}",
+            champ=change_label(tr, name).capitalize(),
+            avant=before,
+            apres=after,
         )
-    lines.append(short_status(tr, etat, position))
+    ]
+
+
+def _reponse_label(tr: Translations, reponse: str) -> str:
+    labels = {
+        Reponse.OUI.value: tr.p_("réponse", "oui"),
+        Reponse.PEUT_ETRE.value: tr.p_("réponse", "peut-être"),
+        Reponse.NON.value: tr.p_("réponse", "non"),
+    }
+    return labels.get(reponse, reponse)
+
+
+def moved_lines(tr: Translations, moves: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The member's per-séance answers that went with their moved séance."""
+    return [
+        tr._(
+            "Votre réponse « {reponse} » pour la séance du {avant} vaut maintenant pour "
+            "la séance déplacée au {apres} ; si elle change, répondez de nouveau avec /rsvp "
+            "et l'option seance.",
+            reponse=_reponse_label(tr, str(m["reponse"])),
+            avant=seance_when(tr, seance_from_payload(m["from"])),
+            apres=seance_when(tr, seance_from_payload(m["to"])),
+        )
+        for m in moves
+    ]
+
+
+def moved_text(tr: Translations, info: AtelierInfo, moves: Sequence[Mapping[str, Any]]) -> str:
+    """For a member who answered a moved séance alone."""
+    lines = [tr._("Une séance de l'atelier « {titre} » a été déplacée.", titre=info.titre)]
+    lines.extend(moved_lines(tr, moves))
     return "\n".join(lines + _footer(tr, info))
 
 

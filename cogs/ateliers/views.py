@@ -26,9 +26,12 @@ _STYLES = {
 }
 
 
-def announcement_view(tr: Translations, info: AtelierInfo) -> discord.ui.View:
+def announcement_view(tr: Translations, info: AtelierInfo) -> discord.ui.View | None:
     """The three answer buttons, and the meeting-link button while there is a link. A cancelled
-    atelier keeps its answer buttons: a click says it is cancelled."""
+    atelier has none (None: an edit removes them; a click on an older copy still says it is
+    cancelled)."""
+    if info.cancelled:
+        return None
     view = discord.ui.View(timeout=None)
     for reponse in ANSWERS:
         view.add_item(
@@ -38,7 +41,7 @@ def announcement_view(tr: Translations, info: AtelierInfo) -> discord.ui.View:
                 custom_id=answer_custom_id(info.id, reponse),
             )
         )
-    if info.lien and not info.cancelled:
+    if info.lien:
         view.add_item(
             discord.ui.Button[Any](
                 label=link_label(tr),

@@ -13,7 +13,14 @@ from bot.choices import chantier_choices
 from bot.command_text import p_
 from bot.errors import N_, Conflict, NotFound
 from bot.i18n import discord_timestamp
-from bot.interactions import NO_MENTIONS, commit_then_defer, reply, staff_only, tr_of
+from bot.interactions import (
+    NO_MENTIONS,
+    STAFF_DEFAULT_PERMISSIONS,
+    commit_then_defer,
+    reply,
+    staff_only,
+    tr_of,
+)
 from cogs.chantiers.provision import Provisioner
 from cogs.chantiers.service import ChantierInfo
 from cogs.chantiers.views import ChantierSelect, chantier_select
@@ -29,6 +36,7 @@ class ChantiersCog(commands.Cog):
         name=p_("command-name", "chantier"),
         description=p_("command-description", "Gérer les chantiers (équipe d'animation)"),
         guild_only=True,
+        default_permissions=STAFF_DEFAULT_PERMISSIONS,
     )
 
     def __init__(self, bot: PartageBot) -> None:

@@ -242,7 +242,8 @@ class InscriptionsCog(commands.Cog):
     # --- the meeting link ----------------------------------------------------------------------
 
     async def show_link(self, interaction: discord.Interaction, atelier_id: int) -> None:
-        """The meeting link, to registered members only."""
+        """The meeting link, to registered members, and to those who hold a place at one
+        séance (« oui » to that séance alone) until it is over."""
         tr = tr_of(interaction)
         status = await self.service.member_status(
             interaction.guild_id or 0, atelier_id, interaction.user.id
@@ -250,6 +251,8 @@ class InscriptionsCog(commands.Cog):
         info = status.atelier
         if info.cancelled:
             text = tr._("L'atelier « {titre} » est annulé.", titre=info.titre)
+        elif status.seances_oui and status.etat != EtatInscription.INSCRIT and info.lien:
+            text = tr._("Lien de la réunion : {lien}", lien=info.lien)
         elif status.etat == EtatInscription.ATTENTE:
             text = tr._(
                 "Vous êtes n° {position} sur la liste d'attente : le lien vous sera donné "

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +44,8 @@ class MemberStatus:
     atelier: AtelierInfo
     etat: EtatInscription | None
     position: int | None
+    #: Séances not yet over that the member said « oui » to alone (a place at that séance).
+    seances_oui: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,12 +177,27 @@ class InscriptionService:
             inscription = (
                 await repo.inscription_of(session, atelier_id, membre.id) if membre else None
             )
+            seances_oui: tuple[int, ...] = ()
+            if membre is not None:
+                now = self.clock.now()
+                running = [
+                    s.id
+                    for s in info.seances
+                    if (s.ends_at or s.starts_at) > now
+                    or (
+                        s.local_time is None
+                        and s.local_date >= now.astimezone(ZoneInfo(s.zone)).date()
+                    )
+                ]
+                answers = await repo.seance_reponses(session, list(running), membre_id=membre.id)
+                seances_oui = tuple(a.seance_id for a in answers if a.reponse == Reponse.OUI)
             if inscription is None:
-                return MemberStatus(info, None, None)
+                return MemberStatus(info, None, None, seances_oui)
             return MemberStatus(
                 info,
                 EtatInscription(inscription.etat),
                 await waitlist.position(session, inscription),
+                seances_oui,
             )
 
     async def statuses(

@@ -145,6 +145,7 @@ REGISTRY: tuple[HoldsMemberData | NoPersonalData, ...] = (
     NoPersonalData("rappel", "the reminder plan of séances (deliveries are in livraison)"),
     NoPersonalData("jumelage_round", "a round's date and counts; who took part is in its pairs"),
     NoPersonalData("bot_state", "the bot's own key/value facts"),
+    NoPersonalData("annonce", "where an atelier's further announcements were posted"),
 )
 
 

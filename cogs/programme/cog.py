@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.command_text import p_
 from bot.errors import InvalidInput
-from bot.interactions import reply, staff_only, tr_of
+from bot.interactions import STAFF_DEFAULT_PERMISSIONS, reply, staff_only, tr_of
 from cogs.programme.report import report_lines
 from cogs.programme.service import BAD_EXTENSION, MAX_BYTES, TOO_LARGE
 
@@ -30,6 +30,7 @@ class ProgrammeCog(commands.Cog):
         name=p_("command-name", "programme"),
         description=p_("command-description", "Gérer le programme (équipe d'animation)"),
         guild_only=True,
+        default_permissions=STAFF_DEFAULT_PERMISSIONS,
     )
 
     def __init__(self, bot: PartageBot) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.i18n import Translations
-from cogs.programme.service import ImportReport, RowError, Where
+from cogs.ateliers.calendar_checks import warning_lines
+from cogs.programme.service import ImportReport, RowError, RowOutcome, Where
 
 
-def where_text(tr: Translations, row: RowError) -> str:
+def where_text(tr: Translations, row: RowError | RowOutcome) -> str:
     if row.where == Where.LIGNE:
         return tr._("ligne {n}", n=row.line)
     if row.where == Where.CHANTIER:
@@ -27,6 +28,27 @@ def report_lines(tr: Translations, report: ImportReport) -> list[str]:
     ]
     if report.chantiers_created:
         lines.append(tr._("Chantiers créés : {slugs}", slugs=", ".join(report.chantiers_created)))
+    for done in report.unannounced:
+        lines.append(
+            tr._(
+                "- {ligne} « {titre} » (n° {id}) : non annoncé (pas de chantier avec un salon) ; "
+                "/atelier annoncer avec l'option salon",
+                ligne=where_text(tr, done),
+                titre=done.titre,
+                id=done.atelier_id,
+            )
+        )
+    for done, warnings in report.warnings:
+        for text in warning_lines(tr, warnings):
+            lines.append(
+                tr._(
+                    "- {ligne} « {titre} » (n° {id}) : {avertissement}",
+                    ligne=where_text(tr, done),
+                    titre=done.titre,
+                    id=done.atelier_id,
+                    avertissement=text,
+                )
+            )
     for row in report.refused:
         where = where_text(tr, row)
         erreur = tr.user_error(row.error)

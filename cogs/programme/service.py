@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound, UserError
+from cogs.ateliers.calendar_checks import PlanningWarning
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
     AtelierDraft,
@@ -116,6 +117,11 @@ class ImportReport:
     skipped: list[RowOutcome] = field(default_factory=list)
     refused: list[RowError] = field(default_factory=list)
     chantiers_created: list[str] = field(default_factory=list)  # slugs
+    #: Created but not announced: no chantier with a channel, no ``ateliers.annonces_salon``.
+    unannounced: list[RowOutcome] = field(default_factory=list)
+    #: Created on a Québec holiday or overlapping another atelier of its chantier (saved all
+    #: the same: the report says so).
+    warnings: list[tuple[RowOutcome, list[PlanningWarning]]] = field(default_factory=list)
 
     @property
     def n_created(self) -> int:
@@ -293,6 +299,7 @@ class _Run:
     actor_user_id: int | None
     report: ImportReport
     chantiers: dict[str, int] = field(default_factory=dict)  # slug → id
+    channels: dict[int, int | None] = field(default_factory=dict)  # chantier id → channel id
     keys: dict[str, int] = field(default_factory=dict)  # source key → the row that used it
 
 
@@ -307,8 +314,11 @@ class ImportService:
         chantiers: ChantierService,
         *,
         horizon_years: int = 3,
+        annonces_salon: int | None = None,
     ) -> None:
         self.sessions = sessions
+        #: Where ateliers without a chantier (or whose chantier has no channel) are announced.
+        self.annonces_salon = annonces_salon
         self.horizon_years = horizon_years
         self.clock = clock
         self.ateliers = ateliers
@@ -334,6 +344,7 @@ class ImportService:
             await self._import_chantier(run, row)
         known = await self.chantiers.chantiers(guild_id, include_archived=True)
         run.chantiers = {c.slug: c.id for c in known}  # archived: AtelierService says so
+        run.channels = {c.id: c.channel_id for c in known}
         for row in ateliers:
             try:
                 await self._import_atelier(run, row)
@@ -429,20 +440,31 @@ class ImportService:
                 organizer_user_id=run.actor_user_id,
                 source_key=key,
             )
+            warnings = await self.ateliers.planning_warnings(run.guild_id, draft.chantier_id, specs)
+            announce = not run.allow_past
+            channel_id = None
+            if announce and (draft.chantier_id is None or not run.channels.get(draft.chantier_id)):
+                channel_id = self.annonces_salon
             try:
                 # Announced (through the outbox) unless it is history from the command line.
                 info = await self.ateliers.create(
                     run.guild_id,
                     draft,
                     actor_user_id=run.actor_user_id,
-                    announce=not run.allow_past,
+                    announce=announce,
+                    channel_id=channel_id,
                 )
             except IntegrityError:  # the same key imported meanwhile by a concurrent import
                 existing = await self._existing(run.guild_id, key)
                 if existing is None:
                     raise
             else:
-                run.report.created.append(RowOutcome(row.line, row.where, info.titre, info.id, key))
+                outcome = RowOutcome(row.line, row.where, info.titre, info.id, key)
+                run.report.created.append(outcome)
+                if warnings:
+                    run.report.warnings.append((outcome, warnings))
+                if announce and channel_id is None and not run.channels.get(draft.chantier_id or 0):
+                    run.report.unannounced.append(outcome)
                 return
         run.report.skipped.append(RowOutcome(row.line, row.where, titre, existing, key))
 

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.command_text import p_
 from bot.delivery import TRANSPORT_ERRORS, SendFailed, failure_of, one_attempt
 from bot.errors import UserError
-from bot.interactions import reply, staff_only, tr_of
+from bot.interactions import STAFF_DEFAULT_PERMISSIONS, reply, staff_only, tr_of
 from cogs.reminders import render
 from cogs.reminders.plan import CHANNEL, ClaimedRappel, Delivery
 from cogs.reminders.render import Outgoing
@@ -121,7 +121,12 @@ class DiscordTransport:
 
 
 class RemindersCog(commands.Cog):
-    partage = app_commands.Group(name=GROUP, description=GROUP_DESCRIPTION, guild_only=True)
+    partage = app_commands.Group(
+        name=GROUP,
+        description=GROUP_DESCRIPTION,
+        guild_only=True,
+        default_permissions=STAFF_DEFAULT_PERMISSIONS,
+    )
 
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot

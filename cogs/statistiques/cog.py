@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.command_text import p_
 from bot.dates import parse_day
 from bot.i18n import Translations
-from bot.interactions import reply, staff_only, tr_of
+from bot.interactions import STAFF_DEFAULT_PERMISSIONS, reply, staff_only, tr_of
 from cogs.statistiques.chart import TOP_MUNICIPALITES, ChartLabels, chart_png
 from cogs.statistiques.service import Stats
 from db.models import Region
@@ -145,6 +145,7 @@ class StatistiquesCog(commands.Cog):
         fin=p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
     )
     @app_commands.guild_only()
+    @app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
     @staff_only()
     async def statistiques(
         self,

@@ -1,6 +1,6 @@
 """Every model, so that ``Base.metadata`` is complete once this package is imported."""
 
-from db.models.ateliers import Atelier, Inscription, Seance, SeanceReponse
+from db.models.ateliers import Annonce, Atelier, Inscription, Seance, SeanceReponse
 from db.models.base import Base
 from db.models.calendrier import CalendrierJeton, SeanceRetiree
 from db.models.core import AuditLog, BotState, Chantier, Guild, Membre
@@ -29,6 +29,7 @@ from db.models.outbox import Intake, IntakeStatus, OutboxKind, OutboxMessage, Ou
 from db.models.rappels import Livraison, Rappel
 
 __all__ = [
+    "Annonce",
     "Atelier",
     "AuditLog",
     "Base",

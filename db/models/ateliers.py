@@ -51,6 +51,11 @@ class Atelier(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Staff operations (issue 12): the series an atelier belongs to (the id of its first
+    # atelier), when answers close, and when its announcement is due (None: at once).
+    serie_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    cloture: Mapped[datetime | None]
+    publie_le: Mapped[datetime | None]
 
     seances: Mapped[list[Seance]] = relationship(
         back_populates="atelier",
@@ -111,3 +116,19 @@ class SeanceReponse(Base):
     membre_id: Mapped[int] = mapped_column(ForeignKey("membre.id", ondelete="CASCADE"), index=True)
     reponse: Mapped[Reponse] = mapped_column(str_enum(Reponse, "reponse"))
     updated_at: Mapped[datetime]
+
+
+class Annonce(Base):
+    """A further live announcement of an atelier, posted by ``/atelier annoncer`` in another
+    channel (the first one is on the atelier itself). Every one is kept in step."""
+
+    __tablename__ = "annonce"
+    __table_args__ = (UniqueConstraint("atelier_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    atelier_id: Mapped[int] = mapped_column(
+        ForeignKey("atelier.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]

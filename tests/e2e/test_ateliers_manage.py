@@ -100,8 +100,15 @@ async def test_cancel_tells_everyone_and_the_buttons_refuse(
             )
         )
         await settle(fake, bot)
+        buttons = message.custom_ids()  # a cancelled announcement has no answer buttons
         refused = await answered(
-            fake.click(message, f"rsvp:{atelier_id}:oui", user=server.staff, locale="fr")
+            fake.slash(
+                "rsvp",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(atelier_id), "reponse": "oui"},
+                locale="fr",
+            )
         )
         await settle(fake, bot)
         counts = await bot.services.inscriptions.counts(atelier_id)
@@ -110,6 +117,7 @@ async def test_cancel_tells_everyone_and_the_buttons_refuse(
         [dm] = fake.dms(member)
         assert "est annulé" in dm.content and "Tempête de neige" in dm.content
         assert dm.mention_everyone is False
+    assert buttons == []
     assert fr("est annulé : il n'accepte plus de réponses") in refused.content
     assert (counts.inscrits, counts.attente) == (1, 1)  # nothing recorded
     embed = message.embeds[0]
@@ -179,7 +187,7 @@ async def test_participants_csv_opens_in_excel_and_is_audited(
     assert [(a.actor_user_id, a.atelier_id) for a in audits] == [(server.staff.id, atelier_id)]
 
 
-async def test_announce_again_in_another_channel(
+async def test_announce_again_in_the_same_channel_leaves_a_pointer(
     fake_discord: FakeDiscord, server: Server, settings
 ) -> None:
     fake = fake_discord
@@ -193,18 +201,19 @@ async def test_announce_again_in_another_channel(
                 "atelier annoncer",
                 user=server.staff,
                 channel=server.general,
-                options={"atelier": str(atelier_id), "salon": server.general},
+                options={"atelier": str(atelier_id), "salon": chantier_channel(fake, server)},
                 locale="fr",
             )
         )
         await settle(fake, bot)
-        [new] = announcements(fake, server.general)
+        [new] = announcements(fake, chantier_channel(fake, server))
         reply = await answered(
             fake.click(new, f"rsvp:{atelier_id}:oui", user=server.alice, locale="fr")
         )
         await settle(fake, bot)
     assert done == fr(
-        f"Annonce de l'atelier « Territoire et immigration » publiée dans <#{server.general.id}>."
+        "Annonce de l'atelier « Territoire et immigration » publiée dans "
+        f"<#{chantier_channel(fake, server).id}>."
     )
     assert "votre place est réservée" in reply.content
     assert "2 places restantes sur 3" in field(new, "Places")

@@ -1,0 +1,282 @@
+"""Staff operations (issue 12, items 1–4 and 10), end to end: the real bot against the fake
+Discord."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.harness import Server, partage, settle
+from tests.e2e.test_ateliers_support import (
+    announcements,
+    answered,
+    chantier_channel,
+    counts,
+    create_atelier,
+    field,
+    text_of,
+)
+from tests.fakediscord import FakeDiscord
+from tests.french import fr, frh
+
+MANAGE_EVENTS = 1 << 33
+
+
+def atelier_id_of(text: str) -> int:
+    return int(re.search(r"n°\s(\d+)", text).group(1))  # type: ignore[union-attr]
+
+
+async def modify(fake: FakeDiscord, server: Server, atelier_id: int, **options: object) -> str:
+    return await text_of(
+        fake.slash(
+            "atelier modifier",
+            user=server.staff,
+            channel=server.general,
+            options={"atelier": str(atelier_id), **options},
+            locale="fr",
+        )
+    )
+
+
+async def rsvp(fake: FakeDiscord, server: Server, user, atelier_id: int, reponse: str, seance=None):
+    options = {"atelier": str(atelier_id), "reponse": reponse}
+    if seance is not None:
+        options["seance"] = str(seance)
+    return await text_of(
+        fake.slash("rsvp", user=user, channel=server.general, options=options, locale="fr")
+    )
+
+
+# --- item 10: the fixes ----------------------------------------------------------------------
+
+
+async def test_modify_clears_link_and_capacity_and_says_before_and_after(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, capacite=2, lien="https://visio.example/salle")
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        assert f"lien:{atelier_id}" in message.custom_ids()
+        await answered(
+            fake.click(message, f"rsvp:{atelier_id}:oui", user=server.alice, locale="fr")
+        )
+        done = await modify(
+            fake, server, atelier_id, lien="aucun", capacite=0, lieu="Hôtel de ville de Laval"
+        )
+        await settle(fake, bot)
+        info = await bot.services.ateliers.get(atelier_id)
+    assert "modifié" in done
+    assert info.lien is None and info.capacite is None
+    assert f"lien:{atelier_id}" not in message.custom_ids()  # the link button is gone
+    assert field(message, "Places").startswith("Places illimitées")
+    [dm] = fake.dms(server.alice)
+    assert fr("Lieu : visioconférence → Hôtel de ville de Laval") in dm.content
+    assert fr("Nombre de places : 2 → illimitées") in dm.content
+    assert "Le lien de la réunion a été retiré." in dm.content
+
+
+async def test_a_moved_seance_keeps_its_answers_and_their_members_are_told(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, capacite=5)
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        first, second = (await bot.services.ateliers.get(atelier_id)).seances
+        await rsvp(fake, server, server.alice, atelier_id, "oui")
+        await rsvp(fake, server, server.alice, atelier_id, "non", first.id)  # skips the 3rd
+        await rsvp(fake, server, server.bob, atelier_id, "oui", second.id)  # the 10th alone
+        # A séance added before the others, the 10th moved to the 17th: the « non » for the
+        # 3rd stays with the 3rd; bob's « oui » goes with the moved séance, and he is told.
+        await modify(
+            fake,
+            server,
+            atelier_id,
+            dates="26 novembre 2030 13 h 30 ; 3 décembre 2030 13 h 30 ; 17 décembre 2030 13 h 30",
+        )
+        await settle(fake, bot)
+        after = (await bot.services.ateliers.get(atelier_id)).seances
+        mine = {
+            m.atelier.id: m
+            for m in await bot.services.inscriptions.of_member(server.guild.id, server.alice.id)
+        }[atelier_id]
+    assert [s.local_date.day for s in after] == [26, 3, 17]
+    assert after[1].id == first.id and after[2].id == second.id  # same rows
+    assert {s.local_date.day: r.value for s in after if (r := mine.seance_reponses.get(s.id))} == {
+        3: "non"
+    }
+    [alice_dm] = fake.dms(server.alice)
+    assert frh("Séance déplacée : mardi 10 décembre 2030 à 13 h 30 → mardi 17 décembre 2030") in (
+        alice_dm.content
+    )
+    assert frh("Séance ajoutée : mardi 26 novembre 2030 à 13 h 30") in alice_dm.content
+    [bob_dm] = fake.dms(server.bob)
+    assert fr("Votre réponse « oui » pour la séance du ") in bob_dm.content
+    assert "17 décembre 2030" in bob_dm.content and "déplacée" in bob_dm.content
+
+
+async def test_announce_in_another_channel_adds_a_live_one_kept_in_step_and_cancel_removes_buttons(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, capacite=3)
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        [first] = announcements(fake, chantier_channel(fake, server))
+        done = await text_of(
+            fake.slash(
+                "atelier annoncer",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(atelier_id), "salon": server.general},
+                locale="fr",
+            )
+        )
+        await settle(fake, bot)
+        [second] = announcements(fake, server.general)
+        await answered(fake.click(second, f"rsvp:{atelier_id}:oui", user=server.alice))
+        await answered(fake.click(first, f"rsvp:{atelier_id}:oui", user=server.bob))
+        await settle(fake, bot)
+        both_counts = [field(m, "Places") for m in (first, second)]
+        await text_of(
+            fake.slash(
+                "atelier annuler",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(atelier_id)},
+                locale="fr",
+            )
+        )
+        await settle(fake, bot)
+        refused = await rsvp(fake, server, server.staff, atelier_id, "oui")
+    assert done == fr(
+        f"Annonce de l'atelier « Territoire et immigration » publiée dans <#{server.general.id}>."
+    )
+    assert all("1 place restante sur 3" in c for c in both_counts)  # both live, in step
+    for message in (first, second):
+        assert message.embeds[0]["title"].startswith("ANNULÉ — ")
+        assert message.custom_ids() == []  # no answer buttons on a cancelled atelier
+    assert "annulé" in refused
+    assert len(fake.scheduled_events(server.guild)) == 2  # not duplicated
+
+
+async def test_the_link_button_serves_a_member_with_a_place_at_one_seance(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, lien="https://visio.example/salle")
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        seance = (await bot.services.ateliers.get(atelier_id)).seances[0]
+        said = await rsvp(fake, server, server.bob, atelier_id, "oui", seance.id)
+        link = await answered(fake.click(message, f"lien:{atelier_id}", user=server.bob))
+        refused = await answered(fake.click(message, f"lien:{atelier_id}", user=server.alice))
+    assert "vous serez à la séance" in said
+    assert "https://visio.example/salle" in link.content
+    assert "https://visio.example" not in refused.content
+
+
+async def test_staff_commands_carry_manage_events_as_default_permission(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        await settle(fake, bot)
+        registered = {c.name: c.payload() for c in fake.commands(server.guild)}
+    staff = {"atelier", "chantier", "programme", "statistiques", "partage"}
+    for name, payload in registered.items():
+        given = payload["default_member_permissions"]
+        assert (int(given) if given is not None else None) == (
+            MANAGE_EVENTS if name in staff else None
+        ), name
+    assert staff <= set(registered)
+
+
+# --- item 3: holidays and overlaps ask for confirmation ---------------------------------------
+
+
+async def test_a_seance_on_the_fete_nationale_asks_and_saves_nothing_until_confirmed(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        before = await counts(bot)
+        handle, text = await create_atelier(fake, server, dates="24 juin 2030 13 h 30")
+        warning = await answered(handle)
+        await settle(fake, bot)
+        unsaved = await counts(bot)
+        nothing_posted = announcements(fake, chantier_channel(fake, server))
+        [button] = [c for c in warning.custom_ids() if c.startswith("atelier-confirmer:")]
+        done = await text_of(fake.click(warning, button, user=server.staff, locale="fr"))
+        await settle(fake, bot)
+        saved = await counts(bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+    assert fr("Fête nationale du Québec") in text and "jour férié" in text
+    assert fr("Rien n'est enregistré pour l'instant.") in text
+    assert unsaved == before and nothing_posted == []
+    assert "créé" in done and saved["atelier"] == before["atelier"] + 1
+    assert frh("lundi 24 juin 2030 à 13 h 30") in field(message, "Séance")
+    assert warning.custom_ids() == []  # the button is gone once used
+
+
+async def test_an_overlap_in_the_same_chantier_asks_and_saves_nothing_until_confirmed(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, first = await create_atelier(fake, server, dates="3 décembre 2030 13 h 30")
+        first_id = atelier_id_of(first)
+        await settle(fake, bot)
+        before = await counts(bot)
+        handle, text = await create_atelier(
+            fake, server, titre="Accueil des nouveaux arrivants", dates="3 décembre 2030 14 h"
+        )
+        warning = await answered(handle)
+        unsaved = await counts(bot)
+        # Another chantier at the same time is no overlap: saved at once.
+        _, other = await create_atelier(
+            fake,
+            server,
+            titre="Ailleurs",
+            chantier="accueil-integration",
+            dates="3 décembre 2030 14 h",
+        )
+        [button] = warning.custom_ids()
+        done = await text_of(fake.click(warning, button, user=server.staff, locale="fr"))
+        await settle(fake, bot)
+        saved = await counts(bot)
+    assert fr(f"chevauche l'atelier « Territoire et immigration » (n° {first_id})") in text
+    assert unsaved == before
+    assert "créé" in other
+    assert "créé" in done and saved["atelier"] == before["atelier"] + 2
+
+
+async def test_modify_onto_a_holiday_asks_first_and_changes_nothing_until_confirmed(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(fake, server, dates="3 décembre 2030 13 h 30")
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        handle = fake.slash(
+            "atelier modifier",
+            user=server.staff,
+            channel=server.general,
+            options={"atelier": str(atelier_id), "dates": "25 décembre 2030 13 h 30"},
+            locale="fr",
+        )
+        warning = await answered(handle)
+        unchanged = (await bot.services.ateliers.get(atelier_id)).seances[0].local_date
+        [button] = warning.custom_ids()
+        done = await text_of(fake.click(warning, button, user=server.staff, locale="fr"))
+        changed = (await bot.services.ateliers.get(atelier_id)).seances[0].local_date
+    assert "Jour de Noël" in warning.content
+    assert unchanged.day == 3 and changed.day == 25
+    assert "modifié" in done
