@@ -55,6 +55,9 @@ COMMAND_NAMES: tuple[str, ...] = (
     p_("command-name", "programme"),
     p_("command-name", "importer"),
     p_("command-name", "statistiques"),
+    # Staff operations and attendance (issue 12)
+    p_("command-name", "presences"),
+    p_("command-name", "attestation"),
 )
 
 OPTION_NAMES: tuple[str, ...] = (
@@ -154,6 +157,13 @@ DESCRIPTIONS: dict[str, str] = {
         "command-description",
         "Membres et inscriptions par région et municipalité, avec un graphique",
     ),
+    # Staff operations and attendance (issue 12)
+    "atelier presences": p_(
+        "command-description", "Noter qui est venu à une séance (équipe ou coanimation)"
+    ),
+    "attestation": p_(
+        "command-description", "Votre attestation de participation (PDF) à un atelier suivi"
+    ),
 }
 
 # Option descriptions, by (qualified command name, option name).
@@ -227,6 +237,12 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
         "option-description", "À partir de cette date, par exemple 2026-09-01"
     ),
     ("statistiques", "fin"): p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
+    # Staff operations and attendance (issue 12)
+    ("atelier presences", "atelier"): p_("option-description", "L'atelier"),
+    ("atelier presences", "seance"): p_(
+        "option-description", "La séance (par défaut celle en cours, sinon la dernière)"
+    ),
+    ("attestation", "atelier"): p_("option-description", "L'atelier que vous avez suivi"),
 }
 
 

@@ -16,6 +16,7 @@ from cogs.inscriptions.service import InscriptionService
 from cogs.jumelage.service import JumelageService
 from cogs.membres.annuaire import AnnuaireService
 from cogs.membres.service import ProfilService
+from cogs.presences.service import PresenceService
 from cogs.privacy.service import PrivacyService
 from cogs.programme.service import ImportService
 from cogs.reminders.service import RappelService
@@ -27,6 +28,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.aide",
     "cogs.chantiers",
     "cogs.ateliers",
+    "cogs.presences",
     "cogs.inscriptions",
     "cogs.programme",
     "cogs.reminders",
@@ -58,6 +60,7 @@ class Services:
     privacy: PrivacyService
     imports: ImportService
     stats: StatsService
+    presences: PresenceService
 
 
 def build_services(
@@ -87,4 +90,5 @@ def build_services(
             sessions, clock, ateliers, chantiers, horizon_years=settings.time.horizon_years
         ),
         stats=StatsService(sessions, clock),
+        presences=PresenceService(sessions, clock),
     )

@@ -285,7 +285,12 @@ STAFF_COMMANDS = {
     "programme importer": {"fichier"},
     "statistiques": {"debut", "fin"},
 }
-COMMANDS = MEMBER_COMMANDS | STAFF_COMMANDS
+# Staff operations and attendance (issue 12, COMMANDS.md)
+ATTENDANCE_COMMANDS = {
+    "atelier presences": {"atelier", "seance"},
+    "attestation": {"atelier"},
+}
+COMMANDS = MEMBER_COMMANDS | STAFF_COMMANDS | ATTENDANCE_COMMANDS
 
 
 def test_command_text_covers_every_command_and_option_of_commands_md() -> None:

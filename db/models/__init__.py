@@ -25,6 +25,7 @@ from db.models.membres import (
     Region,
 )
 from db.models.outbox import Intake, IntakeStatus, OutboxKind, OutboxMessage, OutboxStatus
+from db.models.presences import Coanimateur, Presence
 from db.models.rappels import Livraison, Rappel
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "BotState",
     "Chantier",
+    "Coanimateur",
     "ConversationProposal",
     "DeliveryStatus",
     "EtatAtelier",
@@ -52,6 +54,7 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "Presence",
     "Profil",
     "ProfilChantier",
     "ProposalStatus",
