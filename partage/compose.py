@@ -17,6 +17,7 @@ from cogs.inscriptions.service import InscriptionService
 from cogs.jumelage.service import JumelageService
 from cogs.membres.annuaire import AnnuaireService
 from cogs.membres.service import ProfilService
+from cogs.presences.service import PresenceService
 from cogs.privacy.service import PrivacyService
 from cogs.programme.service import ImportService
 from cogs.reminders.service import RappelService
@@ -28,6 +29,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.aide",
     "cogs.chantiers",
     "cogs.ateliers",
+    "cogs.presences",
     "cogs.inscriptions",
     "cogs.programme",
     "cogs.reminders",
@@ -61,6 +63,7 @@ class Services:
     imports: ImportService
     stats: StatsService
     calendrier: CalendrierService
+    presences: PresenceService
 
 
 def build_services(
@@ -96,4 +99,5 @@ def build_services(
         ),
         stats=StatsService(sessions, clock),
         calendrier=CalendrierService(sessions, clock, guild_id=settings.discord.guild_id),
+        presences=PresenceService(sessions, clock),
     )

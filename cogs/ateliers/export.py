@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import Translations
 from bot.spreadsheets import csv_bytes, xlsx_bytes
-from cogs.ateliers.info import ParticipantRow, ParticipantsExport
+from cogs.ateliers.info import ParticipantRow, ParticipantsExport, SeanceInfo
 from db.models import EtatInscription, Reponse
 
 _ORDER = {
@@ -45,6 +45,11 @@ def _when(moment: datetime | None, zone: str) -> str:
     return "" if moment is None else moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
+def _seance_when(seance: SeanceInfo) -> str:
+    day = seance.local_date.isoformat()
+    return f"{day} {seance.local_time:%H:%M}" if seance.local_time else day
+
+
 def participants_table(
     tr: Translations, export: ParticipantsExport
 ) -> tuple[list[str], list[list[str | int | None]]]:
@@ -61,6 +66,7 @@ def participants_table(
         tr.p_("colonne", "Première réponse"),
         tr.p_("colonne", "Dernière modification"),
         tr.p_("colonne", "Place obtenue le"),
+        tr.p_("colonne", "Présences"),
     ]
 
     def key(row: ParticipantRow) -> tuple[int, int, str]:
@@ -73,21 +79,25 @@ def participants_table(
             seance = seances.get(seance_id)
             if seance is None:
                 continue
-            day = seance.local_date.isoformat()
-            when = f"{day} {seance.local_time:%H:%M}" if seance.local_time else day
+            when = _seance_when(seance)
             exceptions.append(
                 tr._("{quand} : {reponse}", quand=when, reponse=reponse_label(tr, reponse))
             )
+        came = [_seance_when(seances[i]) for i in row.presences if i in seances]
+        walk_in = row.etat is None and not row.seance_reponses and row.presences
         rows.append(
             [
                 row.display_name or ("—" if row.user_id is None else str(row.user_id)),
                 None if row.user_id is None else str(row.user_id),
-                etat_label(tr, row.etat),
+                tr.p_("réponse", "venu·e sans inscription")
+                if walk_in
+                else etat_label(tr, row.etat),
                 row.position,
                 " | ".join(exceptions),
                 _when(row.created_at, zone),
                 _when(row.updated_at, zone),
                 _when(row.inscrit_at, zone),
+                " | ".join(came),
             ]
         )
     return header, rows

@@ -176,6 +176,8 @@ class ParticipantRow:
     created_at: datetime | None
     updated_at: datetime | None
     inscrit_at: datetime | None
+    #: The séances they came to (attendance, ``cogs.presences``).
+    presences: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

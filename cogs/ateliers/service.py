@@ -31,6 +31,7 @@ from cogs.ateliers.info import (
     load_infos,
 )
 from cogs.inscriptions import waitlist
+from cogs.presences.export import with_attendance
 from db import repositories as repo
 from db.models import (
     Annonce,
@@ -753,6 +754,7 @@ class AtelierService:
                         inscrit_at=None,
                     )
                 )
+            rows = await with_attendance(session, [s.id for s in info.seances], rows)
             await repo.audit(
                 session,
                 guild_id=guild_id,

@@ -89,6 +89,18 @@ KINDS: dict[str, tuple[str, str]] = {
         N_("Vos clics en cours d'enregistrement"),
         N_("Une réponse par bouton en train d'être enregistrée (un jour au plus)."),
     ),
+    "presence": (
+        N_("Vos présences aux séances"),
+        N_(
+            "Les séances où vous étiez là (bouton « Je suis là » ou liste de l'équipe), pour "
+            "vos attestations de participation et les statistiques du programme ; et, si vous "
+            "êtes de l'équipe, les présences que vous avez notées."
+        ),
+    ),
+    "coanimateur": (
+        N_("Les ateliers que vous coanimez"),
+        N_("Les ateliers où l'équipe vous a nommé·e coanimateur ou coanimatrice."),
+    ),
 }
 
 
@@ -121,6 +133,10 @@ COLUMNS: dict[str, str] = {
     "reponse": p_("colonne", "Réponse"),
     "rang_attente": p_("colonne", "Rang en liste d'attente"),
     "inscrit_at": p_("colonne", "Place obtenue le"),
+    "inscrit": p_("colonne", "Inscrit·e à la séance"),
+    "marked_by_user_id": p_("colonne", "Noté par (identifiant Discord)"),
+    "added_by_user_id": p_("colonne", "Nommé par (identifiant Discord)"),
+    "at": p_("colonne", "Le"),
 }
 
 

@@ -37,6 +37,7 @@ from db.models import (
     Base,
     CalendrierJeton,
     Chantier,
+    Coanimateur,
     ConversationProposal,
     EtatAtelier,
     Inscription,
@@ -49,6 +50,7 @@ from db.models import (
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
+    Presence,
     Profil,
     Rappel,
     Seance,
@@ -139,6 +141,24 @@ REGISTRY: tuple[HoldsMemberData | NoPersonalData, ...] = (
         "calendrier_jeton", "membre_id (the hash of their private feed address)", _by("membre_id")
     ),
     NoPersonalData("seance_retiree", "dates of séances a modification removed"),
+    # Attendance and co-hosts (cogs/presences): the member's own rows, and what they did as
+    # staff (marked someone present, named a co-host).
+    HoldsMemberData(
+        "presence",
+        "membre_id (séances they came to), or marked_by_user_id (who they marked)",
+        lambda t, k: or_(
+            t.c.membre_id.in_(k.membre_ids),
+            (t.c.guild_id == k.guild_id) & (t.c.marked_by_user_id == k.user_id),
+        ),
+    ),
+    HoldsMemberData(
+        "coanimateur",
+        "membre_id (ateliers they co-host), or added_by_user_id (co-hosts they named)",
+        lambda t, k: or_(
+            t.c.membre_id.in_(k.membre_ids),
+            (t.c.guild_id == k.guild_id) & (t.c.added_by_user_id == k.user_id),
+        ),
+    ),
     NoPersonalData("guild", "the server's id, name and channels"),
     NoPersonalData("chantier", "work streams and their channels and role"),
     NoPersonalData("seance", "dates of ateliers"),
@@ -251,6 +271,7 @@ class PurgeResult:
     membres: int = 0
     outbox: int = 0
     intake: int = 0
+    presences: int = 0
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -406,6 +427,9 @@ class PrivacyService:
                     seance_reponses=await _rows(
                         session, delete(SeanceReponse).where(SeanceReponse.seance_id.in_(seances))
                     ),
+                    presences=await _rows(
+                        session, delete(Presence).where(Presence.seance_id.in_(seances))
+                    ),
                     livraisons=await _rows(
                         session,
                         delete(Livraison).where(
@@ -446,6 +470,7 @@ class PrivacyService:
             ateliers=result.ateliers,
             inscriptions=result.inscriptions,
             seance_reponses=result.seance_reponses,
+            presences=result.presences,
             livraisons=result.livraisons,
             rounds=rounds,
             proposals=proposals,
@@ -494,6 +519,7 @@ class PrivacyService:
             .where(Atelier.guild_id == guild_id, Atelier.organizer_user_id == user_id)
             .values(organizer_user_id=None)
         )
+        await _forget_staff_acts(session, guild_id, user_id)
         if membre is None:
             return EraseResult(guild_id, found=False)
 
@@ -515,6 +541,11 @@ class PrivacyService:
         ).scalar_one()
         answers = (
             await session.execute(select(func.count()).where(SeanceReponse.membre_id == membre.id))
+        ).scalar_one()
+        await session.execute(delete(Coanimateur).where(Coanimateur.membre_id == membre.id))
+        # Séances they came to stay counted (pseudonymized), as their inscriptions do.
+        answers += (
+            await session.execute(select(func.count()).where(Presence.membre_id == membre.id))
         ).scalar_one()
         membre_id = membre.id
         if kept or answers:
@@ -642,6 +673,8 @@ async def _context(
     """Titles of the ateliers and names of the chantiers the exported rows refer to."""
     atelier_ids = {r["atelier_id"] for r in tables.get("inscription", [])}
     seance_ids = {r["seance_id"] for r in tables.get("seance_reponse", [])}
+    seance_ids |= {r["seance_id"] for r in tables.get("presence", [])}
+    atelier_ids |= {r["atelier_id"] for r in tables.get("coanimateur", [])}
     if seance_ids:
         atelier_ids |= set(
             (
@@ -668,6 +701,21 @@ async def _context(
         ).scalars():
             chantiers[str(c.id)] = c.nom
     return {"ateliers": ateliers, "chantiers": chantiers}
+
+
+async def _forget_staff_acts(session: AsyncSession, guild_id: int, user_id: int) -> None:
+    """Remove the member's Discord id from the presences they marked and the co-hosts they
+    named as staff (the rows stay: they are about others)."""
+    await session.execute(
+        update(Presence)
+        .where(Presence.guild_id == guild_id, Presence.marked_by_user_id == user_id)
+        .values(marked_by_user_id=None)
+    )
+    await session.execute(
+        update(Coanimateur)
+        .where(Coanimateur.guild_id == guild_id, Coanimateur.added_by_user_id == user_id)
+        .values(added_by_user_id=None)
+    )
 
 
 async def _rows(session: AsyncSession, statement: Any) -> int:

@@ -18,7 +18,7 @@ from bot.delivery import TRANSPORT_ERRORS, SendFailed, failure_of, one_attempt
 from bot.errors import UserError
 from bot.interactions import STAFF_DEFAULT_PERMISSIONS, reply, staff_only, tr_of
 from cogs.reminders import render
-from cogs.reminders.plan import CHANNEL, ClaimedRappel, Delivery
+from cogs.reminders.plan import CHANNEL, THREAD, ClaimedRappel, Delivery
 from cogs.reminders.render import Outgoing
 from cogs.reminders.sender import SWEEP_EVERY, Sender
 from cogs.reminders.service import REMINDERS
@@ -67,6 +67,8 @@ class DiscordTransport:
         try:
             if delivery.target == CHANNEL:
                 message = await self._post(claimed, delivery)
+            elif delivery.target == THREAD:
+                message = await self._presence_post(claimed, delivery)
             else:
                 message = await self._dm(claimed, delivery)
         except TRANSPORT_ERRORS as e:
@@ -86,6 +88,16 @@ class DiscordTransport:
         out = render.channel_post(tr, claimed, chantier.role_id if chantier else None)
         channel = self.bot.get_partial_messageable(channel_id, guild_id=atelier.guild_id)
         return await self._send(channel, out, delivery.nonce)
+
+    async def _presence_post(self, claimed: ClaimedRappel, delivery: Delivery) -> discord.Message:
+        """The « Je suis là » button of a séance's start, in the atelier's thread (attendance)."""
+        if claimed.atelier.thread_id is None:
+            raise SendFailed("no thread: the atelier's announcement has none", permanent=True)
+        tr = self.bot.i18n.for_locale(CHANNEL_LOCALE)
+        channel = self.bot.get_partial_messageable(
+            claimed.atelier.thread_id, guild_id=claimed.atelier.guild_id
+        )
+        return await self._send(channel, render.presence_post(tr, claimed), delivery.nonce)
 
     async def _dm(self, claimed: ClaimedRappel, delivery: Delivery) -> discord.Message:
         if delivery.user_id is None:

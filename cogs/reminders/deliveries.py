@@ -12,15 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from cogs.reminders import plan
-from cogs.reminders.plan import CHANNEL, DM_CLOSED, ERROR_MAX, NOT_RECIPIENT, Delivery
+from cogs.reminders.plan import CHANNEL, DM_CLOSED, ERROR_MAX, NOT_RECIPIENT, THREAD, Delivery
 from cogs.reminders.queries import HELD, WAITING, insert_into, update_ids
 from db import repositories as repo
 from db.models import (
+    Atelier,
     DeliveryStatus,
     EtatInscription,
     Livraison,
     Membre,
     Rappel,
+    RappelKind,
     RappelStatus,
     Reponse,
     Seance,
@@ -52,6 +54,10 @@ async def _add_deliveries(s: AsyncSession, row: Rappel, now: datetime) -> None:
     seance = await s.get(Seance, row.seance_id)
     assert seance is not None
     targets: dict[str, int | None] = {CHANNEL: None}
+    if row.kind == RappelKind.DEBUT:
+        atelier = await s.get(Atelier, seance.atelier_id)
+        if atelier is not None and atelier.thread_id is not None:
+            targets[THREAD] = None  # « Je suis là » in the atelier's thread (attendance)
     for m in await _attendees(s, seance.atelier_id, seance.id):
         if m.dm_reminders and m.user_id is not None:
             targets[f"dm:{m.id}"] = m.id
@@ -61,7 +67,7 @@ async def _add_deliveries(s: AsyncSession, row: Rappel, now: datetime) -> None:
             target=target,
             membre_id=membre_id,
             status=DeliveryStatus.PENDING,
-            nonce=plan.nonce(row.id, membre_id, row.due_at),
+            nonce=plan.nonce(row.id, membre_id, row.due_at, thread=target == THREAD),
             attempts=0,
             created_at=now,
         )

@@ -38,6 +38,7 @@ TOO_LATE = "too late: its séance has begun, or a later reminder supersedes it"
 ERROR_MAX = 500
 LIVE = (RappelStatus.PLANNED, RappelStatus.CLAIMED)
 CHANNEL = "channel"
+THREAD = "thread"  # the « Je suis là » post of a séance's start, in the atelier's thread
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class Delivery:
 
     id: int
     rappel_id: int
-    target: str  # "channel" or "dm:<membre id>"
+    target: str  # "channel", "thread" or "dm:<membre id>"
     membre_id: int | None
     user_id: int | None
     locale: str | None
@@ -217,11 +218,11 @@ def _b36(n: int) -> str:
             return out
 
 
-def nonce(rappel_id: int, membre_id: int | None, due_at: datetime) -> str:
+def nonce(rappel_id: int, membre_id: int | None, due_at: datetime, *, thread: bool = False) -> str:
     """A stable nonce, unique per delivery: the rappel, the target and the due minute (so a moved
     séance's new reminder is not taken by Discord for the old one). At most 25 characters for
     ids below 36**7 (78 billion)."""
-    target = "c" if membre_id is None else _b36(membre_id)
+    target = ("t" if thread else "c") if membre_id is None else _b36(membre_id)
     text = f"p{_b36(rappel_id)}.{target}.{_b36(int(due_at.timestamp()) // 60)}"
     if len(text) > NONCE_MAX:
         raise ValueError(f"nonce {text!r} is longer than {NONCE_MAX} characters")

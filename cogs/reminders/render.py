@@ -155,6 +155,25 @@ def channel_post(tr: Translations, claimed: ClaimedRappel, role_id: int | None) 
     return Outgoing(text, _embed(titre, lines), rsvp_buttons(tr, atelier.id), mentions)
 
 
+def presence_post(tr: Translations, claimed: ClaimedRappel) -> Outgoing:
+    """In the atelier's thread at a séance's start: the « Je suis là » button (attendance; the
+    presences feature handles ``presence:<seance_id>``), open until the séance ends."""
+    text = tr._(
+        "La séance de « {titre} » commence : dites que vous êtes là avec le bouton "
+        "(ouvert jusqu'à la fin de la séance).",
+        titre=claimed.atelier.titre,
+    )
+    view = StaticView()
+    view.add_item(
+        discord.ui.Button(
+            label=tr.p_("bouton", "Je suis là"),
+            style=discord.ButtonStyle.success,
+            custom_id=f"presence:{claimed.seance.id}",
+        )
+    )
+    return Outgoing(text, view=view)
+
+
 def direct_message(tr: Translations, claimed: ClaimedRappel) -> Outgoing:
     """The DM to a registered member who turned DM reminders on: with the meeting link."""
     atelier, seance = claimed.atelier, claimed.seance

@@ -26,6 +26,7 @@ from db.models.membres import (
     Region,
 )
 from db.models.outbox import Intake, IntakeStatus, OutboxKind, OutboxMessage, OutboxStatus
+from db.models.presences import Coanimateur, Presence
 from db.models.rappels import Livraison, Rappel
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "BotState",
     "CalendrierJeton",
     "Chantier",
+    "Coanimateur",
     "ConversationProposal",
     "DeliveryStatus",
     "EtatAtelier",
@@ -55,6 +57,7 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "Presence",
     "Profil",
     "ProfilChantier",
     "ProposalStatus",

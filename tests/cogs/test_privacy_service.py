@@ -38,12 +38,14 @@ from cogs.privacy.service import (
 from db import repositories as repo
 from db.models import (
     Base,
+    Coanimateur,
     DeliveryStatus,
     EtatInscription,
     Inscription,
     JumelageRound,
     Livraison,
     Membre,
+    Presence,
     Rappel,
     RappelKind,
     Reponse,
@@ -193,6 +195,44 @@ async def _world(sessions, clock: ManualClock) -> World:
             details={"cible": X, "texte": f"pour {X}", "nom": X_NAME, "liste": [str(X)]},
             at=clock.now(),
         )
+        # X came to the first séance (marked by staff), marked Y present as staff, co-hosts
+        # the past atelier and named Y co-host of the future one.
+        y = await repo.find_membre(s, GUILD, user(43))
+        assert y is not None
+        s.add_all(
+            [
+                Presence(
+                    guild_id=GUILD,
+                    seance_id=past.seances[0].id,
+                    membre_id=membre.id,
+                    inscrit=True,
+                    marked_by_user_id=user(1),
+                    at=clock.now(),
+                ),
+                Presence(
+                    guild_id=GUILD,
+                    seance_id=past.seances[0].id,
+                    membre_id=y.id,
+                    inscrit=True,
+                    marked_by_user_id=X,
+                    at=clock.now(),
+                ),
+                Coanimateur(
+                    guild_id=GUILD,
+                    atelier_id=past.id,
+                    membre_id=membre.id,
+                    added_by_user_id=user(1),
+                    created_at=clock.now(),
+                ),
+                Coanimateur(
+                    guild_id=GUILD,
+                    atelier_id=future.id,
+                    membre_id=y.id,
+                    added_by_user_id=X,
+                    created_at=clock.now(),
+                ),
+            ]
+        )
         membre_id = membre.id
     await PrivacyService(sessions, clock).member_left(GUILD, X)
     clock.set(datetime(2027, 1, 15, 15, 0, tzinfo=UTC))  # the first atelier is over
@@ -314,7 +354,7 @@ async def test_erase_leaves_nothing_of_the_member_and_keeps_past_counts(
 ) -> None:
     world = await _world(sessions, clock)
     before = _tables_hit(await _scan(sessions))
-    assert {"membre", "profil", "audit_log", "atelier"} <= before  # the scan does see X
+    assert {"membre", "profil", "audit_log", "atelier", "presence", "coanimateur"} <= before
     async with sessions() as s:
         past_counts = await repo.etat_counts(s, world.past_id)
         future_counts = await repo.etat_counts(s, world.future_id)
@@ -334,6 +374,15 @@ async def test_erase_leaves_nothing_of_the_member_and_keeps_past_counts(
     assert membre is not None and membre.user_id is None and membre.display_name is None
     assert membre.pseudonymized_at == clock.now()
     assert answers == 1  # the per-séance answer of the past atelier, pseudonymized
+    async with sessions() as s:
+        presences = (await s.execute(select(Presence.membre_id, Presence.marked_by_user_id))).all()
+        cohosts = (await s.execute(select(Coanimateur.membre_id))).scalars().all()
+    # X's attendance stays counted (pseudonymized); the presence X marked as staff stays, without
+    # X's id; X co-hosts nothing any more.
+    assert len(presences) == 2
+    assert (world.membre_id, user(1)) in presences
+    assert X not in {b for _, b in presences} and None in {b for _, b in presences}
+    assert world.membre_id not in cohosts and len(cohosts) == 1
     # X's place in the future atelier went to the first in line.
     assert after_future[EtatInscription.INSCRIT] == 1 and after_future[EtatInscription.ATTENTE] == 0
     assert [(p.atelier_id, p.recipient.user_id) for p in result.promoted] == [
