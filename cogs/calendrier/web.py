@@ -150,7 +150,6 @@ class Site:
             t=text.labels(tr),
             when=lambda s: text.when(tr, s),
             places=lambda c: text.places(tr, c),
-            places_line=lambda c: text.places_line(tr, c),
             cancelled_line=lambda a: text.cancelled_line(tr, a),
             genre=lambda g: text.genre_label(tr, g),
             link=link,
