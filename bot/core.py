@@ -153,7 +153,12 @@ class PartageBot(commands.Bot):
     # --- health (``/sante``) ------------------------------------------------------------
 
     async def _gateway_health(self) -> tuple[bool, dict[str, Any]]:
-        connected = self.is_ready() and not self.is_closed() and self.ws is not None
+        connected = (
+            self.is_ready()
+            and not self.is_closed()
+            and self.ws is not None
+            and bool(getattr(self.ws, "open", True))
+        )
         details: dict[str, Any] = {"connected": connected}
         if connected and self.latency == self.latency:  # NaN before the first heartbeat
             details["latency_ms"] = round(self.latency * 1000)

@@ -5,7 +5,8 @@ octets and escapes text (commas, semicolons, backslashes, line breaks)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,9 +34,12 @@ def calendar_of(
     zone: str,
     page_url: Callable[[int], str],
     describe: Callable[[FeedAtelier, FeedSeance], str],
+    cache: tuple[EventCache, Hashable] | None = None,
 ) -> bytes:
     """The ``.ics`` file of ``feed``. ``zone`` is the configured zone, used for a calendar with
-    no séance (RFC 5545 wants at least one component). ``describe`` gives an event's text."""
+    no séance (RFC 5545 wants at least one component). ``describe`` gives an event's text.
+    ``cache``: where to keep each atelier's events, and what else ``describe`` depends on
+    (its language)."""
     cal = Calendar()
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
@@ -46,20 +50,66 @@ def calendar_of(
     cal.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("X-PUBLISHED-TTL", REFRESH)
     first_year: dict[str, int] = {}
-    events = []
+    events: list[bytes] = []
     for atelier in feed.ateliers:
         for seance in atelier.seances:
             year = seance.local_date.year
             if seance.local_time is not None:
                 first_year[seance.zone] = min(first_year.get(seance.zone, year), year)
-            events.append(_event(atelier, seance, domain, page_url, describe))
-    if not events:
+        events.append(_events_of(atelier, domain, page_url, describe, cache))
+    if not any(events):
         first_year[zone] = _epoch_year()
     for name, year in sorted(first_year.items()):
         cal.add_component(vtimezone(name, year))
-    for event in events:
-        cal.add_component(event)
-    return cal.to_ical()
+    head = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    return b"".join([head[: -len(end)], *events, end])
+
+
+class EventCache:
+    """The VEVENTs of one atelier as bytes, by everything they are made of (the atelier as
+    read, the domain, the page address, the language): a feed after one change renders only
+    the atelier that changed. Bounded; the oldest entries go first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+
+    def get(self, key: Hashable) -> bytes | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        self._entries[key] = value
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _events_of(
+    atelier: FeedAtelier,
+    domain: str,
+    page_url: Callable[[int], str],
+    describe: Callable[[FeedAtelier, FeedSeance], str],
+    cache: tuple[EventCache, Hashable] | None,
+) -> bytes:
+    key = None
+    if cache is not None:
+        key = (atelier, domain, page_url(atelier.id), cache[1])
+        found = cache[0].get(key)
+        if found is not None:
+            return found
+    data = b"".join(
+        _event(atelier, seance, domain, page_url, describe).to_ical() for seance in atelier.seances
+    )
+    if cache is not None:
+        cache[0].put(key, data)
+    return data
 
 
 def _epoch_year() -> int:
@@ -92,8 +142,10 @@ def _event(
             if seance.ends_at is not None
             else start + timedelta(minutes=atelier.duree_minutes)
         )
-        event.add("DTSTART", start)
-        event.add("DTEND", end)
+        # Wall-clock times with the zone named: its VTIMEZONE is in the file.
+        tzid = {"TZID": seance.zone}
+        event.add("DTSTART", start.replace(tzinfo=None), parameters=tzid)
+        event.add("DTEND", end.replace(tzinfo=None), parameters=tzid)
     event.add("LOCATION", atelier.lieu)
     event.add("DESCRIPTION", describe(atelier, seance))
     event.add("URL", page_url(atelier.id))

@@ -86,10 +86,6 @@ def places(tr: Translations, counts: Counts | None) -> str:
     )
 
 
-def places_line(tr: Translations, counts: Counts | None) -> str:
-    return tr._("Places : {etat}", etat=places(tr, counts))
-
-
 def cancelled_line(tr: Translations, atelier: FeedAtelier) -> str:
     if atelier.raison_annulation:
         return tr._("Atelier annulé : {raison}", raison=atelier.raison_annulation)

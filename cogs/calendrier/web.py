@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.i18n import I18n, Translations
 from cogs.calendrier import text
-from cogs.calendrier.ics import calendar_of
+from cogs.calendrier.ics import EventCache, calendar_of
 from cogs.calendrier.service import CalendrierService, Feed, Stamp
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,8 @@ class Site:
             lstrip_blocks=True,
         )
         self._cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        #: Each atelier's VEVENTs, so that a feed after one change renders one atelier.
+        self.events = EventCache()
         #: Feeds rendered (not served from the cache): tests and the benchmark read it.
         self.renders = 0
 
@@ -150,7 +152,6 @@ class Site:
             t=text.labels(tr),
             when=lambda s: text.when(tr, s),
             places=lambda c: text.places(tr, c),
-            places_line=lambda c: text.places_line(tr, c),
             cancelled_line=lambda a: text.cancelled_line(tr, a),
             genre=lambda g: text.genre_label(tr, g),
             link=link,
@@ -272,6 +273,7 @@ class Site:
             zone=self.zone,
             page_url=page_url,
             describe=text.describer(tr, page_url),
+            cache=(self.events, lang),
         )
 
     def feed_url(self, token: str) -> str:

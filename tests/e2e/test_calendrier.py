@@ -294,3 +294,25 @@ async def test_the_promotion_message_carries_the_atelier_file(
     assert attached.filename == f"atelier-{atelier_id}.ics" and problems(attached.data) == []
     [first, _second] = sorted(events(attached.data).values(), key=lambda e: e.dtstart.value)
     assert LIEN in first.description.value and "Session 1 of 2" in first.description.value
+
+
+async def test_the_site_keeps_answering_while_the_bot_reconnects(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        await create_atelier(fake, server)
+        await settle(fake, bot)
+        assert (await get(bot, "/sante"))[0] == 200
+        [session] = fake.gateway.live_sessions
+        await fake.gateway.drop(session)  # a network failure: discord.py reconnects
+        statuses = set()
+        for _ in range(20):
+            status, body, _ = await get(bot, "/")
+            assert status == 200 and b"Territoire et immigration" in body
+            statuses.add((await get(bot, "/sante"))[0])
+        await fake.gateway.wait_for_sessions(1)
+        await settle(fake, bot)
+        assert statuses <= {200, 503}
+        status, body, _ = await get(bot, "/sante")
+        assert status == 200 and json.loads(body)["gateway"]["connected"] is True
