@@ -13,6 +13,9 @@ from bot.interactions import bot_of, tr_of
 
 GENRES = [app_commands.Choice(name=name, value=name) for name in CHOICES["genre"]]
 REPONSES = [app_commands.Choice(name=name, value=name) for name in CHOICES["reponse"]]
+# Staff operations (issue 12): a series' rhythm; what a change of one of its ateliers covers.
+REPETITIONS = [app_commands.Choice(name=name, value=name) for name in CHOICES["repetition"]]
+PORTEES = [app_commands.Choice(name=name, value=name) for name in CHOICES["portee"]]
 NOT_AN_ATELIER = N_("« {valeur} » n'est pas un atelier : choisissez-en un dans la liste.")
 NOT_A_SEANCE = N_("« {valeur} » n'est pas une séance : choisissez-en une dans la liste.")
 CHOICE_MAX = 100

@@ -55,6 +55,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     p_("command-name", "programme"),
     p_("command-name", "importer"),
     p_("command-name", "statistiques"),
+    # Staff operations (issue 12)
+    p_("command-name", "dupliquer"),
 )
 
 OPTION_NAMES: tuple[str, ...] = (
@@ -82,6 +84,10 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "fichier"),
     p_("option-name", "debut"),
     p_("option-name", "fin"),
+    # Staff operations (issue 12)
+    p_("option-name", "repetition"),
+    p_("option-name", "jusqu-au"),
+    p_("option-name", "portee"),
 )
 
 # Choice names by option; each name is also the choice's value.
@@ -97,6 +103,16 @@ CHOICES: dict[str, tuple[str, ...]] = {
         p_("choice-name", "formation"),
         p_("choice-name", "echange"),
         p_("choice-name", "synthese"),
+    ),
+    # Staff operations (issue 12)
+    "repetition": (
+        p_("choice-name", "hebdomadaire"),
+        p_("choice-name", "aux-deux-semaines"),
+        p_("choice-name", "mensuelle"),
+    ),
+    "portee": (
+        p_("choice-name", "cette-seance"),
+        p_("choice-name", "la-suite"),
     ),
 }
 
@@ -153,6 +169,10 @@ DESCRIPTIONS: dict[str, str] = {
     "statistiques": p_(
         "command-description",
         "Membres et inscriptions par région et municipalité, avec un graphique",
+    ),
+    # Staff operations (issue 12)
+    "atelier dupliquer": p_(
+        "command-description", "Copier un atelier avec de nouvelles dates (sans les réponses)"
     ),
 }
 
@@ -231,6 +251,23 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
         "option-description", "À partir de cette date, par exemple 2026-09-01"
     ),
     ("statistiques", "fin"): p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
+    # Staff operations (issue 12)
+    ("atelier creer", "repetition"): p_(
+        "option-description", "Répéter l'atelier (une série), jusqu'à la date jusqu-au"
+    ),
+    ("atelier creer", "jusqu-au"): p_(
+        "option-description", "La date de la dernière séance de la série, par exemple 2027-06-15"
+    ),
+    ("atelier modifier", "portee"): p_(
+        "option-description", "Dans une série, cette séance seulement (défaut) ou aussi la suite"
+    ),
+    ("atelier annuler", "portee"): p_(
+        "option-description", "Dans une série, cette séance seulement (défaut) ou aussi la suite"
+    ),
+    ("atelier dupliquer", "atelier"): p_("option-description", "L'atelier à copier"),
+    ("atelier dupliquer", "dates"): p_(
+        "option-description", "Les séances de la copie, séparées par des points-virgules"
+    ),
 }
 
 

@@ -286,6 +286,19 @@ STAFF_COMMANDS = {
     "statistiques": {"debut", "fin"},
 }
 COMMANDS = MEMBER_COMMANDS | STAFF_COMMANDS
+# Staff operations (issue 12, items 1–4): options added to existing commands, and dupliquer.
+PLANNING_OPTIONS = {
+    "atelier creer": {"repetition", "jusqu-au"},
+    "atelier modifier": {"portee"},
+    "atelier annuler": {"portee"},
+    "atelier dupliquer": {"atelier", "dates"},
+}
+PLANNING_CHOICES = {
+    "repetition": ("hebdomadaire", "aux-deux-semaines", "mensuelle"),
+    "portee": ("cette-seance", "la-suite"),
+}
+for _name, _options in PLANNING_OPTIONS.items():
+    COMMANDS[_name] = COMMANDS.get(_name, set()) | _options
 
 
 def test_command_text_covers_every_command_and_option_of_commands_md() -> None:
@@ -298,6 +311,7 @@ def test_command_text_covers_every_command_and_option_of_commands_md() -> None:
     assert command_text.CHOICES == {
         "reponse": ("oui", "peut-etre", "non"),
         "genre": ("atelier", "referentiel", "formation", "echange", "synthese"),
+        **PLANNING_CHOICES,
     }
 
 

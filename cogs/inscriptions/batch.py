@@ -78,6 +78,10 @@ _ATELIER = (
     "announcement_message_id",
     "thread_id",
     "version",
+    # Staff operations (issue 12)
+    "serie_id",
+    "cloture",
+    "publie_le",
 )
 _SEANCE = (
     "id",
