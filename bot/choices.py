@@ -9,7 +9,7 @@ from discord import app_commands
 
 from bot.command_text import CHOICES
 from bot.errors import N_, InvalidInput, UserError
-from bot.interactions import bot_of, tr_of
+from bot.interactions import bot_of, is_staff, tr_of
 
 GENRES = [app_commands.Choice(name=name, value=name) for name in CHOICES["genre"]]
 REPONSES = [app_commands.Choice(name=name, value=name) for name in CHOICES["reponse"]]
@@ -61,7 +61,10 @@ async def atelier_choices(
         return []
     bot, tr = bot_of(interaction), tr_of(interaction)
     found = await bot.services.ateliers.choices(
-        interaction.guild_id, current, upcoming_only=upcoming_only
+        interaction.guild_id,
+        current,
+        upcoming_only=upcoming_only,
+        published_only=not is_staff(interaction.user, bot.settings.discord.staff_role),
     )
     choices = []
     for c in found:

@@ -88,6 +88,8 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "repetition"),
     p_("option-name", "jusqu-au"),
     p_("option-name", "portee"),
+    p_("option-name", "cloture"),
+    p_("option-name", "publier-le"),
 )
 
 # Choice names by option; each name is also the choice's value.
@@ -257,6 +259,17 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
     ),
     ("atelier creer", "jusqu-au"): p_(
         "option-description", "La date de la dernière séance de la série, par exemple 2027-06-15"
+    ),
+    ("atelier creer", "cloture"): p_(
+        "option-description",
+        "Les réponses ferment ce délai avant la première séance (2d, 12h) ou à cette date",
+    ),
+    ("atelier creer", "publier-le"): p_(
+        "option-description", "Publier l'annonce à cette date et heure plutôt que tout de suite"
+    ),
+    ("atelier modifier", "cloture"): p_(
+        "option-description",
+        "Le nouveau délai ou la nouvelle date de clôture (aucun pour la retirer)",
     ),
     ("atelier modifier", "portee"): p_(
         "option-description", "Dans une série, cette séance seulement (défaut) ou aussi la suite"

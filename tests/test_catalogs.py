@@ -288,8 +288,8 @@ STAFF_COMMANDS = {
 COMMANDS = MEMBER_COMMANDS | STAFF_COMMANDS
 # Staff operations (issue 12, items 1–4): options added to existing commands, and dupliquer.
 PLANNING_OPTIONS = {
-    "atelier creer": {"repetition", "jusqu-au"},
-    "atelier modifier": {"portee"},
+    "atelier creer": {"repetition", "jusqu-au", "cloture", "publier-le"},
+    "atelier modifier": {"portee", "cloture"},
     "atelier annuler": {"portee"},
     "atelier dupliquer": {"atelier", "dates"},
 }

@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -26,11 +27,19 @@ from bot.choices import (
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.dates import SeanceSpec, parse_day, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
-from bot.interactions import STAFF_DEFAULT_PERMISSIONS, commit_then_defer, reply, staff_only, tr_of
-from cogs.ateliers import confirm, series
+from bot.i18n import discord_timestamp
+from bot.interactions import (
+    STAFF_DEFAULT_PERMISSIONS,
+    commit_then_defer,
+    is_staff,
+    reply,
+    staff_only,
+    tr_of,
+)
+from cogs.ateliers import closing, confirm, series
 from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv, participants_xlsx
-from cogs.ateliers.info import SeanceInfo
+from cogs.ateliers.info import AtelierInfo, SeanceInfo
 from cogs.ateliers.series_views import SerieButton
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
@@ -132,7 +141,7 @@ class AteliersCog(commands.Cog):
 
     @atelier.command(name="creer", description=DESCRIPTIONS["atelier creer"])
     @app_commands.describe(**option_descriptions("atelier creer"))
-    @app_commands.rename(jusqu_au="jusqu-au")
+    @app_commands.rename(jusqu_au="jusqu-au", publier_le="publier-le")
     @app_commands.choices(genre=GENRES, repetition=REPETITIONS)
     @staff_only()
     async def creer(
@@ -149,6 +158,8 @@ class AteliersCog(commands.Cog):
         description: str = "",
         repetition: str | None = None,
         jusqu_au: str | None = None,
+        cloture: str | None = None,
+        publier_le: str | None = None,
     ) -> None:
         guild_id = interaction.guild_id or 0
         found = await self._chantier(guild_id, chantier)
@@ -174,8 +185,29 @@ class AteliersCog(commands.Cog):
                 raise InvalidInput(N_("Une série demande les deux options repetition et jusqu-au."))
             fin = parse_day(jusqu_au, zone=self.bot.zone, now=self.bot.clock.now())
             drafts = series.series_drafts(draft, series.Repetition(repetition), fin)
+        if cloture is not None or publier_le is not None:
+            drafts = [self._timed(d, cloture, publier_le) for d in drafts]
         await self._checked_create(
             interaction, guild_id, drafts, found.channel_id, serie=repetition is not None
+        )
+
+    def _timed(
+        self, draft: AtelierDraft, cloture: str | None, publier_le: str | None
+    ) -> AtelierDraft:
+        """The draft with its closing and publication times (``closing``)."""
+        when = {"zone": self.bot.zone, "now": self.bot.clock.now()}
+        horizon = self.bot.settings.time.horizon_years
+        first = min(draft.seances, key=lambda s: s.starts_at)
+        return replace(
+            draft,
+            cloture=closing.cloture_at(cloture, first, horizon_years=horizon, **when)
+            if cloture
+            else None,
+            publie_le=closing.publication_at(
+                publier_le, draft.seances, horizon_years=horizon, **when
+            )
+            if publier_le
+            else None,
         )
 
     @atelier.command(name="dupliquer", description=DESCRIPTIONS["atelier dupliquer"])
@@ -254,6 +286,14 @@ class AteliersCog(commands.Cog):
                 "publiez l'annonce avec /atelier annoncer et l'option salon.",
                 **values,
             )
+        elif info.publie_le is not None:
+            text = tr._(
+                "Atelier « {titre} » créé (n° {id}) : son annonce sera publiée dans {salon} "
+                "le {date}. D'ici là, seule l'équipe d'animation le voit.",
+                salon=f"<#{channel_id}>",
+                date=discord_timestamp(info.publie_le, "F"),
+                **values,
+            )
         elif await self._announced(info.id):
             text = tr._(
                 "Atelier « {titre} » créé (n° {id}) : annonce publiée dans {salon}.",
@@ -290,6 +330,7 @@ class AteliersCog(commands.Cog):
         genre: str | None = None,
         description: str | None = None,
         portee: str = series.Portee.CETTE_SEANCE.value,
+        cloture: str | None = None,
     ) -> None:
         tr = tr_of(interaction)
         guild_id = interaction.guild_id or 0
@@ -317,6 +358,7 @@ class AteliersCog(commands.Cog):
             description=description,
             clear_lien=clear_lien,
             clear_capacite=clear_capacite,
+            **self._cloture_change(cloture, seances, before),
         )
         if seances is not None or changes.chantier_id is not None:
             warnings = await self.bot.services.ateliers.planning_warnings(
@@ -334,6 +376,27 @@ class AteliersCog(commands.Cog):
                 )
                 return
         await self._modify(interaction, guild_id, before.id, changes, la_suite)
+
+    def _cloture_change(
+        self, cloture: str | None, seances: list[SeanceSpec] | None, before: AtelierInfo
+    ) -> dict[str, Any]:
+        """``cloture`` of ``/atelier modifier``: « aucun » removes it; a delay counts from the
+        first séance as it will be."""
+        if cloture is None:
+            return {}
+        if cloture.strip().casefold() in CLEAR_WORDS:
+            return {"clear_cloture": True}
+        specs = seances or _respan(before.seances, before.duree_minutes)
+        first = min(specs, key=lambda s: s.starts_at)
+        return {
+            "cloture": closing.cloture_at(
+                cloture,
+                first,
+                zone=self.bot.zone,
+                now=self.bot.clock.now(),
+                horizon_years=self.bot.settings.time.horizon_years,
+            )
+        }
 
     async def _modify(
         self,
@@ -512,7 +575,10 @@ class AteliersCog(commands.Cog):
         guild_id = interaction.guild_id or 0
         chantier_id = (await self._chantier(guild_id, chantier)).id if chantier else None
         upcoming = await self.bot.services.ateliers.upcoming(
-            guild_id, chantier_id=chantier_id, limit=LISTED_MAX
+            guild_id,
+            chantier_id=chantier_id,
+            limit=LISTED_MAX,
+            published_only=not is_staff(interaction.user, self.bot.settings.discord.staff_role),
         )
         if not upcoming:
             await reply(interaction, tr._("Aucun atelier à venir."))

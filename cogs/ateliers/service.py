@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.dates import SeanceSpec
 from bot.errors import N_, Conflict, InvalidInput, NotFound, Quantity, UserError
 from bot.shown_text import check_shown
-from cogs.ateliers import calendar_checks, notices
+from cogs.ateliers import calendar_checks, closing, notices
 from cogs.ateliers import changes as changes_of
 from cogs.ateliers.info import (
     AtelierChoice,
@@ -79,6 +79,9 @@ class AtelierDraft:
     description: str = ""
     organizer_user_id: int | None = None
     source_key: str | None = None
+    #: Answers close then (``closing``); the announcement is due then (None: at once).
+    cloture: datetime | None = None
+    publie_le: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class AtelierChanges:
     description: str | None = None
     clear_lien: bool = False
     clear_capacite: bool = False
+    cloture: datetime | None = None
+    clear_cloture: bool = False
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) in (None, False) for f in fields(self))
@@ -252,8 +257,10 @@ class AtelierService:
                     atelier.serie_id = serie_id
                 await session.flush()
                 await self.reminders.plan_in(session, atelier, now)
-                if announce:
-                    notices.announce(session, atelier, now, channel_id=channel_id)
+                if announce:  # at once, or when it is due (publier-le)
+                    notices.announce(
+                        session, atelier, now, channel_id=channel_id, due_at=atelier.publie_le
+                    )
                 infos.append(await load_info(session, atelier))
         for info in infos:
             log.info(
@@ -288,6 +295,8 @@ class AtelierService:
             etat=EtatAtelier.PLANIFIE,
             organizer_user_id=draft.organizer_user_id,
             source_key=draft.source_key,
+            cloture=draft.cloture,
+            publie_le=draft.publie_le if draft.publie_le and draft.publie_le > now else None,
             version=1,
             created_at=now,
             updated_at=now,
@@ -330,13 +339,22 @@ class AtelierService:
             return await load_info(session, atelier)
 
     async def upcoming(
-        self, guild_id: int, *, chantier_id: int | None = None, limit: int = 25
+        self,
+        guild_id: int,
+        *,
+        chantier_id: int | None = None,
+        limit: int = 25,
+        published_only: bool = False,
     ) -> list[AtelierInfo]:
+        """``published_only``: leave out the ateliers whose publication is still ahead
+        (``publier-le``: members do not see them yet)."""
         now = self.clock.now()
         async with self.sessions() as session:
             ateliers = await repo.upcoming_ateliers(
                 session, guild_id, now, chantier_id=chantier_id, limit=limit
             )
+            if published_only:
+                ateliers = [a for a in ateliers if not closing.unpublished(a.publie_le, now)]
             return await load_infos(session, ateliers)
 
     async def next_by_chantier(self, guild_id: int) -> dict[int, tuple[str, datetime]]:
@@ -439,6 +457,12 @@ class AtelierService:
         if changes.clear_capacite and atelier.capacite is not None:
             atelier.capacite = None
             changed.append("capacite")
+        if changes.cloture is not None and changes.cloture != atelier.cloture:
+            atelier.cloture = changes.cloture
+            changed.append("cloture")
+        if changes.clear_cloture and atelier.cloture is not None:
+            atelier.cloture = None
+            changed.append("cloture")
         if changes.duree_minutes is not None and changes.duree_minutes != atelier.duree_minutes:
             atelier.duree_minutes = changes.duree_minutes
             changed.append("duree")
@@ -819,6 +843,7 @@ class AtelierService:
         *,
         upcoming_only: bool = True,
         limit: int = 25,
+        published_only: bool = False,
     ) -> list[AtelierChoice]:
         """Ateliers whose title (accents ignored) or number contains ``needle``: the upcoming
         planned ones, soonest first; or (``upcoming_only=False``) every atelier, newest first."""
@@ -841,6 +866,8 @@ class AtelierService:
                     .all()
                 )
             matching = [a for a in ateliers if wanted in _fold(a.titre) or wanted == str(a.id)]
+            if published_only:  # publier-le: members do not see it yet
+                matching = [a for a in matching if not closing.unpublished(a.publie_le, now)]
             matching = matching[:limit]
             rows = await session.execute(
                 select(Seance.atelier_id, func.min(Seance.starts_at))

@@ -4,7 +4,9 @@ Discord."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
+from bot.clock import ManualClock
 from db.models import EtatInscription
 from tests.e2e.harness import Server, partage, settle
 from tests.e2e.test_ateliers_support import (
@@ -436,3 +438,67 @@ async def test_a_monthly_series_keeps_the_weekday_rank_and_the_rest_can_be_chang
     assert [a.cancelled for a in after] == [False, False, False, True, True]
     assert "retirez portee:la-suite" in refused
     assert after[0].seances[0].local_date.day == 14
+
+
+# --- item 4: cloture and publier-le ----------------------------------------------------------
+
+
+async def test_answers_close_at_cloture_with_the_date_and_no_promotion_after(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    carol = fake.add_member(server.guild, "carol")
+    clock = ManualClock(datetime.now(UTC))
+    async with partage(fake, settings, clock=clock) as bot:
+        _, text = await create_atelier(fake, server, capacite=1, cloture="2d")
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        info = await bot.services.ateliers.get(atelier_id)
+        await rsvp(fake, server, server.alice, atelier_id, "oui")
+        await rsvp(fake, server, server.bob, atelier_id, "oui")  # waiting
+        clock.set(info.cloture + timedelta(minutes=1))
+        refused = await rsvp(fake, server, carol, atelier_id, "oui")
+        said_no = await rsvp(fake, server, server.alice, atelier_id, "non")
+        await settle(fake, bot)
+        bob = await bot.services.inscriptions.statuses(server.guild.id, server.bob.id, [atelier_id])
+    # 2 days before the first séance (3 December 2030, 13 h 30 in Montréal).
+    assert info.cloture == datetime(2030, 12, 1, 18, 30, tzinfo=UTC)
+    assert fr("Les réponses à « Territoire et immigration » sont closes depuis le") in refused
+    assert f"<t:{int(info.cloture.timestamp())}:F>" in refused
+    assert "ne participerez pas" in said_no  # « non » is still taken
+    assert bob[atelier_id][0] == EtatInscription.ATTENTE  # the freed place goes to nobody
+    assert fake.dms(server.bob) == []
+
+
+async def test_publier_le_posts_the_announcement_thread_and_events_at_that_time(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    clock = ManualClock(datetime.now(UTC))
+    async with partage(fake, settings, clock=clock) as bot:
+        _, text = await create_atelier(fake, server, **{"publier-le": "1 décembre 2030 9 h"})
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        before = announcements(fake, chantier_channel(fake, server))
+        events_before = fake.scheduled_events(server.guild)
+        member_list = await text_of(
+            fake.slash("ateliers", user=server.alice, channel=server.general, locale="fr")
+        )
+        staff_list = (
+            await answered(
+                fake.slash("ateliers", user=server.staff, channel=server.general, locale="fr")
+            )
+        ).embeds[0]
+        refused = await rsvp(fake, server, server.alice, atelier_id, "oui")
+        clock.set(datetime(2030, 12, 1, 14, 0, 1, tzinfo=UTC))  # 9 h in Montréal
+        await settle(fake, bot)
+        posted = announcements(fake, chantier_channel(fake, server))
+        [message] = [m for m in posted if "Nouvel atelier" in m.content]
+        info = await bot.services.ateliers.get(atelier_id)
+    assert before == [] and events_before == []
+    assert "Aucun atelier à venir" in member_list
+    assert any("Territoire et immigration" in f["name"] for f in staff_list["fields"])
+    assert fr("n'est pas encore publié") in refused
+    assert info.publie_le == datetime(2030, 12, 1, 14, 0, tzinfo=UTC)
+    assert message.thread_id is not None and info.thread_id is not None
+    assert len(fake.scheduled_events(server.guild)) == 2
