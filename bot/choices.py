@@ -9,10 +9,13 @@ from discord import app_commands
 
 from bot.command_text import CHOICES
 from bot.errors import N_, InvalidInput, UserError
-from bot.interactions import bot_of, tr_of
+from bot.interactions import bot_of, is_staff, tr_of
 
 GENRES = [app_commands.Choice(name=name, value=name) for name in CHOICES["genre"]]
 REPONSES = [app_commands.Choice(name=name, value=name) for name in CHOICES["reponse"]]
+# Staff operations (issue 12): a series' rhythm; what a change of one of its ateliers covers.
+REPETITIONS = [app_commands.Choice(name=name, value=name) for name in CHOICES["repetition"]]
+PORTEES = [app_commands.Choice(name=name, value=name) for name in CHOICES["portee"]]
 NOT_AN_ATELIER = N_("« {valeur} » n'est pas un atelier : choisissez-en un dans la liste.")
 NOT_A_SEANCE = N_("« {valeur} » n'est pas une séance : choisissez-en une dans la liste.")
 CHOICE_MAX = 100
@@ -58,7 +61,10 @@ async def atelier_choices(
         return []
     bot, tr = bot_of(interaction), tr_of(interaction)
     found = await bot.services.ateliers.choices(
-        interaction.guild_id, current, upcoming_only=upcoming_only
+        interaction.guild_id,
+        current,
+        upcoming_only=upcoming_only,
+        published_only=not is_staff(interaction.user, bot.settings.discord.staff_role),
     )
     choices = []
     for c in found:

@@ -57,6 +57,11 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "debut"),
     p_("option-name", "fin"),
     p_("option-name", "renouveler"),
+    p_("option-name", "repetition"),
+    p_("option-name", "jusqu-au"),
+    p_("option-name", "portee"),
+    p_("option-name", "cloture"),
+    p_("option-name", "publier-le"),
 )
 
 # Choice names by option; each name is also the choice's value.
@@ -72,6 +77,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
         p_("choice-name", "formation"),
         p_("choice-name", "echange"),
         p_("choice-name", "synthese"),
+    ),
+    "repetition": (
+        p_("choice-name", "hebdomadaire"),
+        p_("choice-name", "aux-deux-semaines"),
+        p_("choice-name", "mensuelle"),
+    ),
+    "portee": (
+        p_("choice-name", "cette-seance"),
+        p_("choice-name", "la-suite"),
     ),
 }
 

@@ -8,22 +8,39 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import GENRES, atelier_choices, chantier_choices, parse_atelier_id
+from bot.choices import (
+    GENRES,
+    PORTEES,
+    REPETITIONS,
+    atelier_choices,
+    chantier_choices,
+    parse_atelier_id,
+)
 from bot.command_text import p_
-from bot.dates import SeanceSpec, parse_seances
+from bot.dates import SeanceSpec, parse_day, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
-from bot.interactions import STAFF_DEFAULT_PERMISSIONS, commit_then_defer, reply, staff_only, tr_of
-from cogs.ateliers import confirm
+from bot.i18n import discord_timestamp
+from bot.interactions import (
+    STAFF_DEFAULT_PERMISSIONS,
+    commit_then_defer,
+    is_staff,
+    reply,
+    staff_only,
+    tr_of,
+)
+from cogs.ateliers import closing, confirm, series
 from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv, participants_xlsx
-from cogs.ateliers.info import SeanceInfo
+from cogs.ateliers.info import AtelierInfo, SeanceInfo
+from cogs.ateliers.series_views import SerieButton
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
     AtelierChanges,
@@ -82,6 +99,10 @@ class AteliersCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.delivery.register()
+        self.bot.add_dynamic_items(SerieButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(SerieButton)
 
     async def _announced(
         self, atelier_id: int, previous: int | None = None, channel_id: int | None = None
@@ -135,8 +156,23 @@ class AteliersCog(commands.Cog):
         capacite=p_("option-description", "Le nombre de places"),
         genre=p_("option-description", "Le genre d'atelier (atelier par défaut)"),
         description=p_("option-description", "La description de l'atelier"),
+        repetition=p_(
+            "option-description", "Répéter l'atelier (une série), jusqu'à la date jusqu-au"
+        ),
+        jusqu_au=p_(
+            "option-description",
+            "La date de la dernière séance de la série, par exemple 2027-06-15",
+        ),
+        cloture=p_(
+            "option-description",
+            "Les réponses ferment ce délai avant la première séance (2d, 12h) ou à cette date",
+        ),
+        publier_le=p_(
+            "option-description", "Publier l'annonce à cette date et heure plutôt que tout de suite"
+        ),
     )
-    @app_commands.choices(genre=GENRES)
+    @app_commands.rename(jusqu_au="jusqu-au", publier_le="publier-le")
+    @app_commands.choices(genre=GENRES, repetition=REPETITIONS)
     @staff_only()
     async def creer(
         self,
@@ -150,8 +186,11 @@ class AteliersCog(commands.Cog):
         capacite: int | None = None,
         genre: str = Genre.ATELIER.value,
         description: str = "",
+        repetition: str | None = None,
+        jusqu_au: str | None = None,
+        cloture: str | None = None,
+        publier_le: str | None = None,
     ) -> None:
-        tr = tr_of(interaction)
         guild_id = interaction.guild_id or 0
         found = await self._chantier(guild_id, chantier)
         validate_numbers(duree_minutes=duree, capacite=capacite)
@@ -170,40 +209,133 @@ class AteliersCog(commands.Cog):
             description=description,
             organizer_user_id=interaction.user.id,
         )
-        warnings = await self.bot.services.ateliers.planning_warnings(guild_id, found.id, seances)
-        if warnings:
-            await confirm.ask(
-                interaction, tr, warnings, lambda i: self._create(i, guild_id, draft, found)
+        drafts = [draft]
+        if repetition is not None or jusqu_au is not None:
+            if repetition is None or jusqu_au is None:
+                raise InvalidInput(N_("Une série demande les deux options repetition et jusqu-au."))
+            fin = parse_day(jusqu_au, zone=self.bot.zone, now=self.bot.clock.now())
+            drafts = series.series_drafts(draft, series.Repetition(repetition), fin)
+        if cloture is not None or publier_le is not None:
+            drafts = [self._timed(d, cloture, publier_le) for d in drafts]
+        await self._checked_create(
+            interaction, guild_id, drafts, found.channel_id, serie=repetition is not None
+        )
+
+    def _timed(
+        self, draft: AtelierDraft, cloture: str | None, publier_le: str | None
+    ) -> AtelierDraft:
+        """The draft with its closing and publication times (``closing``)."""
+        when = {"zone": self.bot.zone, "now": self.bot.clock.now()}
+        horizon = self.bot.settings.time.horizon_years
+        first = min(draft.seances, key=lambda s: s.starts_at)
+        return replace(
+            draft,
+            cloture=closing.cloture_at(cloture, first, horizon_years=horizon, **when)
+            if cloture
+            else None,
+            publie_le=closing.publication_at(
+                publier_le, draft.seances, horizon_years=horizon, **when
             )
+            if publier_le
+            else None,
+        )
+
+    @atelier.command(
+        name=p_("command-name", "dupliquer"),
+        description=p_(
+            "command-description", "Copier un atelier avec de nouvelles dates (sans les réponses)"
+        ),
+    )
+    @app_commands.describe(
+        atelier=p_("option-description", "L'atelier à copier"),
+        dates=p_("option-description", "Les séances de la copie, séparées par des points-virgules"),
+    )
+    @staff_only()
+    async def dupliquer(self, interaction: discord.Interaction, atelier: str, dates: str) -> None:
+        """A copy with new dates: everything but the dates, the answers and the announcement."""
+        guild_id = interaction.guild_id or 0
+        source = await self.bot.services.ateliers.get(parse_atelier_id(atelier), guild_id=guild_id)
+        draft = series.copy_draft(
+            source, self._seances(dates, source.duree_minutes), interaction.user.id
+        )
+        channel_id = await self.delivery.default_channel(source)
+        await self._checked_create(interaction, guild_id, [draft], channel_id)
+
+    async def _checked_create(
+        self,
+        interaction: discord.Interaction,
+        guild_id: int,
+        drafts: list[AtelierDraft],
+        channel_id: int | None,
+        *,
+        serie: bool = False,
+    ) -> None:
+        """Holidays and overlaps first: with any, staff confirm before anything is saved."""
+        warnings = await self.bot.services.ateliers.planning_warnings(
+            guild_id, drafts[0].chantier_id, [s for d in drafts for s in d.seances]
+        )
+
+        async def save(i: discord.Interaction) -> None:
+            await self._create(i, guild_id, drafts, channel_id, serie=serie)
+
+        if warnings:
+            await confirm.ask(interaction, tr_of(interaction), warnings, save)
             return
-        await self._create(interaction, guild_id, draft, found)
+        await save(interaction)
 
     async def _create(
         self,
         interaction: discord.Interaction,
         guild_id: int,
-        draft: AtelierDraft,
-        found: ChantierInfo,
+        drafts: list[AtelierDraft],
+        channel_id: int | None,
+        *,
+        serie: bool = False,
     ) -> None:
-        """Save the atelier (its announcement goes through the outbox), then say where."""
+        """Save the atelier(s) (announcements go through the outbox), then say where."""
         tr = tr_of(interaction)
-        info = await commit_then_defer(
+        infos = await commit_then_defer(
             interaction,
-            self.bot.services.ateliers.create(
-                guild_id, draft, actor_user_id=interaction.user.id, channel_id=found.channel_id
+            self.bot.services.ateliers.create_many(
+                guild_id,
+                drafts,
+                actor_user_id=interaction.user.id,
+                channel_id=channel_id,
+                serie=serie,
             ),
         )
+        info = infos[0]
         values = {"titre": info.titre, "id": info.id}
-        if found.channel_id is None:
+        lines = []
+        if serie:
+            lines.append(
+                tr.n_(
+                    "Série « {titre} » : {n} atelier, n° {premier} à {dernier}.",
+                    "Série « {titre} » : {n} ateliers, n° {premier} à {dernier}.",
+                    len(infos),
+                    titre=info.titre,
+                    premier=info.id,
+                    dernier=infos[-1].id,
+                )
+            )
+        if channel_id is None:
             text = tr._(
                 "Atelier « {titre} » créé (n° {id}). Son chantier n'a pas de salon : "
                 "publiez l'annonce avec /atelier annoncer et l'option salon.",
                 **values,
             )
+        elif info.publie_le is not None:
+            text = tr._(
+                "Atelier « {titre} » créé (n° {id}) : son annonce sera publiée dans {salon} "
+                "le {date}. D'ici là, seule l'équipe d'animation le voit.",
+                salon=f"<#{channel_id}>",
+                date=discord_timestamp(info.publie_le, "F"),
+                **values,
+            )
         elif await self._announced(info.id):
             text = tr._(
                 "Atelier « {titre} » créé (n° {id}) : annonce publiée dans {salon}.",
-                salon=f"<#{found.channel_id}>",
+                salon=f"<#{channel_id}>",
                 **values,
             )
         else:
@@ -212,10 +344,11 @@ class AteliersCog(commands.Cog):
                 "Atelier « {titre} » créé (n° {id}). Discord n'a pas encore accepté son "
                 "annonce dans {salon} : elle sera publiée dès que possible (sinon, "
                 "/atelier annoncer).",
-                salon=f"<#{found.channel_id}>",
+                salon=f"<#{channel_id}>",
                 **values,
             )
-        await reply(interaction, text)
+        lines.append(text)
+        await reply(interaction, "\n".join(lines))
 
     @atelier.command(
         name=p_("command-name", "modifier"),
@@ -232,8 +365,16 @@ class AteliersCog(commands.Cog):
         capacite=p_("option-description", "Le nouveau nombre de places (0 pour sans limite)"),
         genre=p_("option-description", "Le nouveau genre d'atelier"),
         description=p_("option-description", "La nouvelle description"),
+        cloture=p_(
+            "option-description",
+            "Le nouveau délai ou la nouvelle date de clôture (aucun pour la retirer)",
+        ),
+        portee=p_(
+            "option-description",
+            "Dans une série, cette séance seulement (défaut) ou aussi la suite",
+        ),
     )
-    @app_commands.choices(genre=GENRES)
+    @app_commands.choices(genre=GENRES, portee=PORTEES)
     @staff_only()
     async def modifier(
         self,
@@ -248,9 +389,12 @@ class AteliersCog(commands.Cog):
         capacite: int | None = None,
         genre: str | None = None,
         description: str | None = None,
+        portee: str = series.Portee.CETTE_SEANCE.value,
+        cloture: str | None = None,
     ) -> None:
         tr = tr_of(interaction)
         guild_id = interaction.guild_id or 0
+        la_suite = portee == series.Portee.LA_SUITE
         before = await self.bot.services.ateliers.get(parse_atelier_id(atelier), guild_id=guild_id)
         # « lien:aucun » removes the link; « capacite:0 » removes the limit.
         clear_lien = lien is not None and lien.strip().casefold() in CLEAR_WORDS
@@ -274,6 +418,7 @@ class AteliersCog(commands.Cog):
             description=description,
             clear_lien=clear_lien,
             clear_capacite=clear_capacite,
+            **self._cloture_change(cloture, seances, before),
         )
         if seances is not None or changes.chantier_id is not None:
             warnings = await self.bot.services.ateliers.planning_warnings(
@@ -287,10 +432,31 @@ class AteliersCog(commands.Cog):
                     interaction,
                     tr,
                     warnings,
-                    lambda i: self._modify(i, guild_id, before.id, changes),
+                    lambda i: self._modify(i, guild_id, before.id, changes, la_suite),
                 )
                 return
-        await self._modify(interaction, guild_id, before.id, changes)
+        await self._modify(interaction, guild_id, before.id, changes, la_suite)
+
+    def _cloture_change(
+        self, cloture: str | None, seances: list[SeanceSpec] | None, before: AtelierInfo
+    ) -> dict[str, Any]:
+        """``cloture`` of ``/atelier modifier``: « aucun » removes it; a delay counts from the
+        first séance as it will be."""
+        if cloture is None:
+            return {}
+        if cloture.strip().casefold() in CLEAR_WORDS:
+            return {"clear_cloture": True}
+        specs = seances or _respan(before.seances, before.duree_minutes)
+        first = min(specs, key=lambda s: s.starts_at)
+        return {
+            "cloture": closing.cloture_at(
+                cloture,
+                first,
+                zone=self.bot.zone,
+                now=self.bot.clock.now(),
+                horizon_years=self.bot.settings.time.horizon_years,
+            )
+        }
 
     async def _modify(
         self,
@@ -298,24 +464,37 @@ class AteliersCog(commands.Cog):
         guild_id: int,
         atelier_id: int,
         changes: AtelierChanges,
+        la_suite: bool = False,
     ) -> None:
         tr = tr_of(interaction)
-        result = await commit_then_defer(
-            interaction,
-            self.bot.services.ateliers.modify(
-                guild_id, atelier_id, changes, actor_user_id=interaction.user.id
-            ),
+        service = self.bot.services.ateliers
+        actor = interaction.user.id
+        if la_suite:
+            results = await commit_then_defer(
+                interaction,
+                service.modify_series(guild_id, atelier_id, changes, actor_user_id=actor),
+            )
+        else:
+            results = [
+                await commit_then_defer(
+                    interaction,
+                    service.modify(guild_id, atelier_id, changes, actor_user_id=actor),
+                )
+            ]
+        told = sum(len(r.notify) for r in results)  # the promoted among them too
+        text = tr.n_(
+            "Atelier « {titre} » modifié. {n} personne prévenue.",
+            "Atelier « {titre} » modifié. {n} personnes prévenues.",
+            told,
+            titre=results[0].atelier.titre,
         )
-        told = len(result.notify)  # the promoted among them, told of their place
-        await reply(
-            interaction,
-            tr.n_(
-                "Atelier « {titre} » modifié. {n} personne prévenue.",
-                "Atelier « {titre} » modifié. {n} personnes prévenues.",
-                told,
-                titre=result.atelier.titre,
-            ),
-        )
+        if la_suite:
+            text += "\n" + tr.n_(
+                "{n} atelier de la série modifié en tout.",
+                "{n} ateliers de la série modifiés en tout.",
+                len(results),
+            )
+        await reply(interaction, text)
 
     @atelier.command(
         name=p_("command-name", "annuler"),
@@ -324,31 +503,49 @@ class AteliersCog(commands.Cog):
     @app_commands.describe(
         atelier=p_("option-description", "L'atelier à annuler"),
         raison=p_("option-description", "La raison, communiquée aux inscrits"),
+        portee=p_(
+            "option-description",
+            "Dans une série, cette séance seulement (défaut) ou aussi la suite",
+        ),
     )
+    @app_commands.choices(portee=PORTEES)
     @staff_only()
     async def annuler(
-        self, interaction: discord.Interaction, atelier: str, raison: str | None = None
+        self,
+        interaction: discord.Interaction,
+        atelier: str,
+        raison: str | None = None,
+        portee: str = series.Portee.CETTE_SEANCE.value,
     ) -> None:
         tr = tr_of(interaction)
-        result = await commit_then_defer(
-            interaction,
-            self.bot.services.ateliers.cancel(
-                interaction.guild_id or 0,
-                parse_atelier_id(atelier),
-                raison=raison,
-                actor_user_id=interaction.user.id,
-            ),
+        service = self.bot.services.ateliers
+        args = (interaction.guild_id or 0, parse_atelier_id(atelier))
+        actor = interaction.user.id
+        la_suite = portee == series.Portee.LA_SUITE
+        if la_suite:
+            results = await commit_then_defer(
+                interaction, service.cancel_series(*args, raison=raison, actor_user_id=actor)
+            )
+        else:
+            results = [
+                await commit_then_defer(
+                    interaction, service.cancel(*args, raison=raison, actor_user_id=actor)
+                )
+            ]
+        told = sum(len(r.notify) for r in results)
+        text = tr.n_(
+            "Atelier « {titre} » annulé. {n} personne prévenue.",
+            "Atelier « {titre} » annulé. {n} personnes prévenues.",
+            told,
+            titre=results[0].atelier.titre,
         )
-        told = len(result.notify)
-        await reply(
-            interaction,
-            tr.n_(
-                "Atelier « {titre} » annulé. {n} personne prévenue.",
-                "Atelier « {titre} » annulé. {n} personnes prévenues.",
-                told,
-                titre=result.atelier.titre,
-            ),
-        )
+        if la_suite:
+            text += "\n" + tr.n_(
+                "{n} atelier de la série annulé en tout.",
+                "{n} ateliers de la série annulés en tout.",
+                len(results),
+            )
+        await reply(interaction, text)
 
     @atelier.command(
         name=p_("command-name", "participants"),
@@ -436,6 +633,7 @@ class AteliersCog(commands.Cog):
 
     @participants.autocomplete("atelier")
     @annoncer.autocomplete("atelier")
+    @dupliquer.autocomplete("atelier")
     async def _any_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -465,7 +663,10 @@ class AteliersCog(commands.Cog):
         guild_id = interaction.guild_id or 0
         chantier_id = (await self._chantier(guild_id, chantier)).id if chantier else None
         upcoming = await self.bot.services.ateliers.upcoming(
-            guild_id, chantier_id=chantier_id, limit=LISTED_MAX
+            guild_id,
+            chantier_id=chantier_id,
+            limit=LISTED_MAX,
+            published_only=not is_staff(interaction.user, self.bot.settings.discord.staff_role),
         )
         if not upcoming:
             await reply(interaction, tr._("Aucun atelier à venir."))

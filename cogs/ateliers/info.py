@@ -59,6 +59,11 @@ class AtelierInfo:
     version: int
     seances: tuple[SeanceInfo, ...]
     counts: Counts
+    #: Staff operations (issue 12): the series (its first atelier's id), when answers close,
+    #: when the announcement is due (None: at once).
+    serie_id: int | None = None
+    cloture: datetime | None = None
+    publie_le: datetime | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -125,6 +130,9 @@ def atelier_info(
         version=a.version,
         seances=tuple(seance_info(s) for s in seances),
         counts=counts_of(counts, a.capacite),
+        serie_id=a.serie_id,
+        cloture=a.cloture,
+        publie_le=a.publie_le,
     )
 
 

@@ -6,7 +6,7 @@ rows are in ``delivery.py``. No Discord here."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,8 @@ from db.outbox import enqueue
 PROMOTION = "promotion"
 MODIFICATION = "modification"
 ANNULATION = "annulation"
+#: A publication waits this long past its time at most (a bot stopped for days).
+PUBLICATION_TTL = timedelta(days=7)
 #: A séance moved and took a member's per-séance answer with it (members without a place).
 SEANCE_DEPLACEE = "seance-deplacee"
 
@@ -47,10 +49,16 @@ def refresh(session: AsyncSession, atelier: AtelierRef, now: datetime) -> None:
 
 
 def announce(
-    session: AsyncSession, atelier: Atelier, now: datetime, *, channel_id: int | None = None
+    session: AsyncSession,
+    atelier: Atelier,
+    now: datetime,
+    *,
+    channel_id: int | None = None,
+    due_at: datetime | None = None,
 ) -> None:
     """Post the announcement (in ``channel_id``, default its chantier's channel), then mirror
-    its séances as scheduled events."""
+    its séances as scheduled events; ``due_at``: not before then (``publier-le``: the row is
+    the durable timer; it lives until the atelier's first séance)."""
     enqueue(
         session,
         OutboxKind.ANNOUNCE,
@@ -58,6 +66,8 @@ def announce(
         now=now,
         guild_id=atelier.guild_id,
         topic=topic(atelier.id),
+        due_at=due_at,
+        **({"ttl": PUBLICATION_TTL} if due_at is not None else {}),
     )
 
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.dates import SeanceSpec
-from bot.errors import N_, Conflict, InvalidInput, NotFound, Quantity
+from bot.errors import N_, Conflict, InvalidInput, NotFound, Quantity, UserError
 from bot.shown_text import check_shown
-from cogs.ateliers import calendar_checks, notices
+from cogs.ateliers import calendar_checks, closing, notices
 from cogs.ateliers import changes as changes_of
 from cogs.ateliers.info import (
     AtelierChoice,
@@ -81,6 +81,9 @@ class AtelierDraft:
     description: str = ""
     organizer_user_id: int | None = None
     source_key: str | None = None
+    #: Answers close then (``closing``); the announcement is due then (None: at once).
+    cloture: datetime | None = None
+    publie_le: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class AtelierChanges:
     description: str | None = None
     clear_lien: bool = False
     clear_capacite: bool = False
+    cloture: datetime | None = None
+    clear_cloture: bool = False
 
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) in (None, False) for f in fields(self))
@@ -218,56 +223,101 @@ class AtelierService:
     ) -> AtelierInfo:
         """Save an atelier, plan its reminders and (``announce``) queue its announcement, in
         ``channel_id`` or its chantier's channel, with its séances as scheduled events."""
-        validate_text(
-            titre=draft.titre, description=draft.description, lieu=draft.lieu, lien=draft.lien
+        (info,) = await self.create_many(
+            guild_id, [draft], actor_user_id=actor_user_id, announce=announce, channel_id=channel_id
         )
-        validate_numbers(duree_minutes=draft.duree_minutes, capacite=draft.capacite)
-        validate_seances(draft.seances)
+        return info
+
+    async def create_many(
+        self,
+        guild_id: int,
+        drafts: Sequence[AtelierDraft],
+        *,
+        actor_user_id: int | None = None,
+        announce: bool = True,
+        channel_id: int | None = None,
+        serie: bool = False,
+    ) -> list[AtelierInfo]:
+        """``create`` for several ateliers in one transaction; ``serie``: linked as a series
+        (``serie_id``: the first one's id)."""
+        for draft in drafts:
+            validate_text(
+                titre=draft.titre, description=draft.description, lieu=draft.lieu, lien=draft.lien
+            )
+            validate_numbers(duree_minutes=draft.duree_minutes, capacite=draft.capacite)
+            validate_seances(draft.seances)
         now = self.clock.now()
+        infos = []
         async with self.sessions.begin() as session:
             notify_after_commit(session, ATELIERS)
             await repo.ensure_guild(session, guild_id, now)
-            if draft.chantier_id is not None:
-                await self._chantier(session, guild_id, draft.chantier_id)
-            atelier = Atelier(
-                guild_id=guild_id,
-                chantier_id=draft.chantier_id,
-                genre=draft.genre,
-                titre=draft.titre.strip(),
-                description=draft.description.strip(),
-                lieu=draft.lieu.strip(),
-                lien=draft.lien.strip() if draft.lien else None,
-                capacite=draft.capacite,
-                duree_minutes=draft.duree_minutes,
-                etat=EtatAtelier.PLANIFIE,
-                organizer_user_id=draft.organizer_user_id,
-                source_key=draft.source_key,
-                version=1,
-                created_at=now,
-                updated_at=now,
+            serie_id: int | None = None
+            for draft in drafts:
+                atelier = await self._insert(session, guild_id, draft, now, actor_user_id)
+                if serie:
+                    serie_id = serie_id or atelier.id
+                    atelier.serie_id = serie_id
+                await session.flush()
+                await self.reminders.plan_in(session, atelier, now)
+                if announce:  # at once, or when it is due (publier-le)
+                    notices.announce(
+                        session, atelier, now, channel_id=channel_id, due_at=atelier.publie_le
+                    )
+                infos.append(await load_info(session, atelier))
+        for info in infos:
+            log.info(
+                "atelier %s created in guild %s (%d séances, series %s)",
+                info.id,
+                guild_id,
+                len(info.seances),
+                info.serie_id,
             )
-            session.add(atelier)
-            await session.flush()
-            for spec in sorted(draft.seances, key=lambda s: s.starts_at):
-                session.add(_seance_from_spec(atelier.id, spec))
-            await repo.audit(
-                session,
-                guild_id=guild_id,
-                actor_user_id=actor_user_id,
-                action="atelier.create",
-                atelier_id=atelier.id,
-                details={"titre": atelier.titre, "seances": len(draft.seances)},
-                at=now,
-            )
-            await session.flush()
-            await self.reminders.plan_in(session, atelier, now)
-            if announce:
-                notices.announce(session, atelier, now, channel_id=channel_id)
-            info = await load_info(session, atelier)
-        log.info(
-            "atelier %s created in guild %s (%d séances)", info.id, guild_id, len(info.seances)
+        return infos
+
+    async def _insert(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        draft: AtelierDraft,
+        now: datetime,
+        actor_user_id: int | None,
+    ) -> Atelier:
+        if draft.chantier_id is not None:
+            await self._chantier(session, guild_id, draft.chantier_id)
+        atelier = Atelier(
+            guild_id=guild_id,
+            chantier_id=draft.chantier_id,
+            genre=draft.genre,
+            titre=draft.titre.strip(),
+            description=draft.description.strip(),
+            lieu=draft.lieu.strip(),
+            lien=draft.lien.strip() if draft.lien else None,
+            capacite=draft.capacite,
+            duree_minutes=draft.duree_minutes,
+            etat=EtatAtelier.PLANIFIE,
+            organizer_user_id=draft.organizer_user_id,
+            source_key=draft.source_key,
+            cloture=draft.cloture,
+            publie_le=draft.publie_le if draft.publie_le and draft.publie_le > now else None,
+            version=1,
+            created_at=now,
+            updated_at=now,
         )
-        return info
+        session.add(atelier)
+        await session.flush()
+        for spec in sorted(draft.seances, key=lambda s: s.starts_at):
+            session.add(_seance_from_spec(atelier.id, spec))
+        await repo.audit(
+            session,
+            guild_id=guild_id,
+            actor_user_id=actor_user_id,
+            action="atelier.create",
+            atelier_id=atelier.id,
+            details={"titre": atelier.titre, "seances": len(draft.seances)},
+            at=now,
+        )
+        await session.flush()
+        return atelier
 
     async def planning_warnings(
         self,
@@ -291,13 +341,22 @@ class AtelierService:
             return await load_info(session, atelier)
 
     async def upcoming(
-        self, guild_id: int, *, chantier_id: int | None = None, limit: int = 25
+        self,
+        guild_id: int,
+        *,
+        chantier_id: int | None = None,
+        limit: int = 25,
+        published_only: bool = False,
     ) -> list[AtelierInfo]:
+        """``published_only``: leave out the ateliers whose publication is still ahead
+        (``publier-le``: members do not see them yet)."""
         now = self.clock.now()
         async with self.sessions() as session:
             ateliers = await repo.upcoming_ateliers(
                 session, guild_id, now, chantier_id=chantier_id, limit=limit
             )
+            if published_only:
+                ateliers = [a for a in ateliers if not closing.unpublished(a.publie_le, now)]
             return await load_infos(session, ateliers)
 
     async def next_by_chantier(self, guild_id: int) -> dict[int, tuple[str, datetime]]:
@@ -355,82 +414,102 @@ class AtelierService:
         now = self.clock.now()
         async with self.sessions.begin() as session:
             notify_after_commit(session, ATELIERS)
-            atelier = await self._locked(session, guild_id, atelier_id)
-            if atelier.etat == EtatAtelier.ANNULE:
-                raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
-            changed: list[str] = []
-            before = changes_of.fields_before(atelier, await self._nom(session, atelier))
-            if changes.chantier_id is not None and changes.chantier_id != atelier.chantier_id:
-                await self._chantier(session, guild_id, changes.chantier_id)
-            counts = await repo.etat_counts(session, atelier.id)
-            if changes.capacite is not None and changes.capacite < counts[EtatInscription.INSCRIT]:
-                raise InvalidInput(
-                    N_("La capacité ({n}) est inférieure au nombre d'inscrits ({inscrits})."),
-                    n=changes.capacite,
-                    inscrits=counts[EtatInscription.INSCRIT],
-                )
-            for name in ("titre", "description", "lieu", "lien", "genre", "chantier_id"):
-                value = getattr(changes, name)
-                if isinstance(value, str):
-                    value = value.strip()
-                if value is not None and value != getattr(atelier, name):
-                    setattr(atelier, name, value)
-                    changed.append(name)
-            if changes.clear_lien and atelier.lien is not None:
-                atelier.lien = None
-                changed.append("lien")
-            if changes.capacite is not None and changes.capacite != atelier.capacite:
-                atelier.capacite = changes.capacite
-                changed.append("capacite")
-            if changes.clear_capacite and atelier.capacite is not None:
-                atelier.capacite = None
-                changed.append("capacite")
-            if changes.duree_minutes is not None and changes.duree_minutes != atelier.duree_minutes:
-                atelier.duree_minutes = changes.duree_minutes
-                changed.append("duree")
-            stale_events: list[int] = []
-            match = None
-            if changes.seances is not None:
-                match = await self._replace_seances(session, atelier, changes.seances, stale_events)
-                if match.changed:
-                    changed.append("dates")
-            if not changed:
-                raise InvalidInput(N_("Rien n'a changé : les valeurs données sont les mêmes."))
-            atelier.version += 1
-            atelier.updated_at = now
-            promoted = await waitlist.promote(session, atelier, now)
-            notify = await self._recipients(session, atelier.id)
-            told = {p.user_id for p in promoted}
-            others = [r for r in notify if r.user_id not in told]
-            after = changes_of.fields_before(atelier, await self._nom(session, atelier))
-            shown = changes_of.diff(before, after, changed, match)
-            moves = await changes_of.moved_answers(session, match)
-            notices.tell(
-                session,
-                atelier,
-                others,
-                notices.MODIFICATION,
-                now,
-                changed=changed,
-                diff=shown,
-                moves=moves,
+            result = await self._modify_in(
+                session, guild_id, atelier_id, changes, actor_user_id, now
             )
-            await notices.tell_moved(session, atelier, moves, {r.membre_id for r in others}, now)
-            notices.refresh(session, atelier, now)
-            notices.sync_events(session, atelier, now, stale_events)
-            await self.reminders.plan_in(session, atelier, now)
-            await repo.audit(
-                session,
-                guild_id=guild_id,
-                actor_user_id=actor_user_id,
-                action="atelier.modify",
-                atelier_id=atelier.id,
-                details={"changed": changed},
-                at=now,
+        log.info("atelier %s modified: %s", atelier_id, ", ".join(result.changed))
+        return result
+
+    async def _modify_in(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        atelier_id: int,
+        changes: AtelierChanges,
+        actor_user_id: int | None,
+        now: datetime,
+    ) -> ModifyResult:
+        atelier = await self._locked(session, guild_id, atelier_id)
+        if atelier.etat == EtatAtelier.ANNULE:
+            raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
+        changed: list[str] = []
+        before = changes_of.fields_before(atelier, await self._nom(session, atelier))
+        if changes.chantier_id is not None and changes.chantier_id != atelier.chantier_id:
+            await self._chantier(session, guild_id, changes.chantier_id)
+        counts = await repo.etat_counts(session, atelier.id)
+        if changes.capacite is not None and changes.capacite < counts[EtatInscription.INSCRIT]:
+            raise InvalidInput(
+                N_("La capacité ({n}) est inférieure au nombre d'inscrits ({inscrits})."),
+                n=changes.capacite,
+                inscrits=counts[EtatInscription.INSCRIT],
             )
-            await session.flush()
-            info = await load_info(session, atelier)
-        log.info("atelier %s modified: %s", atelier_id, ", ".join(changed))
+        for name in ("titre", "description", "lieu", "lien", "genre", "chantier_id"):
+            value = getattr(changes, name)
+            if isinstance(value, str):
+                value = value.strip()
+            if value is not None and value != getattr(atelier, name):
+                setattr(atelier, name, value)
+                changed.append(name)
+        if changes.clear_lien and atelier.lien is not None:
+            atelier.lien = None
+            changed.append("lien")
+        if changes.capacite is not None and changes.capacite != atelier.capacite:
+            atelier.capacite = changes.capacite
+            changed.append("capacite")
+        if changes.clear_capacite and atelier.capacite is not None:
+            atelier.capacite = None
+            changed.append("capacite")
+        if changes.cloture is not None and changes.cloture != atelier.cloture:
+            atelier.cloture = changes.cloture
+            changed.append("cloture")
+        if changes.clear_cloture and atelier.cloture is not None:
+            atelier.cloture = None
+            changed.append("cloture")
+        if changes.duree_minutes is not None and changes.duree_minutes != atelier.duree_minutes:
+            atelier.duree_minutes = changes.duree_minutes
+            changed.append("duree")
+        stale_events: list[int] = []
+        match = None
+        if changes.seances is not None:
+            match = await self._replace_seances(session, atelier, changes.seances, stale_events)
+            if match.changed:
+                changed.append("dates")
+        if not changed:
+            raise InvalidInput(N_("Rien n'a changé : les valeurs données sont les mêmes."))
+        atelier.version += 1
+        atelier.updated_at = now
+        promoted = await waitlist.promote(session, atelier, now)
+        notify = await self._recipients(session, atelier.id)
+        told = {p.user_id for p in promoted}
+        others = [r for r in notify if r.user_id not in told]
+        after = changes_of.fields_before(atelier, await self._nom(session, atelier))
+        shown = changes_of.diff(before, after, changed, match)
+        moves = await changes_of.moved_answers(session, match)
+        notices.tell(
+            session,
+            atelier,
+            others,
+            notices.MODIFICATION,
+            now,
+            changed=changed,
+            diff=shown,
+            moves=moves,
+        )
+        await notices.tell_moved(session, atelier, moves, {r.membre_id for r in others}, now)
+        notices.refresh(session, atelier, now)
+        notices.sync_events(session, atelier, now, stale_events)
+        await self.reminders.plan_in(session, atelier, now)
+        await repo.audit(
+            session,
+            guild_id=guild_id,
+            actor_user_id=actor_user_id,
+            action="atelier.modify",
+            atelier_id=atelier.id,
+            details={"changed": changed},
+            at=now,
+        )
+        await session.flush()
+        info = await load_info(session, atelier)
         return ModifyResult(info, tuple(changed), tuple(promoted), tuple(notify))
 
     async def cancel(
@@ -449,31 +528,147 @@ class AtelierService:
         now = self.clock.now()
         async with self.sessions.begin() as session:
             notify_after_commit(session, ATELIERS)
-            atelier = await self._locked(session, guild_id, atelier_id)
-            if atelier.etat == EtatAtelier.ANNULE:
-                raise Conflict(N_("L'atelier « {titre} » est déjà annulé."), titre=atelier.titre)
-            atelier.etat = EtatAtelier.ANNULE
-            atelier.raison_annulation = raison.strip() if raison else None
-            atelier.version += 1
-            atelier.updated_at = now
-            notify = await self._recipients(session, atelier.id)
-            notices.tell(session, atelier, notify, notices.ANNULATION, now)
-            notices.refresh(session, atelier, now)
-            notices.sync_events(session, atelier, now)
-            await self.reminders.withdraw_in(session, atelier.id)
-            await repo.audit(
-                session,
-                guild_id=guild_id,
-                actor_user_id=actor_user_id,
-                action="atelier.cancel",
-                atelier_id=atelier.id,
-                details={"raison": atelier.raison_annulation},
-                at=now,
+            result = await self._cancel_in(
+                session, guild_id, atelier_id, raison, actor_user_id, now
             )
-            await session.flush()
-            info = await load_info(session, atelier)
         log.info("atelier %s cancelled", atelier_id)
+        return result
+
+    async def _cancel_in(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        atelier_id: int,
+        raison: str | None,
+        actor_user_id: int | None,
+        now: datetime,
+    ) -> CancelResult:
+        atelier = await self._locked(session, guild_id, atelier_id)
+        if atelier.etat == EtatAtelier.ANNULE:
+            raise Conflict(N_("L'atelier « {titre} » est déjà annulé."), titre=atelier.titre)
+        atelier.etat = EtatAtelier.ANNULE
+        atelier.raison_annulation = raison.strip() if raison else None
+        atelier.version += 1
+        atelier.updated_at = now
+        notify = await self._recipients(session, atelier.id)
+        notices.tell(session, atelier, notify, notices.ANNULATION, now)
+        notices.refresh(session, atelier, now)
+        notices.sync_events(session, atelier, now)
+        await self.reminders.withdraw_in(session, atelier.id)
+        await repo.audit(
+            session,
+            guild_id=guild_id,
+            actor_user_id=actor_user_id,
+            action="atelier.cancel",
+            atelier_id=atelier.id,
+            details={"raison": atelier.raison_annulation},
+            at=now,
+        )
+        await session.flush()
+        info = await load_info(session, atelier)
         return CancelResult(info, tuple(notify))
+
+    # --- series (issue 12): « la suite » of one atelier ------------------------------------
+
+    async def series_rest(self, guild_id: int, atelier_id: int) -> list[int]:
+        """This atelier and the later planned ateliers of its series (only itself when it is
+        in none), in the order of their first séance."""
+        async with self.sessions() as session:
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is None or atelier.guild_id != guild_id:
+                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
+            if atelier.serie_id is None:
+                return [atelier_id]
+            first = (
+                select(Seance.atelier_id, func.min(Seance.starts_at).label("first"))
+                .group_by(Seance.atelier_id)
+                .subquery()
+            )
+            rows = (
+                await session.execute(
+                    select(Atelier.id, first.c.first)
+                    .join(first, first.c.atelier_id == Atelier.id)
+                    .where(
+                        Atelier.serie_id == atelier.serie_id,
+                        Atelier.etat == EtatAtelier.PLANIFIE,
+                    )
+                    .order_by(first.c.first, Atelier.id)
+                )
+            ).tuples()
+            found = list(rows)
+        start = next((when for i, when in found if i == atelier_id), None)
+        if start is None:
+            return [atelier_id]
+        return [i for i, when in found if when >= start]
+
+    async def modify_series(
+        self,
+        guild_id: int,
+        atelier_id: int,
+        changes: AtelierChanges,
+        *,
+        actor_user_id: int | None = None,
+    ) -> list[ModifyResult]:
+        """``modify`` this atelier and each later one of its series, in one transaction. A
+        later one the change does not fit (nothing to change there, more registered than a
+        lower capacity) is left as it is: those checks come before anything is written."""
+        if changes.seances is not None or changes.duree_minutes is not None:
+            raise InvalidInput(
+                N_(
+                    "Les dates et la durée se modifient séance par séance : retirez "
+                    "portee:la-suite."
+                )
+            )
+        if changes.is_empty():
+            raise InvalidInput(N_("Rien à modifier : donnez au moins une option."))
+        validate_text(
+            titre=changes.titre,
+            description=changes.description,
+            lieu=changes.lieu,
+            lien=changes.lien,
+        )
+        validate_numbers(duree_minutes=None, capacite=changes.capacite)
+        ids = await self.series_rest(guild_id, atelier_id)
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
+            results = [
+                await self._modify_in(session, guild_id, ids[0], changes, actor_user_id, now)
+            ]
+            for other in ids[1:]:
+                try:
+                    results.append(
+                        await self._modify_in(session, guild_id, other, changes, actor_user_id, now)
+                    )
+                except UserError as exc:
+                    log.info("atelier %s: series change not applied: %s", other, exc)
+        log.info("atelier %s and its series modified (%d ateliers)", atelier_id, len(results))
+        return results
+
+    async def cancel_series(
+        self,
+        guild_id: int,
+        atelier_id: int,
+        *,
+        raison: str | None = None,
+        actor_user_id: int | None = None,
+    ) -> list[CancelResult]:
+        """``cancel`` this atelier and each later planned one of its series, in one
+        transaction."""
+        check_shown(raison)
+        if raison is not None and len(raison) > RAISON_MAX:
+            raise InvalidInput(
+                N_("La raison dépasse {max} caractères ({n})."), max=RAISON_MAX, n=len(raison)
+            )
+        ids = await self.series_rest(guild_id, atelier_id)
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            notify_after_commit(session, ATELIERS)
+            results = [
+                await self._cancel_in(session, guild_id, i, raison, actor_user_id, now) for i in ids
+            ]
+        log.info("atelier %s and its series cancelled (%d ateliers)", atelier_id, len(results))
+        return results
 
     async def announce(self, guild_id: int, atelier_id: int, channel_id: int) -> AtelierInfo:
         """Queue the announcement in ``channel_id``: posted again where it already is (the older
@@ -663,6 +858,7 @@ class AtelierService:
         *,
         upcoming_only: bool = True,
         limit: int = 25,
+        published_only: bool = False,
     ) -> list[AtelierChoice]:
         """Ateliers whose title (accents ignored) or number contains ``needle``: the upcoming
         planned ones, soonest first; or (``upcoming_only=False``) every atelier, newest first."""
@@ -685,6 +881,8 @@ class AtelierService:
                     .all()
                 )
             matching = [a for a in ateliers if wanted in _fold(a.titre) or wanted == str(a.id)]
+            if published_only:  # publier-le: members do not see it yet
+                matching = [a for a in matching if not closing.unpublished(a.publie_le, now)]
             matching = matching[:limit]
             rows = await session.execute(
                 select(Seance.atelier_id, func.min(Seance.starts_at))

@@ -214,6 +214,7 @@ def change_label(tr: Translations, change: str) -> str:
         "capacite": tr.p_("modification", "nombre de places"),
         "duree": tr.p_("modification", "durée"),
         "dates": tr.p_("modification", "dates"),
+        "cloture": tr.p_("modification", "clôture des réponses"),
     }
     return labels.get(change, change)
 

@@ -10,6 +10,7 @@ import discord
 
 from bot.i18n import Translations
 from cogs.ateliers.info import AtelierInfo
+from cogs.ateliers.series_views import serie_custom_id, serie_label
 from cogs.inscriptions.buttons import (
     ANSWERS,
     answer_custom_id,
@@ -27,7 +28,8 @@ _STYLES = {
 
 
 def announcement_view(tr: Translations, info: AtelierInfo) -> discord.ui.View | None:
-    """The three answer buttons, and the meeting-link button while there is a link. A cancelled
+    """The three answer buttons, « Toute la série » in a series, and the meeting-link button
+    while there is a link. A cancelled
     atelier has none (None: an edit removes them; a click on an older copy still says it is
     cancelled)."""
     if info.cancelled:
@@ -39,6 +41,14 @@ def announcement_view(tr: Translations, info: AtelierInfo) -> discord.ui.View | 
                 label=answer_label(tr, reponse),
                 style=_STYLES[reponse],
                 custom_id=answer_custom_id(info.id, reponse),
+            )
+        )
+    if info.serie_id is not None:
+        view.add_item(
+            discord.ui.Button[Any](
+                label=serie_label(tr),
+                style=discord.ButtonStyle.primary,
+                custom_id=serie_custom_id(info.id),
             )
         )
     if info.lien:

@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.errors import N_, Conflict, NotFound, UserError
-from cogs.ateliers import notices
+from cogs.ateliers import closing, notices
 from cogs.ateliers.info import AtelierInfo, Recipient, SeanceInfo, counts_of
 from cogs.inscriptions import waitlist
 from db import repositories as repo
@@ -78,6 +78,10 @@ _ATELIER = (
     "announcement_message_id",
     "thread_id",
     "version",
+    # Staff operations (issue 12)
+    "serie_id",
+    "cloture",
+    "publie_le",
 )
 _SEANCE = (
     "id",
@@ -368,6 +372,9 @@ class AnswerBatch:
         return None
 
     async def _decide(self, atelier: AtelierInfo, membre_id: int, a: Answer) -> _Decided:
+        refusal = closing.answer_refusal(atelier, a.reponse, self.now)  # cloture, publier-le
+        if refusal is not None:
+            raise refusal
         standing = self._standings.setdefault(membre_id, _Standing(membre_id))
         previous = standing.etat
         promoted: list[int] = []
@@ -423,7 +430,10 @@ class AnswerBatch:
         self._set(standing, etat, rang=rang, inscrit_at=self.now if rang is None else None)
 
     async def _promote(self, atelier: AtelierInfo) -> list[int]:
-        """Freed places to the first in line, in order (``waitlist.free_places``)."""
+        """Freed places to the first in line, in order (``waitlist.free_places``); none once
+        answers are closed (``cloture``)."""
+        if closing.closed(atelier.cloture, self.now):
+            return []
         free = waitlist.free_places(
             atelier.capacite,
             self._counts[EtatInscription.INSCRIT],

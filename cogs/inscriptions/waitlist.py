@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cogs.ateliers import notices
+from cogs.ateliers import closing, notices
 from cogs.ateliers.info import Recipient
 from db import repositories as repo
 from db.models import Atelier, EtatInscription, Inscription, Membre
@@ -107,7 +107,9 @@ async def first_waiting(
 
 async def promote(session: AsyncSession, atelier: Atelier, now: datetime) -> list[Recipient]:
     """Give freed places to the first in line, in order, and tell each of them (outbox).
-    Returns who got one."""
+    Returns who got one. None once answers are closed (``cloture``)."""
+    if closing.closed(atelier.cloture, now):
+        return []
     counts = await repo.etat_counts(session, atelier.id)
     free = free_places(
         atelier.capacite, counts[EtatInscription.INSCRIT], counts[EtatInscription.ATTENTE]

@@ -16,7 +16,8 @@ def where_text(tr: Translations, row: RowError | RowOutcome) -> str:
 
 
 def report_lines(tr: Translations, report: ImportReport) -> list[str]:
-    """A summary line, then one line per refused row with where it is and why."""
+    """A summary line, one line per refused row with where it is and why, then the ateliers
+    created but not announced and those on a holiday or overlapping another."""
     lines = [
         tr._(
             "{fichier} : {crees} créé(s), {ignores} déjà importé(s), {refuses} refusé(s).",
@@ -28,6 +29,16 @@ def report_lines(tr: Translations, report: ImportReport) -> list[str]:
     ]
     if report.chantiers_created:
         lines.append(tr._("Chantiers créés : {slugs}", slugs=", ".join(report.chantiers_created)))
+    for row in report.refused:
+        where = where_text(tr, row)
+        erreur = tr.user_error(row.error)
+        if row.titre:
+            line = tr._(
+                "- {ligne} « {titre} » : {erreur}", ligne=where, titre=row.titre, erreur=erreur
+            )
+        else:
+            line = tr._("- {ligne} : {erreur}", ligne=where, erreur=erreur)
+        lines.append(line)
     for done in report.unannounced:
         lines.append(
             tr._(
@@ -49,14 +60,4 @@ def report_lines(tr: Translations, report: ImportReport) -> list[str]:
                     avertissement=text,
                 )
             )
-    for row in report.refused:
-        where = where_text(tr, row)
-        erreur = tr.user_error(row.error)
-        if row.titre:
-            line = tr._(
-                "- {ligne} « {titre} » : {erreur}", ligne=where, titre=row.titre, erreur=erreur
-            )
-        else:
-            line = tr._("- {ligne} : {erreur}", ligne=where, erreur=erreur)
-        lines.append(line)
     return lines

@@ -4,7 +4,10 @@ Discord."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
+from bot.clock import ManualClock
+from db.models import EtatInscription
 from tests.e2e.harness import Server, partage, settle
 from tests.e2e.test_ateliers_support import (
     announcements,
@@ -280,3 +283,222 @@ async def test_modify_onto_a_holiday_asks_first_and_changes_nothing_until_confir
     assert "Jour de Noël" in warning.content
     assert unchanged.day == 3 and changed.day == 25
     assert "modifié" in done
+
+
+# --- item 2: dupliquer -----------------------------------------------------------------------
+
+
+async def test_duplicate_copies_everything_but_dates_answers_and_announcement(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(
+            fake,
+            server,
+            capacite=5,
+            lien="https://visio.example/salle",
+            lieu="Mairie de Gatineau",
+            description="Les programmes d'appui aux collectivités.",
+            genre="formation",
+            duree=120,
+        )
+        source_id = atelier_id_of(text)
+        await settle(fake, bot)
+        await rsvp(fake, server, server.alice, source_id, "oui")
+        done = await text_of(
+            fake.slash(
+                "atelier dupliquer",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(source_id), "dates": "4 février 2031 9 h"},
+                locale="fr",
+            )
+        )
+        await settle(fake, bot)
+        copy_id = atelier_id_of(done)
+        source = await bot.services.ateliers.get(source_id)
+        copy = await bot.services.ateliers.get(copy_id)
+        posted = announcements(fake, chantier_channel(fake, server))
+        # On a holiday, dupliquer asks first too.
+        handle = fake.slash(
+            "atelier dupliquer",
+            user=server.staff,
+            channel=server.general,
+            options={"atelier": str(source_id), "dates": "1 juillet 2031 9 h"},
+            locale="fr",
+        )
+        warning = await answered(handle)
+    assert copy_id != source_id and "créé" in done
+    same = ("titre", "chantier_id", "genre", "lieu", "lien", "capacite", "description")
+    assert all(getattr(copy, f) == getattr(source, f) for f in same)
+    assert copy.duree_minutes == 120
+    assert [s.local_date.isoformat() for s in copy.seances] == ["2031-02-04"]
+    assert copy.counts.inscrits == 0 and source.counts.inscrits == 1
+    assert copy.announcement_message_id not in (None, source.announcement_message_id)
+    assert len(posted) == 2
+    assert "Fête du Canada" in warning.content and warning.custom_ids()
+
+
+# --- item 1: series --------------------------------------------------------------------------
+
+
+async def test_a_weekly_series_across_the_november_change_keeps_13_h_30(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, text = await create_atelier(
+            fake,
+            server,
+            capacite=1,
+            dates="22 octobre 2030 13 h 30",
+            repetition="hebdomadaire",
+            **{"jusqu-au": "12 novembre 2030"},
+        )
+        await settle(fake, bot)
+        first_id = atelier_id_of(text)
+        ids = await bot.services.ateliers.series_rest(server.guild.id, first_id)
+        infos = [await bot.services.ateliers.get(i) for i in ids]
+        posted = announcements(fake, chantier_channel(fake, server))
+        # Bob takes the only place of the third; alice answers « Toute la série » on the first.
+        await rsvp(fake, server, server.bob, ids[2], "oui")
+        [first] = [m for m in posted if f"rsvp:{first_id}:serie" in m.custom_ids()]
+        serie = await answered(
+            fake.click(first, f"rsvp:{first_id}:serie", user=server.alice, locale="fr")
+        )
+        await settle(fake, bot)
+        statuses = await bot.services.inscriptions.statuses(server.guild.id, server.alice.id, ids)
+    assert fr("Série « Territoire et immigration » : 4 ateliers") in text
+    assert len(ids) == 4 and len({i.serie_id for i in infos}) == 1
+    local = [(s.local_date.isoformat(), s.local_time.isoformat()) for i in infos for s in i.seances]
+    assert local == [
+        ("2030-10-22", "13:30:00"),
+        ("2030-10-29", "13:30:00"),
+        ("2030-11-05", "13:30:00"),
+        ("2030-11-12", "13:30:00"),
+    ]
+    # Daylight time ends on 3 November 2030: the UTC instant moves, the wall clock does not.
+    assert [i.seances[0].starts_at.hour for i in infos] == [17, 17, 18, 18]
+    assert len(posted) == 4
+    for message in posted:
+        assert frh("à 13 h 30") in field(message, "Séance")
+        assert any(c.endswith(":serie") for c in message.custom_ids())
+    assert [statuses[i][0] for i in ids] == [
+        EtatInscription.INSCRIT,
+        EtatInscription.INSCRIT,
+        EtatInscription.ATTENTE,
+        EtatInscription.INSCRIT,
+    ]
+    assert fr("Votre réponse « oui » à toute la série :") in serie.content
+
+
+async def test_a_monthly_series_keeps_the_weekday_rank_and_the_rest_can_be_changed_or_cancelled(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        # The 2nd Tuesday of each month, from 14 January to 13 May 2031.
+        _, text = await create_atelier(
+            fake,
+            server,
+            dates="14 janvier 2031 13 h 30",
+            repetition="mensuelle",
+            **{"jusqu-au": "13 mai 2031"},
+        )
+        await settle(fake, bot)
+        ids = await bot.services.ateliers.series_rest(server.guild.id, atelier_id_of(text))
+        days = [(await bot.services.ateliers.get(i)).seances[0].local_date for i in ids]
+        changed = await modify(fake, server, ids[1], lieu="Laval", portee="la-suite")
+        cancelled = await text_of(
+            fake.slash(
+                "atelier annuler",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(ids[3]), "portee": "la-suite"},
+                locale="fr",
+            )
+        )
+        refused = await modify(
+            fake, server, ids[0], dates="15 janvier 2031 13 h", portee="la-suite"
+        )
+        await settle(fake, bot)
+        after = [await bot.services.ateliers.get(i) for i in ids]
+    assert [d.isoformat() for d in days] == [
+        "2031-01-14",
+        "2031-02-11",
+        "2031-03-11",
+        "2031-04-08",
+        "2031-05-13",
+    ]
+    assert all(d.weekday() == 1 and 8 <= d.day <= 14 for d in days)  # 2nd Tuesday
+    assert "4 ateliers de la série modifiés" in changed
+    assert [a.lieu for a in after] == ["visioconférence"] + ["Laval"] * 4
+    assert "2 ateliers de la série annulés" in cancelled
+    assert [a.cancelled for a in after] == [False, False, False, True, True]
+    assert "retirez portee:la-suite" in refused
+    assert after[0].seances[0].local_date.day == 14
+
+
+# --- item 4: cloture and publier-le ----------------------------------------------------------
+
+
+async def test_answers_close_at_cloture_with_the_date_and_no_promotion_after(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    carol = fake.add_member(server.guild, "carol")
+    clock = ManualClock(datetime.now(UTC))
+    async with partage(fake, settings, clock=clock) as bot:
+        _, text = await create_atelier(fake, server, capacite=1, cloture="2d")
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        info = await bot.services.ateliers.get(atelier_id)
+        await rsvp(fake, server, server.alice, atelier_id, "oui")
+        await rsvp(fake, server, server.bob, atelier_id, "oui")  # waiting
+        clock.set(info.cloture + timedelta(minutes=1))
+        refused = await rsvp(fake, server, carol, atelier_id, "oui")
+        said_no = await rsvp(fake, server, server.alice, atelier_id, "non")
+        await settle(fake, bot)
+        bob = await bot.services.inscriptions.statuses(server.guild.id, server.bob.id, [atelier_id])
+    # 2 days before the first séance (3 December 2030, 13 h 30 in Montréal).
+    assert info.cloture == datetime(2030, 12, 1, 18, 30, tzinfo=UTC)
+    assert fr("Les réponses à « Territoire et immigration » sont closes depuis le") in refused
+    assert f"<t:{int(info.cloture.timestamp())}:F>" in refused
+    assert "ne participerez pas" in said_no  # « non » is still taken
+    assert bob[atelier_id][0] == EtatInscription.ATTENTE  # the freed place goes to nobody
+    assert fake.dms(server.bob) == []
+
+
+async def test_publier_le_posts_the_announcement_thread_and_events_at_that_time(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    clock = ManualClock(datetime.now(UTC))
+    async with partage(fake, settings, clock=clock) as bot:
+        _, text = await create_atelier(fake, server, **{"publier-le": "1 décembre 2030 9 h"})
+        atelier_id = atelier_id_of(text)
+        await settle(fake, bot)
+        before = announcements(fake, chantier_channel(fake, server))
+        events_before = fake.scheduled_events(server.guild)
+        member_list = await text_of(
+            fake.slash("ateliers", user=server.alice, channel=server.general, locale="fr")
+        )
+        staff_list = (
+            await answered(
+                fake.slash("ateliers", user=server.staff, channel=server.general, locale="fr")
+            )
+        ).embeds[0]
+        refused = await rsvp(fake, server, server.alice, atelier_id, "oui")
+        clock.set(datetime(2030, 12, 1, 14, 0, 1, tzinfo=UTC))  # 9 h in Montréal
+        await settle(fake, bot)
+        posted = announcements(fake, chantier_channel(fake, server))
+        [message] = [m for m in posted if "Nouvel atelier" in m.content]
+        info = await bot.services.ateliers.get(atelier_id)
+    assert before == [] and events_before == []
+    assert "Aucun atelier à venir" in member_list
+    assert any("Territoire et immigration" in f["name"] for f in staff_list["fields"])
+    assert fr("n'est pas encore publié") in refused
+    assert info.publie_le == datetime(2030, 12, 1, 14, 0, tzinfo=UTC)
+    assert message.thread_id is not None and info.thread_id is not None
+    assert len(fake.scheduled_events(server.guild)) == 2

@@ -179,7 +179,7 @@ class GatewayConnection:
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait({"op": 1, "d": None, "_waiter": waiter})
-        await asyncio.wait_for(waiter, timeout)
+        await asyncio.wait_for(waiter, patient(timeout))
 
     async def close(self, code: int = 1000, message: str = "", *, by_server: bool = True) -> None:
         if by_server and not self.ws.closed:
