@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from cogs.ateliers.service import AtelierService
+from cogs.attestations.service import AttestationService
 from cogs.chantiers.service import ChantierService
 from cogs.inscriptions.service import InscriptionService
 from cogs.jumelage.service import JumelageService
@@ -29,6 +30,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.chantiers",
     "cogs.ateliers",
     "cogs.presences",
+    "cogs.attestations",
     "cogs.inscriptions",
     "cogs.programme",
     "cogs.reminders",
@@ -61,6 +63,7 @@ class Services:
     imports: ImportService
     stats: StatsService
     presences: PresenceService
+    attestations: AttestationService
 
 
 def build_services(
@@ -91,4 +94,5 @@ def build_services(
         ),
         stats=StatsService(sessions, clock),
         presences=PresenceService(sessions, clock),
+        attestations=AttestationService(sessions, clock),
     )
