@@ -58,6 +58,9 @@ COMMAND_NAMES: tuple[str, ...] = (
     # Staff operations and attendance (issue 12)
     p_("command-name", "presences"),
     p_("command-name", "attestation"),
+    p_("command-name", "inscrire"),
+    p_("command-name", "retirer"),
+    p_("command-name", "coanimer"),
 )
 
 OPTION_NAMES: tuple[str, ...] = (
@@ -85,6 +88,8 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "fichier"),
     p_("option-name", "debut"),
     p_("option-name", "fin"),
+    p_("option-name", "membre"),
+    p_("option-name", "retirer"),
 )
 
 # Choice names by option; each name is also the choice's value.
@@ -163,6 +168,13 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     "attestation": p_(
         "command-description", "Votre attestation de participation (PDF) à un atelier suivi"
+    ),
+    "atelier inscrire": p_(
+        "command-description", "Inscrire un membre à un atelier (la liste d'attente s'applique)"
+    ),
+    "atelier retirer": p_("command-description", "Retirer un membre d'un atelier et le prévenir"),
+    "atelier coanimer": p_(
+        "command-description", "Nommer un membre coanimateur d'un atelier (ou le retirer)"
     ),
 }
 
@@ -243,6 +255,15 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
         "option-description", "La séance (par défaut celle en cours, sinon la dernière)"
     ),
     ("attestation", "atelier"): p_("option-description", "L'atelier que vous avez suivi"),
+    ("atelier inscrire", "atelier"): p_("option-description", "L'atelier"),
+    ("atelier inscrire", "membre"): p_("option-description", "Le membre à inscrire"),
+    ("atelier retirer", "atelier"): p_("option-description", "L'atelier"),
+    ("atelier retirer", "membre"): p_("option-description", "Le membre à retirer"),
+    ("atelier coanimer", "atelier"): p_("option-description", "L'atelier"),
+    ("atelier coanimer", "membre"): p_("option-description", "Le membre qui coanime"),
+    ("atelier coanimer", "retirer"): p_(
+        "option-description", "Retirer ce membre de la coanimation"
+    ),
 }
 
 

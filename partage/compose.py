@@ -13,6 +13,7 @@ from bot.config import Settings
 from cogs.ateliers.service import AtelierService
 from cogs.attestations.service import AttestationService
 from cogs.chantiers.service import ChantierService
+from cogs.gestion.service import GestionService
 from cogs.inscriptions.service import InscriptionService
 from cogs.jumelage.service import JumelageService
 from cogs.membres.annuaire import AnnuaireService
@@ -31,6 +32,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.ateliers",
     "cogs.presences",
     "cogs.attestations",
+    "cogs.gestion",
     "cogs.inscriptions",
     "cogs.programme",
     "cogs.reminders",
@@ -64,6 +66,7 @@ class Services:
     stats: StatsService
     presences: PresenceService
     attestations: AttestationService
+    gestion: GestionService
 
 
 def build_services(
@@ -95,4 +98,5 @@ def build_services(
         stats=StatsService(sessions, clock),
         presences=PresenceService(sessions, clock),
         attestations=AttestationService(sessions, clock),
+        gestion=GestionService(sessions, clock),
     )

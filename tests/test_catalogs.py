@@ -289,6 +289,9 @@ STAFF_COMMANDS = {
 ATTENDANCE_COMMANDS = {
     "atelier presences": {"atelier", "seance"},
     "attestation": {"atelier"},
+    "atelier inscrire": {"atelier", "membre"},
+    "atelier retirer": {"atelier", "membre"},
+    "atelier coanimer": {"atelier", "membre", "retirer"},
 }
 COMMANDS = MEMBER_COMMANDS | STAFF_COMMANDS | ATTENDANCE_COMMANDS
 

@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.choices import GENRES, atelier_choices, chantier_choices, parse_atelier_id
+from bot.cohosts import staff_or_cohost
 from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.dates import SeanceSpec, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
@@ -175,7 +176,7 @@ class AteliersCog(commands.Cog):
     @atelier.command(name="modifier", description=DESCRIPTIONS["atelier modifier"])
     @app_commands.describe(**option_descriptions("atelier modifier"))
     @app_commands.choices(genre=GENRES)
-    @staff_only()
+    @staff_or_cohost()
     async def modifier(
         self,
         interaction: discord.Interaction,
@@ -255,7 +256,7 @@ class AteliersCog(commands.Cog):
 
     @atelier.command(name="participants", description=DESCRIPTIONS["atelier participants"])
     @app_commands.describe(**option_descriptions("atelier participants"))
-    @staff_only()
+    @staff_or_cohost()
     async def participants(self, interaction: discord.Interaction, atelier: str) -> None:
         tr = tr_of(interaction)
         export = await self.bot.services.ateliers.participants(

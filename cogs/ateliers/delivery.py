@@ -34,6 +34,7 @@ from cogs.ateliers.text import (
     promoted_text,
 )
 from cogs.ateliers.views import announcement_view
+from cogs.gestion import text as gestion_text
 from db.models import EtatInscription, OutboxKind
 from db.outbox import OutboxItem
 
@@ -98,7 +99,9 @@ class AtelierDelivery:
         tr = self.tr
         message = await channel.send(
             announcement_content(tr, info, role_id),
-            embed=announcement_embed(tr, info, chantier=label),
+            embed=announcement_embed(
+                tr, info, chantier=label, cohosts=await self.bot.services.gestion.cohosts(info.id)
+            ),
             view=announcement_view(tr, info),
             allowed_mentions=mentions,
             nonce=item.nonce,
@@ -161,7 +164,12 @@ class AtelierDelivery:
         message = channel.get_partial_message(info.announcement_message_id)
         try:
             await message.edit(
-                embed=announcement_embed(self.tr, info, chantier=label),
+                embed=announcement_embed(
+                    self.tr,
+                    info,
+                    chantier=label,
+                    cohosts=await self.bot.services.gestion.cohosts(info.id),
+                ),
                 view=announcement_view(self.tr, info),
             )
         except discord.NotFound:
@@ -240,6 +248,12 @@ def _compose(tr: Translations, info: AtelierInfo, p: dict[str, object]) -> str:
     what = p["what"]
     if what == notices.PROMOTION:
         return promoted_text(tr, info)
+    if what == gestion_text.INSCRIPTION_MAIN:  # registered by hand (cogs/gestion)
+        position = p.get("position")
+        etat = EtatInscription(str(p["etat"]))
+        return gestion_text.registered_text(tr, info, etat, int(position) if position else None)
+    if what == gestion_text.RETRAIT_MAIN:
+        return gestion_text.removed_text(tr, info)
     if what == notices.ANNULATION:
         return cancelled_text(tr, info)
     etat = EtatInscription(str(p["etat"]))
