@@ -106,6 +106,11 @@ CHOICES: dict[str, tuple[str, ...]] = {
         p_("choice-name", "echange"),
         p_("choice-name", "synthese"),
     ),
+    # /statistiques fichier (issue 12)
+    "fichier": (
+        p_("choice-name", "png"),
+        p_("choice-name", "xlsx"),
+    ),
 }
 
 # Command and group descriptions, by qualified name.
@@ -255,6 +260,9 @@ OPTION_DESCRIPTIONS: dict[tuple[str, str], str] = {
         "option-description", "La séance (par défaut celle en cours, sinon la dernière)"
     ),
     ("attestation", "atelier"): p_("option-description", "L'atelier que vous avez suivi"),
+    ("statistiques", "fichier"): p_(
+        "option-description", "png (le graphique, par défaut) ou xlsx (aussi un classeur)"
+    ),
     ("atelier inscrire", "atelier"): p_("option-description", "L'atelier"),
     ("atelier inscrire", "membre"): p_("option-description", "Le membre à inscrire"),
     ("atelier retirer", "atelier"): p_("option-description", "L'atelier"),

@@ -293,6 +293,7 @@ ATTENDANCE_COMMANDS = {
     "atelier retirer": {"atelier", "membre"},
     "atelier coanimer": {"atelier", "membre", "retirer"},
 }
+STAFF_COMMANDS["statistiques"] = STAFF_COMMANDS["statistiques"] | {"fichier"}
 COMMANDS = MEMBER_COMMANDS | STAFF_COMMANDS | ATTENDANCE_COMMANDS
 
 
@@ -306,6 +307,7 @@ def test_command_text_covers_every_command_and_option_of_commands_md() -> None:
     assert command_text.CHOICES == {
         "reponse": ("oui", "peut-etre", "non"),
         "genre": ("atelier", "referentiel", "formation", "echange", "synthese"),
+        "fichier": ("png", "xlsx"),
     }
 
 
