@@ -14,6 +14,7 @@ from cogs.ateliers.service import AtelierService
 from cogs.attestations.service import AttestationService
 from cogs.chantiers.service import ChantierService
 from cogs.gestion.service import GestionService
+from cogs.inscriptions.offres import OffreService
 from cogs.inscriptions.service import InscriptionService
 from cogs.jumelage.service import JumelageService
 from cogs.membres.annuaire import AnnuaireService
@@ -67,6 +68,7 @@ class Services:
     presences: PresenceService
     attestations: AttestationService
     gestion: GestionService
+    offres: OffreService
 
 
 def build_services(
@@ -81,22 +83,24 @@ def build_services(
         worker=worker,
         max_attempts=settings.reminders.dm_retry_attempts,
     )
-    ateliers = AtelierService(sessions, clock, rappels)
+    offer_hours = settings.ateliers.offer_hours
+    ateliers = AtelierService(sessions, clock, rappels, offer_hours=offer_hours)
     return Services(
         worker=worker,
         chantiers=chantiers,
         ateliers=ateliers,
-        inscriptions=InscriptionService(sessions, clock),
+        inscriptions=InscriptionService(sessions, clock, offer_hours=offer_hours),
         rappels=rappels,
         profils=ProfilService(sessions, clock),
         annuaire=AnnuaireService(sessions, clock),
         jumelage=JumelageService(sessions, clock, settings.jumelage),
-        privacy=PrivacyService(sessions, clock, settings.privacy),
+        privacy=PrivacyService(sessions, clock, settings.privacy, offer_hours=offer_hours),
         imports=ImportService(
             sessions, clock, ateliers, chantiers, horizon_years=settings.time.horizon_years
         ),
         stats=StatsService(sessions, clock),
         presences=PresenceService(sessions, clock),
         attestations=AttestationService(sessions, clock),
-        gestion=GestionService(sessions, clock),
+        gestion=GestionService(sessions, clock, offer_hours=offer_hours),
+        offres=OffreService(sessions, clock, offer_hours),
     )

@@ -143,6 +143,12 @@ class TimeConfig(_Section):
         return ZoneInfo(self.timezone)
 
 
+class AteliersConfig(_Section):
+    #: When above 0, a freed place is offered to the first in line, who has this many hours to
+    #: take it (then it goes to the next); 0: the first in line gets it at once.
+    offer_hours: int = Field(0, ge=0, le=168)
+
+
 class RemindersConfig(_Section):
     offsets: Annotated[tuple[Offset, ...], NoDecode] = ("7d", "1d", "1h")  # type: ignore[assignment]
     digest: Digest = "mon 08:30"  # type: ignore[assignment]
@@ -355,6 +361,7 @@ class Settings(BaseSettings):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     time: TimeConfig = Field(default_factory=TimeConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    ateliers: AteliersConfig = Field(default_factory=AteliersConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     jumelage: JumelageConfig = Field(default_factory=JumelageConfig)

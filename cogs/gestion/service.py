@@ -47,9 +47,13 @@ class CohostChange:
 
 
 class GestionService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, offer_hours: int = 0
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        #: ``ateliers.offer_hours``: above 0, a place a removal frees is offered.
+        self.offer_hours = offer_hours
 
     async def inscrire(
         self,
@@ -66,7 +70,7 @@ class GestionService:
         async with self.sessions.begin() as session:
             for topic in TOPICS:
                 notify_after_commit(session, topic)
-            batch = AnswerBatch(session, now, set())
+            batch = AnswerBatch(session, now, set(), offer_hours=self.offer_hours)
             answer = Answer(guild_id, user_id, Reponse.OUI, display_name=display_name)
             (result,) = await batch.run(atelier_id, [answer])
             if isinstance(result, UserError):
@@ -136,7 +140,9 @@ class GestionService:
             held = EtatInscription(inscription.etat)
             await session.delete(inscription)
             await session.flush()
-            promoted = await waitlist.place_freed(session, atelier, now)
+            promoted = await waitlist.place_freed(
+                session, atelier, now, offer_hours=self.offer_hours
+            )
             notices.tell(
                 session,
                 atelier,

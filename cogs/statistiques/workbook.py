@@ -89,6 +89,7 @@ def stats_xlsx(tr: Translations, stats: Stats, labels: ChartLabels, period: str)
     ]
     ws = _sheet(book, tr._("Résumé"), [tr._("Indicateur"), tr._("Valeur")], summary)
     ws["B13"].number_format = "0.0 %"
+    ws[f"B{len(summary) + 1}"].alignment = Alignment(wrap_text=True, vertical="top")
     regions: dict[Region | None, str] = {r: r.nom for r in Region}
     regions[None] = labels.non_precise
     towns: dict[str | None, str] = {None: labels.non_precise}
