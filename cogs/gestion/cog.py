@@ -5,7 +5,7 @@ group of the ateliers feature when this cog loads."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -42,126 +42,137 @@ async def _any_atelier(
     return await atelier_choices(interaction, current, upcoming_only=False)
 
 
-@app_commands.command(name="inscrire", description=DESCRIPTIONS["atelier inscrire"])
-@app_commands.describe(**option_descriptions("atelier inscrire"))
-@app_commands.autocomplete(atelier=_upcoming_atelier)
-@staff_or_cohost()
-async def inscrire(interaction: discord.Interaction, atelier: str, membre: discord.Member) -> None:
-    tr = tr_of(interaction)
-    user_id, name = _person(membre)
-    result = await commit_then_defer(
-        interaction,
-        bot_of(interaction).services.gestion.inscrire(
-            interaction.guild_id or 0,
-            parse_atelier_id(atelier),
-            user_id,
-            display_name=name,
-            actor_user_id=interaction.user.id,
-        ),
-    )
-    who = f"<@{user_id}>"
-    if not result.changed:
-        text = tr._(
-            "{membre} était déjà à « {titre} » : rien n'a changé.", membre=who, titre=result.titre
+def build_commands() -> tuple[app_commands.Command[Any, Any, Any], ...]:
+    """``/atelier inscrire``, ``retirer`` and ``coanimer``, built for each bot (a command
+    belongs to one group)."""
+
+    @app_commands.command(name="inscrire", description=DESCRIPTIONS["atelier inscrire"])
+    @app_commands.describe(**option_descriptions("atelier inscrire"))
+    @app_commands.autocomplete(atelier=_upcoming_atelier)
+    @staff_or_cohost()
+    async def inscrire(
+        interaction: discord.Interaction, atelier: str, membre: discord.Member
+    ) -> None:
+        tr = tr_of(interaction)
+        user_id, name = _person(membre)
+        result = await commit_then_defer(
+            interaction,
+            bot_of(interaction).services.gestion.inscrire(
+                interaction.guild_id or 0,
+                parse_atelier_id(atelier),
+                user_id,
+                display_name=name,
+                actor_user_id=interaction.user.id,
+            ),
         )
-    elif result.etat == EtatInscription.ATTENTE:
+        who = f"<@{user_id}>"
+        if not result.changed:
+            text = tr._(
+                "{membre} était déjà à « {titre} » : rien n'a changé.",
+                membre=who,
+                titre=result.titre,
+            )
+        elif result.etat == EtatInscription.ATTENTE:
+            text = tr._(
+                "{membre} est ajouté·e à la liste d'attente de « {titre} » (n° {position}) et en "
+                "est prévenu·e.",
+                membre=who,
+                titre=result.titre,
+                position=result.position or 1,
+            )
+        else:
+            text = tr._(
+                "{membre} est inscrit·e à « {titre} » et en est prévenu·e.",
+                membre=who,
+                titre=result.titre,
+            )
+        await reply(interaction, text)
+
+    @app_commands.command(name="retirer", description=DESCRIPTIONS["atelier retirer"])
+    @app_commands.describe(**option_descriptions("atelier retirer"))
+    @app_commands.autocomplete(atelier=_any_atelier)
+    @staff_or_cohost()
+    async def retirer(
+        interaction: discord.Interaction, atelier: str, membre: discord.Member
+    ) -> None:
+        tr = tr_of(interaction)
+        result = await commit_then_defer(
+            interaction,
+            bot_of(interaction).services.gestion.retirer(
+                interaction.guild_id or 0,
+                parse_atelier_id(atelier),
+                membre.id,
+                actor_user_id=interaction.user.id,
+            ),
+        )
         text = tr._(
-            "{membre} est ajouté·e à la liste d'attente de « {titre} » (n° {position}) et en "
-            "est prévenu·e.",
-            membre=who,
+            "{membre} est retiré·e de « {titre} » et en est prévenu·e.",
+            membre=f"<@{membre.id}>",
             titre=result.titre,
-            position=result.position or 1,
         )
-    else:
-        text = tr._(
-            "{membre} est inscrit·e à « {titre} » et en est prévenu·e.",
-            membre=who,
-            titre=result.titre,
+        if result.promoted:
+            text += "\n" + tr.n_(
+                "{n} personne de la liste d'attente a reçu la place.",
+                "{n} personnes de la liste d'attente ont reçu la place.",
+                result.promoted,
+            )
+        await reply(interaction, text)
+
+    @app_commands.command(name="coanimer", description=DESCRIPTIONS["atelier coanimer"])
+    @app_commands.describe(**option_descriptions("atelier coanimer"))
+    @app_commands.autocomplete(atelier=_any_atelier)
+    @staff_only()
+    async def coanimer(
+        interaction: discord.Interaction,
+        atelier: str,
+        membre: discord.Member,
+        retirer: bool = False,
+    ) -> None:
+        tr = tr_of(interaction)
+        user_id, name = _person(membre)
+        result = await commit_then_defer(
+            interaction,
+            bot_of(interaction).services.gestion.coanimer(
+                interaction.guild_id or 0,
+                parse_atelier_id(atelier),
+                user_id,
+                display_name=name,
+                actor_user_id=interaction.user.id,
+                retirer=retirer,
+            ),
         )
-    await reply(interaction, text)
+        values = {"membre": f"<@{user_id}>", "titre": result.titre}
+        if not result.changed and result.added:
+            text = tr._("{membre} coanime déjà « {titre} ».", **values)
+        elif not result.changed:
+            text = tr._("{membre} ne coanime pas « {titre} ».", **values)
+        elif result.added:
+            text = tr._(
+                "{membre} coanime maintenant « {titre} » : modifier l'atelier, ses participants et "
+                "ses présences, inscrire et retirer des membres.",
+                **values,
+            )
+        else:
+            text = tr._("{membre} ne coanime plus « {titre} ».", **values)
+        await reply(interaction, text)
 
-
-@app_commands.command(name="retirer", description=DESCRIPTIONS["atelier retirer"])
-@app_commands.describe(**option_descriptions("atelier retirer"))
-@app_commands.autocomplete(atelier=_any_atelier)
-@staff_or_cohost()
-async def retirer(interaction: discord.Interaction, atelier: str, membre: discord.Member) -> None:
-    tr = tr_of(interaction)
-    result = await commit_then_defer(
-        interaction,
-        bot_of(interaction).services.gestion.retirer(
-            interaction.guild_id or 0,
-            parse_atelier_id(atelier),
-            membre.id,
-            actor_user_id=interaction.user.id,
-        ),
-    )
-    text = tr._(
-        "{membre} est retiré·e de « {titre} » et en est prévenu·e.",
-        membre=f"<@{membre.id}>",
-        titre=result.titre,
-    )
-    if result.promoted:
-        text += "\n" + tr.n_(
-            "{n} personne de la liste d'attente a reçu la place.",
-            "{n} personnes de la liste d'attente ont reçu la place.",
-            result.promoted,
-        )
-    await reply(interaction, text)
-
-
-@app_commands.command(name="coanimer", description=DESCRIPTIONS["atelier coanimer"])
-@app_commands.describe(**option_descriptions("atelier coanimer"))
-@app_commands.autocomplete(atelier=_any_atelier)
-@staff_only()
-async def coanimer(
-    interaction: discord.Interaction, atelier: str, membre: discord.Member, retirer: bool = False
-) -> None:
-    tr = tr_of(interaction)
-    user_id, name = _person(membre)
-    result = await commit_then_defer(
-        interaction,
-        bot_of(interaction).services.gestion.coanimer(
-            interaction.guild_id or 0,
-            parse_atelier_id(atelier),
-            user_id,
-            display_name=name,
-            actor_user_id=interaction.user.id,
-            retirer=retirer,
-        ),
-    )
-    values = {"membre": f"<@{user_id}>", "titre": result.titre}
-    if not result.changed and result.added:
-        text = tr._("{membre} coanime déjà « {titre} ».", **values)
-    elif not result.changed:
-        text = tr._("{membre} ne coanime pas « {titre} ».", **values)
-    elif result.added:
-        text = tr._(
-            "{membre} coanime maintenant « {titre} » : modifier l'atelier, ses participants et "
-            "ses présences, inscrire et retirer des membres.",
-            **values,
-        )
-    else:
-        text = tr._("{membre} ne coanime plus « {titre} ».", **values)
-    await reply(interaction, text)
-
-
-COMMANDS = (inscrire, retirer, coanimer)
+    return (inscrire, retirer, coanimer)
 
 
 class GestionCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
+        self.atelier_commands = build_commands()
 
     async def cog_load(self) -> None:
         group = self.bot.tree.get_command("atelier")
         if not isinstance(group, app_commands.Group):
             raise RuntimeError("the gestion feature needs the ateliers feature (/atelier)")
-        for command in COMMANDS:
+        for command in self.atelier_commands:
             group.add_command(command)
 
     async def cog_unload(self) -> None:
         group = self.bot.tree.get_command("atelier")
         if isinstance(group, app_commands.Group):
-            for command in COMMANDS:
+            for command in self.atelier_commands:
                 group.remove_command(command.name)
