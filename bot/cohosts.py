@@ -55,4 +55,5 @@ def staff_or_cohost(option: str = "atelier") -> Any:
         await require_manager(interaction, atelier_id)
         return True
 
+    predicate.partage_staff_only = True  # type: ignore[attr-defined]  # /aide lists it for staff
     return app_commands.check(predicate)

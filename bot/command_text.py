@@ -62,6 +62,8 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "portee"),
     p_("option-name", "cloture"),
     p_("option-name", "publier-le"),
+    p_("option-name", "membre"),
+    p_("option-name", "retirer"),
 )
 
 # Choice names by option; each name is also the choice's value.
@@ -86,6 +88,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "portee": (
         p_("choice-name", "cette-seance"),
         p_("choice-name", "la-suite"),
+    ),
+    "fichier": (
+        p_("choice-name", "png"),
+        p_("choice-name", "xlsx"),
     ),
 }
 

@@ -323,6 +323,10 @@ class Translations:
         space), "10,000" (English)."""
         return babel.numbers.format_decimal(n, locale=self._babel_locale)
 
+    def format_percent(self, ratio: float) -> str:
+        """A rate as the reader writes it: « 83 % » (French, non-breaking space), "83%"."""
+        return babel.numbers.format_percent(ratio, locale=self._babel_locale)
+
     def format_size(self, size: int) -> str:
         """A file size as the reader writes it: « 1,2 Mo », "34 kB"."""
         if size >= 1_000_000:

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from cogs.ateliers.service import AtelierService
+from cogs.attestations.service import AttestationService
 from cogs.calendrier.service import CalendrierService
 from cogs.chantiers.service import ChantierService
+from cogs.gestion.service import GestionService
+from cogs.inscriptions.offres import OffreService
 from cogs.inscriptions.service import InscriptionService
 from cogs.jumelage.service import JumelageService
 from cogs.membres.annuaire import AnnuaireService
@@ -30,6 +33,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.chantiers",
     "cogs.ateliers",
     "cogs.presences",
+    "cogs.attestations",
+    "cogs.gestion",
     "cogs.inscriptions",
     "cogs.programme",
     "cogs.reminders",
@@ -64,6 +69,9 @@ class Services:
     stats: StatsService
     calendrier: CalendrierService
     presences: PresenceService
+    attestations: AttestationService
+    gestion: GestionService
+    offres: OffreService
 
 
 def build_services(
@@ -78,17 +86,18 @@ def build_services(
         worker=worker,
         max_attempts=settings.reminders.dm_retry_attempts,
     )
-    ateliers = AtelierService(sessions, clock, rappels)
+    offer_hours = settings.ateliers.offer_hours
+    ateliers = AtelierService(sessions, clock, rappels, offer_hours=offer_hours)
     return Services(
         worker=worker,
         chantiers=chantiers,
         ateliers=ateliers,
-        inscriptions=InscriptionService(sessions, clock),
+        inscriptions=InscriptionService(sessions, clock, offer_hours=offer_hours),
         rappels=rappels,
         profils=ProfilService(sessions, clock),
         annuaire=AnnuaireService(sessions, clock),
         jumelage=JumelageService(sessions, clock, settings.jumelage),
-        privacy=PrivacyService(sessions, clock, settings.privacy),
+        privacy=PrivacyService(sessions, clock, settings.privacy, offer_hours=offer_hours),
         imports=ImportService(
             sessions,
             clock,
@@ -100,4 +109,7 @@ def build_services(
         stats=StatsService(sessions, clock),
         calendrier=CalendrierService(sessions, clock, guild_id=settings.discord.guild_id),
         presences=PresenceService(sessions, clock),
+        attestations=AttestationService(sessions, clock),
+        gestion=GestionService(sessions, clock, offer_hours=offer_hours),
+        offres=OffreService(sessions, clock, offer_hours),
     )

@@ -235,9 +235,13 @@ class JumelageConfig(_Section):
 
 
 class AteliersConfig(_Section):
-    """Ateliers (issue 12): where imported ateliers without a chantier are announced."""
+    """Ateliers (issue 12): where imported ateliers without a chantier are announced, and how
+    long a freed place is held for the first in line."""
 
     annonces_salon: OptionalSnowflake = None
+    #: When above 0, a freed place is offered to the first in line, who has this many hours to
+    #: take it (then it goes to the next); 0: the first in line gets it at once.
+    offer_hours: int = Field(0, ge=0, le=168)
 
 
 class ProcessesConfig(_Section):
@@ -394,12 +398,12 @@ class Settings(BaseSettings):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     time: TimeConfig = Field(default_factory=TimeConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    ateliers: AteliersConfig = Field(default_factory=AteliersConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     jumelage: JumelageConfig = Field(default_factory=JumelageConfig)
     processes: ProcessesConfig = Field(default_factory=ProcessesConfig)
     web: WebConfig = Field(default_factory=WebConfig)
-    ateliers: AteliersConfig = Field(default_factory=AteliersConfig)
     chantiers: tuple[ChantierConfig, ...] = Field(default_factory=_default_chantiers)
 
     _source_path: Path | None = PrivateAttr(default=None)

@@ -24,6 +24,7 @@ from bot.choices import (
     chantier_choices,
     parse_atelier_id,
 )
+from bot.cohosts import staff_or_cohost
 from bot.command_text import p_
 from bot.dates import SeanceSpec, parse_day, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
@@ -375,7 +376,7 @@ class AteliersCog(commands.Cog):
         ),
     )
     @app_commands.choices(genre=GENRES, portee=PORTEES)
-    @staff_only()
+    @staff_or_cohost()
     async def modifier(
         self,
         interaction: discord.Interaction,
@@ -554,7 +555,7 @@ class AteliersCog(commands.Cog):
         ),
     )
     @app_commands.describe(atelier=p_("option-description", "L'atelier"))
-    @staff_only()
+    @staff_or_cohost()
     async def participants(self, interaction: discord.Interaction, atelier: str) -> None:
         tr = tr_of(interaction)
         export = await self.bot.services.ateliers.participants(

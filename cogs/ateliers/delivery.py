@@ -15,6 +15,7 @@ the atelier as it is; posts carry the row's nonce, edits are idempotent.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -36,6 +37,8 @@ from cogs.ateliers.text import (
     promoted_text,
 )
 from cogs.ateliers.views import announcement_view
+from cogs.gestion import text as gestion_text
+from cogs.inscriptions import offres
 from db.models import EtatInscription, OutboxKind
 from db.outbox import OutboxItem
 
@@ -101,7 +104,9 @@ class AtelierDelivery:
         primary = info.announcement_message_id is None or channel.id == info.announcement_channel_id
         message = await channel.send(
             announcement_content(tr, info, role_id),
-            embed=announcement_embed(tr, info, chantier=label),
+            embed=announcement_embed(
+                tr, info, chantier=label, cohosts=await self.bot.services.gestion.cohosts(info.id)
+            ),
             view=announcement_view(tr, info),
             allowed_mentions=mentions,
             nonce=item.nonce,
@@ -203,7 +208,12 @@ class AtelierDelivery:
         channel = self.bot.get_partial_messageable(channel_id, guild_id=info.guild_id)
         try:
             await channel.get_partial_message(message_id).edit(
-                embed=announcement_embed(self.tr, info, chantier=label),
+                embed=announcement_embed(
+                    self.tr,
+                    info,
+                    chantier=label,
+                    cohosts=await self.bot.services.gestion.cohosts(info.id),
+                ),
                 view=announcement_view(self.tr, info),
             )
         except discord.NotFound:
@@ -228,6 +238,7 @@ class AtelierDelivery:
         tr = self.bot.i18n.for_locale(p.get("locale") or SERVER_LOCALE)
         text = _compose(tr, info, p)
         user_id = int(p["user_id"])
+        view = _offer_view(tr, int(p["inscription_id"])) if p["what"] == offres.OFFRE else None
         try:
             channel = await one_attempt(self.bot.create_dm(discord.Object(user_id)))
             # A promotion carries the atelier's .ics, rendered now (« Ajouter à mon calendrier »).
@@ -238,6 +249,7 @@ class AtelierDelivery:
                     allowed_mentions=discord.AllowedMentions.none(),
                     nonce=item.nonce,
                     **({"file": file} if file is not None else {}),
+                    **({"view": view} if view is not None else {}),
                 )
             )
         except discord.Forbidden as exc:
@@ -249,7 +261,7 @@ class AtelierDelivery:
                 p["what"],
                 user_id,
             )
-            return await self._in_thread(info, user_id, text, item.nonce)
+            return await self._in_thread(info, user_id, text, item.nonce, view)
         log.info("atelier %s: %s told to user %s by DM", info.id, p["what"], user_id)
         return message.id
 
@@ -265,7 +277,14 @@ class AtelierDelivery:
             log.exception("atelier %s: no .ics for user %s", info.id, p["user_id"])
             return None
 
-    async def _in_thread(self, info: AtelierInfo, user_id: int, text: str, nonce: str) -> int:
+    async def _in_thread(
+        self,
+        info: AtelierInfo,
+        user_id: int,
+        text: str,
+        nonce: str,
+        view: discord.ui.View | None = None,
+    ) -> int:
         target = info.thread_id or info.announcement_channel_id
         if target is None:
             raise SendFailed("DMs closed and no thread nor announcement", permanent=True)
@@ -275,16 +294,53 @@ class AtelierDelivery:
                 f"<@{user_id}>\n{text}"[:MESSAGE_MAX],
                 allowed_mentions=only_users([user_id]),
                 nonce=nonce,
+                **({"view": view} if view is not None else {}),
             )
         )
         log.info("atelier %s: user %s told in thread %s", info.id, user_id, target)
         return message.id
 
 
+class _Buttons(discord.ui.View):
+    """Buttons another feature handles (``DynamicItem``s matched by custom id)."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+def _offer_view(tr: Translations, inscription_id: int) -> discord.ui.View:
+    """« Je prends la place » / « Je passe mon tour »: ``offre:<inscription_id>:oui|non``
+    (handled by the inscriptions feature)."""
+    view = _Buttons()
+    for label, choice, style in (
+        (tr.p_("bouton", "Je prends la place"), "oui", discord.ButtonStyle.success),
+        (tr.p_("bouton", "Je passe mon tour"), "non", discord.ButtonStyle.secondary),
+    ):
+        view.add_item(
+            discord.ui.Button(
+                label=label, style=style, custom_id=f"offre:{inscription_id}:{choice}"
+            )
+        )
+    return view
+
+
 def _compose(tr: Translations, info: AtelierInfo, p: dict[str, object]) -> str:
     what = p["what"]
     if what == notices.PROMOTION:
         return promoted_text(tr, info)
+    if what == gestion_text.INSCRIPTION_MAIN:  # registered by hand (cogs/gestion)
+        position = p.get("position")
+        etat = EtatInscription(str(p["etat"]))
+        return gestion_text.registered_text(tr, info, etat, int(position) if position else None)
+    if what == gestion_text.RETRAIT_MAIN:
+        return gestion_text.removed_text(tr, info)
+    if what == offres.OFFRE:  # a place offered from the waiting list (ateliers.offer_hours)
+        return offres.offer_text(tr, info, datetime.fromisoformat(str(p["expires_at"])))
+    if what == offres.OFFRE_EXPIREE:
+        return offres.expired_text(tr, info)
     if what == notices.ANNULATION:
         return cancelled_text(tr, info)
     moves = list(p.get("moves") or ())  # type: ignore[call-overload]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import discord
 
@@ -33,7 +33,11 @@ def _chunks(lines: Iterable[str], limit: int = FIELD_MAX) -> list[str]:
 
 
 def announcement_embed(
-    tr: Translations, info: AtelierInfo, *, chantier: str | None = None
+    tr: Translations,
+    info: AtelierInfo,
+    *,
+    chantier: str | None = None,
+    cohosts: Sequence[int] = (),
 ) -> discord.Embed:
     """The announcement: title, genre, séances, place, counts, organizer; greyed out and
     marked when cancelled."""
@@ -64,6 +68,11 @@ def announcement_embed(
     embed.add_field(name=tr._("Places"), value="\n".join(counts_lines(tr, info.counts)))
     if info.organizer_user_id:
         embed.add_field(name=tr._("Organisation"), value=f"<@{info.organizer_user_id}>")
+    if cohosts:  # named with /atelier coanimer (cogs/gestion)
+        embed.add_field(
+            name=tr._("Coanimation"),
+            value=" ".join(f"<@{u}>" for u in cohosts)[:FIELD_MAX],
+        )
     embed.set_footer(
         text=tr._("Atelier n° {id} · Répondez avec les boutons ou avec /rsvp.", id=info.id)
     )

@@ -182,10 +182,14 @@ class AtelierService:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         reminders: ReminderPlan,
+        *,
+        offer_hours: int = 0,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.reminders = reminders
+        #: ``ateliers.offer_hours``: above 0, places freed by a change are offered.
+        self.offer_hours = offer_hours
         #: Each guild's next atelier per chantier (``/chantiers``), cleared after every write
         #: of this service commits and re-read after ``NEXT_CACHE_SECONDS`` (a séance that
         #: ended, a change made by another process).
@@ -478,7 +482,7 @@ class AtelierService:
             raise InvalidInput(N_("Rien n'a changé : les valeurs données sont les mêmes."))
         atelier.version += 1
         atelier.updated_at = now
-        promoted = await waitlist.promote(session, atelier, now)
+        promoted = await waitlist.promote(session, atelier, now, offer_hours=self.offer_hours)
         notify = await self._recipients(session, atelier.id)
         told = {p.user_id for p in promoted}
         others = [r for r in notify if r.user_id not in told]

@@ -8,5 +8,7 @@ if TYPE_CHECKING:
 
 async def setup(bot: PartageBot) -> None:
     from cogs.inscriptions.cog import InscriptionsCog
+    from cogs.inscriptions.offres_cog import OffresCog
 
     await bot.add_cog(InscriptionsCog(bot))
+    await bot.add_cog(OffresCog(bot))

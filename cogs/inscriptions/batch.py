@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from bot.errors import N_, Conflict, NotFound, UserError
 from cogs.ateliers import closing, notices
 from cogs.ateliers.info import AtelierInfo, Recipient, SeanceInfo, counts_of
-from cogs.inscriptions import waitlist
+from cogs.inscriptions import offres, waitlist
 from db import repositories as repo
 from db.models import (
     Atelier,
@@ -301,9 +301,18 @@ class _Decided:
 class AnswerBatch:
     """Applies answers to one atelier inside the caller's transaction."""
 
-    def __init__(self, session: AsyncSession, now: datetime, known_guilds: set[int]) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        known_guilds: set[int],
+        *,
+        offer_hours: int = 0,
+    ) -> None:
         self.session = session
         self.now = now
+        #: Above 0, freed places are offered that many hours (``offres``), not given.
+        self.offer_hours = offer_hours
         #: Guilds whose row is known to exist (the caller adds them once the batch committed).
         self.known_guilds = known_guilds
         self.guilds_ensured: set[int] = set()
@@ -342,7 +351,9 @@ class AnswerBatch:
         recipients = await self._recipients(
             [m for d in outcome if isinstance(d, _Decided) for m in d.promoted]
         )
-        if recipients:
+        if self.offer_hours:
+            await self._offers(atelier, outcome)
+        elif recipients:
             notices.tell(session, atelier, list(recipients.values()), notices.PROMOTION, self.now)
         if any(
             isinstance(d, _Decided) and (d.etat != d.previous or d.answer.seance_id)
@@ -355,6 +366,19 @@ class AnswerBatch:
         ]
         await self._mark(answers, results)
         return results
+
+    async def _offers(self, atelier: AtelierInfo, outcome: Sequence[_Decided | UserError]) -> None:
+        """Offers (``offres``): whoever answered the whole atelier holds no offer any more (a
+        « oui » takes an offered place); the places freed are offered, not given."""
+        decided = [d for d in outcome if isinstance(d, _Decided)]
+        await offres.settle_answers(
+            self.session,
+            atelier.id,
+            [d.membre_id for d in decided if d.answer.seance_id is None],
+        )
+        promoted = [m for d in decided for m in d.promoted]
+        ids = [i for m in promoted if (i := self._standings[m].id) is not None]
+        await offres.make_offers(self.session, atelier, ids, self.now, self.offer_hours)
 
     # --- deciding ------------------------------------------------------------------------------
 

@@ -59,9 +59,13 @@ class MemberInscription:
 class InscriptionService:
     """Answers and the waiting list."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, offer_hours: int = 0
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        #: ``ateliers.offer_hours``: above 0, freed places are offered (``offres``).
+        self.offer_hours = offer_hours
         #: Guilds whose row exists (ensured once per process, not at every answer).
         self._guilds: set[int] = set()
 
@@ -92,7 +96,9 @@ class InscriptionService:
         (``intake_id``) are marked applied in the same transaction. What follows (the
         announcement's counts, notices to promoted members) is in the outbox."""
         async with self.sessions.begin() as session:
-            batch = AnswerBatch(session, self.clock.now(), self._guilds)
+            batch = AnswerBatch(
+                session, self.clock.now(), self._guilds, offer_hours=self.offer_hours
+            )
             results = await batch.run(atelier_id, answers)
         self._guilds |= batch.guilds_ensured
         for a, r in zip(answers, results, strict=True):

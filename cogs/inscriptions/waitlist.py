@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.ateliers import closing, notices
 from cogs.ateliers.info import Recipient
+from cogs.inscriptions import offres
 from db import repositories as repo
 from db.models import Atelier, EtatInscription, Inscription, Membre
 
@@ -105,9 +106,12 @@ async def first_waiting(
     )
 
 
-async def promote(session: AsyncSession, atelier: Atelier, now: datetime) -> list[Recipient]:
+async def promote(
+    session: AsyncSession, atelier: Atelier, now: datetime, *, offer_hours: int = 0
+) -> list[Recipient]:
     """Give freed places to the first in line, in order, and tell each of them (outbox).
-    Returns who got one. None once answers are closed (``cloture``)."""
+    Returns who got one. With ``offer_hours`` the places are offered, held that long
+    (``offres``). None once answers are closed (``cloture``)."""
     if closing.closed(atelier.cloture, now):
         return []
     counts = await repo.etat_counts(session, atelier.id)
@@ -133,16 +137,21 @@ async def promote(session: AsyncSession, atelier: Atelier, now: datetime) -> lis
                     etat=EtatInscription.INSCRIT,
                 )
             )
-    if promoted:
+    if promoted and offer_hours:
+        await session.flush()
+        await offres.make_offers(session, atelier, waiting, now, offer_hours)
+    elif promoted:
         await session.flush()
         notices.tell(session, atelier, promoted, notices.PROMOTION, now)
         log.info("atelier %s: promoted %d from the waiting list", atelier.id, len(promoted))
     return promoted
 
 
-async def place_freed(session: AsyncSession, atelier: Atelier, now: datetime) -> list[Recipient]:
+async def place_freed(
+    session: AsyncSession, atelier: Atelier, now: datetime, *, offer_hours: int = 0
+) -> list[Recipient]:
     """After a place or an answer went away (``non``, erasure, staff removal): promote, and
     refresh the announcement whether or not anyone was waiting (« Complet » must go)."""
-    promoted = await promote(session, atelier, now)
+    promoted = await promote(session, atelier, now, offer_hours=offer_hours)
     notices.refresh(session, atelier, now)
     return promoted

@@ -33,79 +33,83 @@ log = logging.getLogger(__name__)
 DYNAMIC_ITEMS = (HereButton, PageSelect, PageButton, WalkInSelect)
 
 
-@app_commands.command(
-    name=p_("command-name", "presences"),
-    description=p_(
-        "command-description", "Noter qui est venu à une séance (équipe ou coanimation)"
-    ),
-)
-@app_commands.describe(
-    atelier=p_("option-description", "L'atelier"),
-    seance=p_("option-description", "La séance (par défaut celle en cours, sinon la dernière)"),
-)
-@staff_or_cohost()
-async def presences_command(
-    interaction: discord.Interaction, atelier: str, seance: str | None = None
-) -> None:
-    """``/atelier presences atelier [seance]``: the checklist, privately."""
-    bot = bot_of(interaction)
-    checklist = await bot.services.presences.checklist(
-        interaction.guild_id or 0,
-        parse_atelier_id(atelier),
-        parse_seance_id(seance) if seance else None,
+def build_command() -> app_commands.Command[Any, Any, Any]:
+    """``/atelier presences``, built for each bot (a command belongs to one group)."""
+
+    @app_commands.command(
+        name=p_("command-name", "presences"),
+        description=p_(
+            "command-description", "Noter qui est venu à une séance (équipe ou coanimation)"
+        ),
     )
-    await reply(interaction, **checklist_message(tr_of(interaction), checklist))
-
-
-@presences_command.autocomplete("atelier")
-async def _atelier_autocomplete(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    return await atelier_choices(interaction, current, upcoming_only=False)
-
-
-@presences_command.autocomplete("seance")
-async def _seance_autocomplete(
-    interaction: discord.Interaction, current: str
-) -> list[app_commands.Choice[str]]:
-    """Every séance of the chosen atelier, begun or not."""
-    tr, bot = tr_of(interaction), bot_of(interaction)
-    try:
-        atelier_id = parse_atelier_id(str(interaction.namespace.atelier or ""))
-        info = await bot.services.ateliers.get(atelier_id, guild_id=interaction.guild_id)
-    except UserError:
-        return []
-    wanted = current.strip().casefold()
-    choices = []
-    for n, s in enumerate(info.seances, 1):
-        when = (
-            tr.format_datetime(s.starts_at, s.zone)
-            if s.local_time is not None
-            else tr.format_date(s.local_date)
+    @app_commands.describe(
+        atelier=p_("option-description", "L'atelier"),
+        seance=p_("option-description", "La séance (par défaut celle en cours, sinon la dernière)"),
+    )
+    @staff_or_cohost()
+    async def presences_command(
+        interaction: discord.Interaction, atelier: str, seance: str | None = None
+    ) -> None:
+        """``/atelier presences atelier [seance]``: the checklist, privately."""
+        bot = bot_of(interaction)
+        checklist = await bot.services.presences.checklist(
+            interaction.guild_id or 0,
+            parse_atelier_id(atelier),
+            parse_seance_id(seance) if seance else None,
         )
-        name = f"{n}. {when}"
-        if wanted in name.casefold():
-            choices.append(app_commands.Choice(name=name[:CHOICE_MAX], value=str(s.id)))
-    return choices[:CHOICES_MAX]
+        await reply(interaction, **checklist_message(tr_of(interaction), checklist))
+
+    @presences_command.autocomplete("atelier")
+    async def _atelier_autocomplete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await atelier_choices(interaction, current, upcoming_only=False)
+
+    @presences_command.autocomplete("seance")
+    async def _seance_autocomplete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Every séance of the chosen atelier, begun or not."""
+        tr, bot = tr_of(interaction), bot_of(interaction)
+        try:
+            atelier_id = parse_atelier_id(str(interaction.namespace.atelier or ""))
+            info = await bot.services.ateliers.get(atelier_id, guild_id=interaction.guild_id)
+        except UserError:
+            return []
+        wanted = current.strip().casefold()
+        choices = []
+        for n, s in enumerate(info.seances, 1):
+            when = (
+                tr.format_datetime(s.starts_at, s.zone)
+                if s.local_time is not None
+                else tr.format_date(s.local_date)
+            )
+            name = f"{n}. {when}"
+            if wanted in name.casefold():
+                choices.append(app_commands.Choice(name=name[:CHOICE_MAX], value=str(s.id)))
+        return choices[:CHOICES_MAX]
+
+    return presences_command
 
 
 class PresencesCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
         self.service = bot.services.presences
+        self.atelier_command = build_command()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         group = self.bot.tree.get_command("atelier")
         if not isinstance(group, app_commands.Group):
             raise RuntimeError("the presences feature needs the ateliers feature (/atelier)")
-        group.add_command(presences_command)
+        group.add_command(self.atelier_command)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         group = self.bot.tree.get_command("atelier")
         if isinstance(group, app_commands.Group):
-            group.remove_command(presences_command.name)
+            group.remove_command(self.atelier_command.name)
 
     async def here(self, interaction: discord.Interaction, seance_id: int) -> None:
         """« Je suis là »: recorded (once), answered privately."""

@@ -293,10 +293,14 @@ class PrivacyService:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         config: PrivacyConfig | None = None,
+        *,
+        offer_hours: int = 0,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.config = config or PrivacyConfig()
+        #: ``ateliers.offer_hours``: above 0, a place an erasure frees is offered.
+        self.offer_hours = offer_hours
 
     async def export(self, guild_id: int, user_id: int) -> MemberExport:
         """Everything stored about the member on this server (``/mes-donnees``)."""
@@ -527,7 +531,9 @@ class PrivacyService:
         await session.execute(delete(MembreDepart).where(MembreDepart.membre_id == membre.id))
         await session.execute(delete(Livraison).where(Livraison.membre_id == membre.id))
         await session.execute(delete(CalendrierJeton).where(CalendrierJeton.membre_id == membre.id))
-        deleted, promoted = await self._drop_future_inscriptions(session, membre.id, now)
+        deleted, promoted = await self._drop_future_inscriptions(
+            session, membre.id, now, self.offer_hours
+        )
         await session.execute(
             delete(Intake).where(Intake.guild_id == guild_id, Intake.user_id == user_id)
         )
@@ -588,7 +594,7 @@ class PrivacyService:
 
     @staticmethod
     async def _drop_future_inscriptions(
-        session: AsyncSession, membre_id: int, now: datetime
+        session: AsyncSession, membre_id: int, now: datetime, offer_hours: int = 0
     ) -> tuple[int, list[Promotion]]:
         """Delete inscriptions and per-séance answers in ateliers not begun yet (a place held
         by nobody would be lost); a freed place goes to the waiting list."""
@@ -625,7 +631,9 @@ class PrivacyService:
                 # the freed place, through the outbox, with this erasure's commit.
                 promoted += [
                     Promotion(atelier.id, r)
-                    for r in await waitlist.place_freed(session, atelier, now)
+                    for r in await waitlist.place_freed(
+                        session, atelier, now, offer_hours=offer_hours
+                    )
                 ]
         return len(inscriptions), promoted
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.errors import N_
+from cogs.statistiques.cells import cell, masked
 from db.models import Region
 
 if TYPE_CHECKING:
@@ -97,8 +98,11 @@ def _bars(ax: Axes, rows: list[Row], title: str, labels: ChartLabels, x_max: int
     height = 0.38
     ys = list(range(len(rows)))
     names = [r[0] for r in rows]
-    membres = [r[1] for r in rows]
-    inscriptions = [r[2] for r in rows]
+    # A small cell (fewer than 3 members) gets no bar, whose length would tell its count: only
+    # « < 3 » (``cells``).
+    membres = [0 if masked(r[1]) else r[1] for r in rows]
+    inscriptions = [0 if masked(r[2]) else r[2] for r in rows]
+    shown = {0: [r[1] for r in rows], 1: [r[2] for r in rows]}
     b_membres = ax.barh(
         [y - height / 2 for y in ys], membres, height, color=MEMBRES_COLOR, label=labels.membres
     )
@@ -109,10 +113,10 @@ def _bars(ax: Axes, rows: list[Row], title: str, labels: ChartLabels, x_max: int
         color=INSCRIPTIONS_COLOR,
         label=labels.inscriptions,
     )
-    for bars, values in ((b_membres, membres), (b_inscr, inscriptions)):
+    for bars, values in ((b_membres, shown[0]), (b_inscr, shown[1])):
         ax.bar_label(
             bars,
-            labels=[str(v) if v else "" for v in values],
+            labels=[str(cell(v)) if v else "" for v in values],
             padding=3,
             fontsize=9,
             color=TEXT_COLOR,

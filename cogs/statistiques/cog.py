@@ -15,12 +15,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.command_text import p_
+from bot.command_text import CHOICES, p_
 from bot.dates import parse_day
 from bot.i18n import Translations
 from bot.interactions import STAFF_DEFAULT_PERMISSIONS, reply, staff_only, tr_of
+from cogs.statistiques.cells import SMALL, SMALL_TEXT, masked
 from cogs.statistiques.chart import TOP_MUNICIPALITES, ChartLabels, chart_png
 from cogs.statistiques.service import Stats
+from cogs.statistiques.workbook import stats_xlsx
 from db.models import Region
 
 if TYPE_CHECKING:
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 EMBED_COLOUR = discord.Colour.from_rgb(0, 98, 155)
 CHART_FILE = "partage-statistiques.png"
+WORKBOOK_FILE = "partage-statistiques.xlsx"
+FICHIERS = [app_commands.Choice(name=name, value=name) for name in CHOICES["fichier"]]
 K = TypeVar("K")
 
 
@@ -59,7 +63,8 @@ def breakdown(
     unknown = sum(n for k, n in rows if k is None)
 
     def line(label: str, n: int) -> str:
-        return tr._("{nom} : {n}", nom=label, n=tr.format_number(n))
+        shown = SMALL_TEXT if masked(n) else tr.format_number(n)
+        return tr._("{nom} : {n}", nom=label, n=shown)
 
     lines = [line(name.get(k, str(k)), n) for k, n in known[:top]]
     rest = sum(n for _, n in known[top:])
@@ -103,6 +108,7 @@ def stats_embed(tr: Translations, stats: Stats, labels: ChartLabels) -> discord.
             )
         ),
     )
+    embed.add_field(name=tr._("Présences"), value=attendance_text(tr, stats))
     regions: dict[Region | None, str] = {r: r.nom for r in Region}
     regions[None] = labels.non_precise
     towns: dict[str | None, str] = {None: labels.non_precise}
@@ -111,6 +117,7 @@ def stats_embed(tr: Translations, stats: Stats, labels: ChartLabels) -> discord.
         (tr._("Inscriptions par région"), stats.inscriptions_par_region, regions),
         (tr._("Membres par municipalité"), stats.membres_par_municipalite, towns),
         (tr._("Inscriptions par municipalité"), stats.inscriptions_par_municipalite, towns),
+        (tr._("Présences par région"), stats.presences_par_region, regions),
     )
     for title, rows, names in sections:
         embed.add_field(
@@ -118,14 +125,55 @@ def stats_embed(tr: Translations, stats: Stats, labels: ChartLabels) -> discord.
             value=breakdown(tr, rows, names, labels.autres, TOP_MUNICIPALITES),
             inline=True,
         )
+    embed.add_field(name=tr._("Ateliers comptés"), value=counted_text(tr, stats), inline=False)
     embed.set_image(url=f"attachment://{CHART_FILE}")
     embed.set_footer(
         text=tr._(
-            "Chiffres agrégés, sans aucun nom. Les membres sans profil sont comptés comme "
-            "« non précisé »."
+            "Chiffres agrégés : une case de moins de {n} membres est montrée « < {n} ». Seuls "
+            "les ateliers tenus (non annulés, une séance commencée dans la période) sont "
+            "comptés. Les membres sans profil sont comptés comme « non précisé ».",
+            n=SMALL,
         )
     )
     return embed
+
+
+def attendance_text(tr: Translations, stats: Stats) -> str:
+    rate = stats.taux_presence
+    lines = [
+        tr.n_("{n} présence notée", "{n} présences notées", stats.presences),
+        tr._(
+            "Taux de présence : {taux}",
+            taux="—" if rate is None else tr.format_percent(rate),
+        ),
+        tr.n_(
+            "{n} venue sans inscription",
+            "{n} venues sans inscription",
+            stats.presences_sans_inscription,
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def counted_text(tr: Translations, stats: Stats) -> str:
+    """The ateliers held in the period, which the figures count."""
+    if not stats.ateliers:
+        return tr._("Aucun atelier tenu dans la période.")
+    lines = [
+        tr._(
+            "{titre} ({date})",
+            titre=a.titre,
+            date=tr.format_date(a.premiere, "medium"),
+        )
+        for a in stats.ateliers
+    ]
+    text = ""
+    for n, line in enumerate(lines):
+        more = tr.n_("… et {n} autre", "… et {n} autres", len(lines) - n)
+        if len(text) + len(line) + len(more) + 2 > 1024:
+            return text + more
+        text += ("\n" if text else "") + line
+    return text
 
 
 class StatistiquesCog(commands.Cog):
@@ -143,7 +191,11 @@ class StatistiquesCog(commands.Cog):
     @app_commands.describe(
         debut=p_("option-description", "À partir de cette date, par exemple 2026-09-01"),
         fin=p_("option-description", "Jusqu'à cette date, par exemple 2026-12-31"),
+        fichier=p_(
+            "option-description", "png (le graphique, par défaut) ou xlsx (aussi un classeur)"
+        ),
     )
+    @app_commands.choices(fichier=FICHIERS)
     @app_commands.guild_only()
     @app_commands.default_permissions(STAFF_DEFAULT_PERMISSIONS)
     @staff_only()
@@ -152,6 +204,7 @@ class StatistiquesCog(commands.Cog):
         interaction: discord.Interaction,
         debut: app_commands.Range[str, 1, 60] | None = None,
         fin: app_commands.Range[str, 1, 60] | None = None,
+        fichier: str = "png",
     ) -> None:
         tr = tr_of(interaction)
         guild_id = interaction.guild_id
@@ -179,8 +232,10 @@ class StatistiquesCog(commands.Cog):
             end,
             len(png),
         )
-        await reply(
-            interaction,
-            embed=stats_embed(tr, stats, labels),
-            file=discord.File(io.BytesIO(png), filename=CHART_FILE),
-        )
+        files = [discord.File(io.BytesIO(png), filename=CHART_FILE)]
+        if fichier == "xlsx":
+            book = await asyncio.to_thread(
+                stats_xlsx, tr, stats, labels, period_text(tr, start, end)
+            )
+            files.append(discord.File(io.BytesIO(book), filename=WORKBOOK_FILE))
+        await reply(interaction, embed=stats_embed(tr, stats, labels), files=files)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +25,7 @@ from db.models import (
     Inscription,
     Membre,
     MembreDepart,
+    Presence,
     Profil,
     Region,
     Seance,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 K = TypeVar("K")
 
-__all__ = ["ChartLabels", "Stats", "StatsService", "chart_png"]
+__all__ = ["AtelierFigures", "ChartLabels", "Stats", "StatsService", "chart_png"]
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,48 @@ class Stats:
     participants: int
     inscriptions_par_region: tuple[tuple[Region | None, int], ...]
     inscriptions_par_municipalite: tuple[tuple[str | None, int], ...]
+    #: Attendance at the séances held (``cogs.presences``): every presence, those of members
+    #: registered for the atelier, and of those who came without registering.
+    presences: int = 0
+    presences_inscrits: int = 0
+    presences_sans_inscription: int = 0
+    #: Σ over the séances held where attendance was taken (one presence at least) of the
+    #: members registered for their atelier: the presences if everyone registered had come.
+    presences_attendues: int = 0
+    presents: int = 0  # different people who came
+    presences_par_region: tuple[tuple[Region | None, int], ...] = ()
+    #: The ateliers counted (held in the period), first séance first.
+    ateliers: tuple[AtelierFigures, ...] = ()
 
     @property
     def empty(self) -> bool:
         return self.membres == 0 and self.inscriptions == 0
+
+    @property
+    def taux_presence(self) -> float | None:
+        """Presences of registered members over those expected; None when nobody was."""
+        if not self.presences_attendues:
+            return None
+        return self.presences_inscrits / self.presences_attendues
+
+
+@dataclass(frozen=True)
+class AtelierFigures:
+    """One atelier counted: its title, first séance held in the period, séances held there,
+    members registered, presences at those séances, and its attendance rate."""
+
+    titre: str
+    premiere: date
+    seances: int
+    inscrits: int
+    presences: int
+    presences_inscrits: int
+    seances_notees: int = 0  # séances where attendance was taken
+
+    @property
+    def taux_presence(self) -> float | None:
+        expected = self.inscrits * self.seances_notees
+        return self.presences_inscrits / expected if expected else None
 
 
 def _sorted(counts: Counter[K], label: dict[K, str] | None = None) -> tuple[tuple[K, int], ...]:
@@ -116,10 +155,12 @@ class StatsService:
                 seances = seances.where(Seance.local_date >= debut)
             if fin is not None:
                 seances = seances.where(Seance.local_date <= fin)
+            seances = seances.add_columns(Seance.local_date, Atelier.titre)
             held = (await session.execute(seances)).all()
-            atelier_ids = sorted({a for _, a in held})
+            atelier_ids = sorted({a for _, a, _, _ in held})
             inscriptions = await session.execute(_inscriptions(atelier_ids)) if atelier_ids else []
             inscriptions = list(inscriptions)
+            attendance = await _attendance(session, held)
 
         def region(code: str | None) -> Region | None:
             return Region(code) if code else None
@@ -143,6 +184,17 @@ class StatsService:
             inscriptions_par_municipalite=_sorted(
                 Counter(municipalite(c) for _, _, c in inscriptions)
             ),
+            presences=len(attendance.rows),
+            presences_inscrits=sum(1 for _, _, inscrit, _ in attendance.rows if inscrit),
+            presences_sans_inscription=sum(
+                1 for _, _, inscrit, _ in attendance.rows if not inscrit
+            ),
+            presences_attendues=sum(f.inscrits * f.seances_notees for f in attendance.ateliers),
+            presents=len({m for _, m, _, _ in attendance.rows}),
+            presences_par_region=_sorted(
+                Counter(region(r) for _, _, _, r in attendance.rows), noms
+            ),
+            ateliers=attendance.ateliers,
         )
         log.info(
             "guild %s: statistics %s..%s, %d ateliers, %d inscriptions",
@@ -153,6 +205,55 @@ class StatsService:
             stats.inscriptions,
         )
         return stats
+
+
+@dataclass(frozen=True)
+class _Attendance:
+    rows: list[tuple[int, int, bool, str | None]]  # séance, membre, registered, region
+    ateliers: tuple[AtelierFigures, ...]
+
+
+async def _attendance(session: AsyncSession, held: Sequence[Any]) -> _Attendance:
+    """The presences at the séances held, and each atelier's figures."""
+    seance_ids = [s for s, _, _, _ in held]
+    atelier_ids = sorted({a for _, a, _, _ in held})
+    if not seance_ids:
+        return _Attendance([], ())
+    rows = [
+        (s, m, bool(i), r)
+        for s, m, i, r in await session.execute(
+            select(Presence.seance_id, Presence.membre_id, Presence.inscrit, Profil.region)
+            .outerjoin(Profil, Profil.membre_id == Presence.membre_id)
+            .where(Presence.seance_id.in_(seance_ids))
+        )
+    ]
+    counted = await session.execute(
+        select(Inscription.atelier_id, func.count())
+        .where(
+            Inscription.atelier_id.in_(atelier_ids),
+            Inscription.etat == EtatInscription.INSCRIT,
+        )
+        .group_by(Inscription.atelier_id)
+    )
+    registered: dict[int, int] = {a: n for a, n in counted}
+    of_seance = {s: a for s, a, _, _ in held}
+    figures = []
+    for atelier_id in atelier_ids:
+        mine = [h for h in held if h[1] == atelier_id]
+        came = [r for r in rows if of_seance[r[0]] == atelier_id]
+        figures.append(
+            AtelierFigures(
+                titre=mine[0][3],
+                premiere=min(h[2] for h in mine),
+                seances=len(mine),
+                inscrits=int(registered.get(atelier_id, 0)),
+                presences=len(came),
+                presences_inscrits=sum(1 for r in came if r[2]),
+                seances_notees=len({r[0] for r in came}),
+            )
+        )
+    figures.sort(key=lambda f: (f.premiere, f.titre))
+    return _Attendance(rows, tuple(figures))
 
 
 def _inscriptions(atelier_ids: Iterable[int]) -> Select[tuple[int, str | None, str | None]]:

@@ -103,6 +103,10 @@ class Inscription(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     inscrit_at: Mapped[datetime | None]
+    #: A place offered from the waiting list (``ateliers.offer_hours``): held for the member
+    #: until this moment, then it goes to the next in line unless they took it. The row is the
+    #: timer; the scheduler's job is rebuilt from it at start-up.
+    offre_expire_le: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class SeanceReponse(Base):

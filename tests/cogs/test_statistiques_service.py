@@ -145,3 +145,133 @@ def test_chart_groups_small_municipalities() -> None:
     assert rows[-2] == (labels.autres, 4, 8)
     assert rows[-1] == (labels.non_precise, 3, 7)
     assert [r[0] for r in region_rows(_sample(), labels)] == ["Montréal", "Estrie", "Non précisé"]
+
+
+# --- attendance, small cells and the workbook (issue 12) ----------------------------------------
+
+
+async def test_attendance_rates_over_the_seances_held(
+    stats_service: StatsService, sessions, clock: ManualClock
+) -> None:
+    from cogs.presences.service import PresenceService
+
+    ateliers = ateliers_service(sessions, clock)
+    rsvp = InscriptionService(sessions, clock)
+    held = await ateliers.create(
+        GUILD,
+        AtelierDraft(
+            titre="Accueil", seances=[seance(date(2026, 12, 3)), seance(date(2026, 12, 10))]
+        ),
+    )
+    later = await ateliers.create(
+        GUILD, AtelierDraft(titre="Plus tard", seances=[seance(date(2027, 6, 3))])
+    )
+    untaken = await ateliers.create(
+        GUILD, AtelierDraft(titre="Sans présences", seances=[seance(date(2026, 12, 17))])
+    )
+    profils = ProfilService(sessions, clock)
+    await _profile(profils, 1, "Laval", "13")
+    for n in (1, 2, 3):
+        await rsvp.answer(GUILD, held.id, user(n), Reponse.OUI)
+        await rsvp.answer(GUILD, later.id, user(n), Reponse.OUI)
+        await rsvp.answer(GUILD, untaken.id, user(n), Reponse.OUI)
+    presences = PresenceService(sessions, clock)
+    first, second = held.seances
+    await presences.add_walk_ins(
+        GUILD, first.id, [(user(1), None), (user(2), None), (user(9), "Visiteur")], actor_user_id=0
+    )
+    await presences.add_walk_ins(
+        GUILD, second.id, [(user(n), None) for n in (1, 2, 3)], actor_user_id=0
+    )
+    clock.set(datetime(2027, 1, 15, 12, tzinfo=UTC))
+    stats = await stats_service.participation(GUILD)
+    assert (stats.presences, stats.presences_inscrits, stats.presences_sans_inscription) == (
+        6,
+        5,
+        1,
+    )
+    assert (stats.presences_attendues, stats.presents) == (6, 4)
+    assert stats.taux_presence == pytest.approx(5 / 6)
+    assert stats.presences_par_region == ((Region.LAVAL, 2), (None, 4))
+    # The later atelier is not held: not counted. The one where nobody took attendance is
+    # counted but does not lower the rate (its séances had no attendance taken).
+    figures, no_attendance = stats.ateliers
+    assert (no_attendance.titre, no_attendance.taux_presence) == ("Sans présences", None)
+    assert (figures.titre, figures.premiere, figures.seances, figures.inscrits) == (
+        "Accueil",
+        date(2026, 12, 3),
+        2,
+        3,
+    )
+    assert (figures.presences, figures.taux_presence) == (6, pytest.approx(5 / 6))
+
+
+def test_small_cells_are_shown_as_less_than_3_in_the_workbook_and_the_chart() -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot.i18n import I18n
+    from cogs.statistiques.cells import SMALL_TEXT
+    from cogs.statistiques.chart import _bars
+    from cogs.statistiques.service import AtelierFigures
+    from cogs.statistiques.workbook import stats_xlsx
+
+    stats = Stats(
+        debut=date(2026, 9, 1),
+        fin=date(2026, 12, 31),
+        membres=12,
+        membres_avec_profil=10,
+        membres_par_region=((Region.MONTREAL, 9), (Region.ESTRIE, 2), (None, 1)),
+        membres_par_municipalite=(("Montréal", 9), ("=cmd()", 1)),
+        ateliers_tenus=2,
+        seances_tenues=3,
+        inscriptions=11,
+        participants=10,
+        inscriptions_par_region=((Region.MONTREAL, 9), (Region.ESTRIE, 2)),
+        inscriptions_par_municipalite=(("Montréal", 9),),
+        presences=9,
+        presences_inscrits=8,
+        presences_sans_inscription=1,
+        presences_attendues=10,
+        presents=8,
+        presences_par_region=((Region.MONTREAL, 8), (None, 1)),
+        ateliers=(
+            AtelierFigures("Accueil", date(2026, 10, 1), 2, 4, 7, 6, 2),
+            AtelierFigures("Logement", date(2026, 11, 5), 1, 2, 2, 2, 1),
+        ),
+    )
+    tr = I18n.load().for_locale("fr")
+    book = load_workbook(io.BytesIO(stats_xlsx(tr, stats, ChartLabels().translated(tr._), "P")))
+    assert book.sheetnames == [
+        "Résumé",
+        "Membres par région",
+        "Membres par municipalité",
+        "Inscriptions par région",
+        "Inscriptions par municipalité",
+        "Présences par région",
+        "Ateliers comptés",
+    ]
+    summary = {r[0]: r[1] for r in book["Résumé"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Taux de présence"] == 0.8 and summary["Présences"] == 9
+    assert book["Résumé"]["B13"].number_format == "0.0 %"
+    regions = list(book["Membres par région"].iter_rows(min_row=2, values_only=True))
+    assert regions == [("Montréal", 9), ("Estrie", SMALL_TEXT), ("Non précisé", SMALL_TEXT)]
+    towns = list(book["Membres par municipalité"].iter_rows(min_row=2, values_only=True))
+    assert towns[1] == ("'=cmd()", SMALL_TEXT)  # a typed name never runs as a formula
+    ateliers = list(book["Ateliers comptés"].iter_rows(min_row=2, values_only=True))
+    assert ateliers[0] == ("Accueil", "1er oct. 2026", 2, 4, 7, 0.75)
+    assert ateliers[1][3:] == (SMALL_TEXT, SMALL_TEXT, SMALL_TEXT)  # its rate would tell too
+
+    # The chart: no bar for a small cell (its length would tell), only « < 3 ».
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    _bars(ax, [("Montréal", 9, 9), ("Estrie", 2, 0)], "t", ChartLabels(), 9)
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == [9, 0, 9, 0]
+    texts = [t.get_text() for t in ax.texts]
+    assert "9" in texts and SMALL_TEXT in texts and "2" not in texts

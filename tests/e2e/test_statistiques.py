@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from openpyxl import load_workbook
 
 from bot.clock import ManualClock
 from cogs.ateliers.service import AtelierDraft
@@ -70,7 +73,7 @@ async def test_staff_get_figures_and_a_chart(
             "statistiques",
             user=server.staff,
             channel=server.general,
-            options={"debut": "2026-09-01", "fin": "30 novembre 2026"},
+            options={"debut": "2026-09-01", "fin": "30 novembre 2026", "fichier": "xlsx"},
             locale="fr",
         )
         (answer,) = await handle.wait_followups(1)
@@ -82,10 +85,18 @@ async def test_staff_get_figures_and_a_chart(
     assert fields["Ateliers"] == "2 ateliers tenus, 2 séances"
     assert fields["Inscriptions"] == "10 inscriptions, 7 personnes différentes"
     assert fr("Montréal : 4") in fields["Inscriptions par municipalité"]
-    assert fr("Non précisé : 1") in fields["Inscriptions par région"]
+    # A cell of fewer than 3 members is « < 3 » (one member of a region would be recognised).
+    assert fr("Non précisé : <\u00a03") in fields["Inscriptions par région"]
+    assert fr("Non précisé : 1") not in fields["Inscriptions par région"]
+    assert fields["Ateliers comptés"] == fr("Accueil (1er oct. 2026)\nLogement (5 nov. 2026)")
+    assert fr("Taux de présence : —") in fields["Présences"]
+    assert "< 3" in embed["footer"]["text"].replace("\u00a0", " ")
     assert fields["Membres"] == "7 membres, dont 6 avec un profil"
     assert "zorglub" not in str(embed)  # no names, only aggregates
-    (chart,) = answer.attachments
+    chart, workbook = answer.attachments
+    assert workbook.filename == "partage-statistiques.xlsx"
+    sheets = load_workbook(io.BytesIO(workbook.data)).sheetnames
+    assert sheets[0] == "Résumé" and "Ateliers comptés" in sheets
     assert chart.filename == "partage-statistiques.png"
     assert chart.data.startswith(b"\x89PNG\r\n\x1a\n") and len(chart.data) > 10_000
     assert embed["image"]["url"] == "attachment://partage-statistiques.png"

@@ -1,4 +1,4 @@
-"""attendance (presence) and co-hosts (coanimateur)
+"""attendance (presence), co-hosts (coanimateur), offers (inscription.offre_expire_le)
 
 Revision ID: 0008
 Revises: 0007
@@ -19,7 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Who came to each séance, and the co-hosts of each atelier (reviewed by hand)."""
+    """Who came to each séance, the co-hosts of each atelier, and the deadline of a place
+    offered from the waiting list (reviewed by hand)."""
     op.create_table(
         "presence",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -73,9 +74,17 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_coanimateur_guild_id"), "coanimateur", ["guild_id"], unique=False)
     op.create_index(op.f("ix_coanimateur_membre_id"), "coanimateur", ["membre_id"], unique=False)
+    with op.batch_alter_table("inscription", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("offre_expire_le", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_inscription_offre_expire_le"), ["offre_expire_le"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inscription", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_inscription_offre_expire_le"))
+        batch_op.drop_column("offre_expire_le")
     op.drop_index(op.f("ix_coanimateur_membre_id"), table_name="coanimateur")
     op.drop_index(op.f("ix_coanimateur_guild_id"), table_name="coanimateur")
     op.drop_table("coanimateur")
