@@ -246,3 +246,57 @@ def option_descriptions(command: str) -> dict[str, str]:
 def command(tr: Translations, qualified: str) -> str:
     """``/profil modifier`` in French, ``/profile edit`` in English (from the catalog)."""
     return "/" + " ".join(tr.p_("command-name", part) for part in qualified.split())
+
+
+# --- Between the ateliers (issue 13): questions, FAQ, personnes-ressources, library ----------
+
+COMMAND_NAMES += (
+    p_("command-name", "question"),
+    p_("command-name", "poser"),
+    p_("command-name", "resolue"),
+    p_("command-name", "faq"),
+    p_("command-name", "ressource"),
+    p_("command-name", "referentiels"),
+    p_("command-name", "documents"),
+)
+
+DESCRIPTIONS.update(
+    {
+        "question": p_("command-description", "Les questions aux collègues d'un chantier"),
+        "question poser": p_(
+            "command-description", "Poser une question aux personnes-ressources d'un chantier"
+        ),
+        "question resolue": p_(
+            "command-description", "Marquer comme résolue la question de ce fil"
+        ),
+        "faq": p_("command-description", "Chercher dans les questions résolues"),
+        "ressource": p_(
+            "command-description",
+            "Devenir ou ne plus être personne-ressource d'un chantier",
+        ),
+        "referentiels": p_(
+            "command-description",
+            "Chercher dans les référentiels et les documents des ateliers",
+        ),
+        "atelier documents": p_(
+            "command-description", "Joindre un document ou un lien à un atelier"
+        ),
+    }
+)
+
+OPTION_DESCRIPTIONS.update(
+    {
+        ("question poser", "chantier"): p_("option-description", "Le chantier de la question"),
+        ("faq", "mot-cle"): p_("option-description", "Un mot de la question"),
+        ("ressource", "chantier"): p_("option-description", "Le chantier"),
+        ("ressource", "participer"): p_(
+            "option-description", "Accepter d'être mentionné·e sur ses questions"
+        ),
+        ("referentiels", "mot-cle"): p_("option-description", "Un mot du titre"),
+        ("referentiels", "chantier"): p_("option-description", "Le chantier"),
+        ("atelier documents", "atelier"): p_("option-description", "L'atelier"),
+        ("atelier documents", "titre"): p_("option-description", "Le titre du document"),
+        ("atelier documents", "lien"): p_("option-description", "Un lien (https://…)"),
+        ("atelier documents", "fichier"): p_("option-description", "Ou un fichier"),
+    }
+)

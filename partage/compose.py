@@ -18,6 +18,9 @@ from cogs.membres.annuaire import AnnuaireService
 from cogs.membres.service import ProfilService
 from cogs.privacy.service import PrivacyService
 from cogs.programme.service import ImportService
+from cogs.questions.bibliotheque import BibliothequeService
+from cogs.questions.service import QuestionService
+from cogs.questions.suivi import SuiviService
 from cogs.reminders.service import RappelService
 from cogs.statistiques.service import StatsService
 from db.session import Sessions
@@ -34,6 +37,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.jumelage",
     "cogs.privacy",
     "cogs.statistiques",
+    "cogs.questions",
 )
 
 
@@ -58,6 +62,10 @@ class Services:
     privacy: PrivacyService
     imports: ImportService
     stats: StatsService
+    # Between the ateliers (issue 13)
+    questions: QuestionService
+    bibliotheque: BibliothequeService
+    suivi: SuiviService
 
 
 def build_services(
@@ -87,4 +95,7 @@ def build_services(
             sessions, clock, ateliers, chantiers, horizon_years=settings.time.horizon_years
         ),
         stats=StatsService(sessions, clock),
+        questions=QuestionService(sessions, clock, settings.questions),
+        bibliotheque=BibliothequeService(sessions, clock),
+        suivi=SuiviService(sessions, clock),
     )

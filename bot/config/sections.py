@@ -34,6 +34,7 @@ from bot.config.values import (
     ENV_DELIMITER,
     ENV_PREFIX,
     TOKEN_HELP,
+    BumpHours,
     CadenceDays,
     ConfigError,
     ConfigValueError,
@@ -49,6 +50,7 @@ from bot.config.values import (
     RetryAttempts,
     ShardCount,
     Token,
+    WeeklyCap,
     _split_offsets,
     _text,
     format_duration,
@@ -232,6 +234,14 @@ class JumelageConfig(_Section):
         return self
 
 
+class QuestionsConfig(_Section):
+    """Questions between the ateliers: the bump of an unanswered question and how often a
+    personne-ressource may be mentioned."""
+
+    bump_hours: BumpHours = 48
+    weekly_cap: WeeklyCap = 3
+
+
 class ProcessesConfig(_Section):
     """How several bot processes share one token: one lease per shard (bot/lease.py)."""
 
@@ -359,6 +369,7 @@ class Settings(BaseSettings):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     jumelage: JumelageConfig = Field(default_factory=JumelageConfig)
     processes: ProcessesConfig = Field(default_factory=ProcessesConfig)
+    questions: QuestionsConfig = Field(default_factory=QuestionsConfig)
     chantiers: tuple[ChantierConfig, ...] = Field(default_factory=_default_chantiers)
 
     _source_path: Path | None = PrivateAttr(default=None)

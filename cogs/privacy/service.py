@@ -30,6 +30,7 @@ from bot.config import PrivacyConfig
 from cogs.ateliers.info import Recipient
 from cogs.inscriptions import waitlist
 from cogs.membres.queries import delete_profile_data, lock_membre
+from cogs.questions.service import erase_membre as erase_questions_data
 from db import repositories as repo
 from db.models import (
     Atelier,
@@ -37,6 +38,7 @@ from db.models import (
     Base,
     Chantier,
     ConversationProposal,
+    Document,
     EtatAtelier,
     Inscription,
     Intake,
@@ -134,6 +136,15 @@ REGISTRY: tuple[HoldsMemberData | NoPersonalData, ...] = (
         "outbox", "user_id (messages to or about them, kept 30 days)", _by_user("user_id")
     ),
     HoldsMemberData("intake", "user_id (answers being saved, kept a day)", _by_user("user_id")),
+    # Between the ateliers (issue 13)
+    HoldsMemberData("personne_ressource", "membre_id", _by("membre_id")),
+    HoldsMemberData("question", "asker_membre_id (questions they asked)", _by("asker_membre_id")),
+    HoldsMemberData("question_mention", "membre_id (questions they were asked)", _by("membre_id")),
+    HoldsMemberData("relance", "membre_id (« peut-être » nudges sent)", _by("membre_id")),
+    HoldsMemberData("document", "added_by_user_id", _by_user("added_by_user_id")),
+    NoPersonalData(
+        "atelier_suivi", "an atelier's poll and follow-up thread ids, and the poll's counts"
+    ),
     NoPersonalData("guild", "the server's id, name and channels"),
     NoPersonalData("chantier", "work streams and their channels and role"),
     NoPersonalData("seance", "dates of ateliers"),
@@ -488,10 +499,16 @@ class PrivacyService:
             .where(Atelier.guild_id == guild_id, Atelier.organizer_user_id == user_id)
             .values(organizer_user_id=None)
         )
+        await session.execute(
+            update(Document)
+            .where(Document.guild_id == guild_id, Document.added_by_user_id == user_id)
+            .values(added_by_user_id=None)
+        )
         if membre is None:
             return EraseResult(guild_id, found=False)
 
         await delete_profile_data(session, membre.id)
+        await erase_questions_data(session, membre.id)
         await session.execute(delete(MembreDepart).where(MembreDepart.membre_id == membre.id))
         await session.execute(delete(Livraison).where(Livraison.membre_id == membre.id))
         deleted, promoted = await self._drop_future_inscriptions(session, membre.id, now)

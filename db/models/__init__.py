@@ -25,18 +25,30 @@ from db.models.membres import (
     Region,
 )
 from db.models.outbox import Intake, IntakeStatus, OutboxKind, OutboxMessage, OutboxStatus
+from db.models.questions import (
+    AtelierSuivi,
+    Document,
+    EtatQuestion,
+    PersonneRessource,
+    Question,
+    QuestionMention,
+    Relance,
+)
 from db.models.rappels import Livraison, Rappel
 
 __all__ = [
     "Atelier",
+    "AtelierSuivi",
     "AuditLog",
     "Base",
     "BotState",
     "Chantier",
     "ConversationProposal",
     "DeliveryStatus",
+    "Document",
     "EtatAtelier",
     "EtatInscription",
+    "EtatQuestion",
     "Genre",
     "Guild",
     "Inscription",
@@ -52,13 +64,17 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PersonneRessource",
     "Profil",
     "ProfilChantier",
     "ProposalStatus",
+    "Question",
+    "QuestionMention",
     "Rappel",
     "RappelKind",
     "RappelStatus",
     "Region",
+    "Relance",
     "Reponse",
     "Seance",
     "SeanceReponse",

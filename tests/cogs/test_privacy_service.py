@@ -34,6 +34,9 @@ from cogs.privacy.service import (
     months_before,
     unregistered_tables,
 )
+from cogs.questions.bibliotheque import BibliothequeService
+from cogs.questions.service import QuestionService
+from cogs.questions.suivi import SuiviService
 from db import repositories as repo
 from db.models import (
     Base,
@@ -159,6 +162,24 @@ async def _world(sessions, clock: ManualClock) -> World:
     proposal = await annuaire.propose(GUILD, user(44), X)
     await annuaire.accept(proposal.id, X)
 
+    # Between the ateliers: X is a personne-ressource, asks a question, is asked one, gets a
+    # « peut-être » nudge and attaches a document.
+    chantiers = ChantierService(sessions, clock)
+    await chantiers.set_discord_ids(chantier.id, forum_id=900_000_000_000_000_010)
+    questions = QuestionService(sessions, clock)
+    await questions.set_ressource(GUILD, X, chantier.slug, True)
+    await profils.update(GUILD, user(43), ProfilChanges(expertise=["logement"]))
+    await questions.set_ressource(GUILD, user(43), chantier.slug, True)
+    mine = await questions.ask(GUILD, X, chantier.slug, "Logement ?", "Le logement des familles")
+    asked = await questions.ask(GUILD, user(44), chantier.slug, "Zythologie", "Xénolinguistique")
+    assert X in asked.mention_user_ids and user(43) in mine.mention_user_ids
+    await BibliothequeService(sessions, clock).add(
+        GUILD, past.id, "Guide d'accueil", url="https://example.org/guide", by_user_id=X
+    )
+    async with sessions() as s:
+        x_membre = await repo.find_membre(s, GUILD, X)
+        assert x_membre is not None
+    assert await SuiviService(sessions, clock).claim_nudge(future.seances[0].id, x_membre.id)
     async with sessions.begin() as s:
         membre = await repo.find_membre(s, GUILD, X)
         assert membre is not None
