@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.command_text import command
+from bot.errors import N_
 from bot.i18n import Translations, discord_timestamp
 from bot.interactions import NO_MENTIONS, reply, tr_of
 from bot.threads import member_name, open_private_thread, send_dm, send_in_channel
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 100
-POLL_ANSWERS = ("Excellent", "Bien", "Moyen", "Décevant")
+POLL_ANSWERS = (N_("Excellent"), N_("Bien"), N_("Moyen"), N_("Décevant"))
 
 
 class Followups:
@@ -120,7 +122,7 @@ class Followups:
             titre=nudge.titre,
             quand=discord_timestamp(nudge.starts_at, "F"),
             dans=discord_timestamp(nudge.starts_at, "R"),
-            commande="/rsvp",
+            commande=command(tr, "rsvp"),
         )
         what = f"guild {nudge.guild_id}: nudge for séance {nudge.seance_id}"
         if await send_dm(self.bot, nudge.user_id, text, what=what) is not None:
