@@ -170,7 +170,9 @@ async def test_questions_routed_bumped_solved_and_found(
         await settle(fake, bot)
         tags = {int(t["id"]): t["name"] for t in fake.channel(forum.id).available_tags}
         assert [tags[t] for t in fake.channel(q1.id).applied_tags] == ["Résolue"]
-        elsewhere = fake.slash("question resolue", user=people["bob"], channel=server.general)
+        elsewhere = fake.slash(
+            "question resolue", user=people["bob"], channel=server.general, locale="fr"
+        )
         assert "dans le fil d'une question" in await text_of(elsewhere)
 
         faq = fake.slash(
@@ -194,6 +196,15 @@ async def test_questions_routed_bumped_solved_and_found(
             locale="fr",
         )
         assert "Aucune question résolue" in await text_of(nothing)
+
+        # The weekly digest lists Q2 (no answer yet) and Q1 (solved this week), as links.
+        await bot.services.rappels.set_digest_channel(guild.id, server.general.id)
+        digest_id = await bot.get_cog("RemindersCog").post_digest(guild.id)
+        (digest,) = [m for m in fake.channel_messages(server.general) if m.id == digest_id]
+        fields = {f["name"]: f["value"] for f in digest.embeds[0].get("fields", [])}
+        assert fields["Questions qui attendent une réponse"].endswith(f"/{guild.id}/{q2.id}")
+        assert fields["Questions résolues cette semaine"].endswith(f"/{guild.id}/{q1.id}")
+        assert _pinged(digest) == set()
 
         # Nothing in these flows pings anyone else.
         for thread in (q1, q2):
@@ -330,10 +341,14 @@ async def test_documents_nudge_poll_and_gathering(
         assert len(continuer) == 1 and continuer[0].mention_user_ids == []
 
         before = {t.id for t in private_threads(fake, guild)}
-        first_click = fake.click(continuer[0], f"suivi:continuer:{atelier.id}", user=carole)
+        first_click = fake.click(
+            continuer[0], f"suivi:continuer:{atelier.id}", user=carole, locale="fr"
+        )
         assert "fil de suivi" in await text_of(first_click)
-        second_click = fake.click(continuer[0], f"suivi:continuer:{atelier.id}", user=server.bob)
-        assert "fil de suivi" in await text_of(second_click)
+        second_click = fake.click(
+            continuer[0], f"suivi:continuer:{atelier.id}", user=server.bob, locale="en-GB"
+        )
+        assert "You are in the follow-up thread" in await text_of(second_click)
         await settle(fake, bot)
         (gathering,) = [t for t in private_threads(fake, guild) if t.id not in before]
         assert {carole.user.id, server.bob.user.id, server.staff.user.id} <= set(
