@@ -41,7 +41,7 @@ class Followups:
         self._gathering: dict[int, asyncio.Lock] = {}
 
     async def run(self) -> None:
-        for step in (self.send_bumps, self.send_nudges, self.send_followups):
+        for step in (self.send_bumps, self.send_nudges, self.send_followups, self.read_polls):
             try:
                 await step()
             except Exception:
@@ -166,6 +166,25 @@ class Followups:
         except discord.HTTPException as exc:
             log.warning("%s: « Je veux continuer » refused: %s", what, exc)
         log.info("%s: poll and button posted in thread %s", what, f.thread_id)
+
+    async def read_polls(self) -> None:
+        """Read back the counts of the follow-up polls not closed yet (for /statistiques)."""
+        for ref in await self.suivi.polls_to_read():
+            if not self.bot.serves_guild(ref.guild_id):
+                continue
+            channel = self.bot.get_partial_messageable(ref.channel_id, guild_id=ref.guild_id)
+            try:
+                message = await channel.fetch_message(ref.message_id)
+            except discord.NotFound:
+                await self.suivi.set_results(ref.atelier_id, {}, final=True)  # deleted
+                continue
+            except discord.HTTPException as exc:
+                log.warning("atelier %s: poll not read: %s", ref.atelier_id, exc)
+                continue
+            if message.poll is None:
+                continue
+            counts = {a.text: a.vote_count for a in message.poll.answers}
+            await self.suivi.set_results(ref.atelier_id, counts, final=message.poll.is_finalised())
 
     async def join_gathering(self, interaction: discord.Interaction, atelier_id: int) -> None:
         tr = tr_of(interaction)

@@ -67,6 +67,21 @@ class Gathering:
     gathering_thread_id: int | None
 
 
+@dataclass(frozen=True)
+class PollRef:
+    atelier_id: int
+    guild_id: int
+    channel_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
+class PollResult:
+    titre: str
+    counts: dict[str, int]
+    final: bool
+
+
 class SuiviService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
@@ -225,37 +240,47 @@ class SuiviService:
 
     # -- poll results --
 
-    async def polls_to_read(self, guild_id: int) -> list[tuple[int, int, int]]:
-        """(atelier, channel, message) of the server's polls."""
+    async def polls_to_read(self) -> list[PollRef]:
+        """Polls, on every server, whose final results are not read yet."""
         async with self.sessions() as session:
             rows = await session.execute(
                 select(
                     AtelierSuivi.atelier_id,
+                    Atelier.guild_id,
                     AtelierSuivi.poll_channel_id,
                     AtelierSuivi.poll_message_id,
+                    AtelierSuivi.resultats,
                 )
                 .join(Atelier, Atelier.id == AtelierSuivi.atelier_id)
-                .where(Atelier.guild_id == guild_id, AtelierSuivi.poll_message_id.is_not(None))
+                .where(AtelierSuivi.poll_message_id.is_not(None))
                 .order_by(AtelierSuivi.atelier_id)
             )
-            return [(a, c, m) for a, c, m in rows.tuples() if c is not None and m is not None]
+            return [
+                PollRef(a, g, c, m)
+                for a, g, c, m, r in rows.tuples()
+                if c is not None and m is not None and not (r or {}).get("final")
+            ]
 
-    async def set_results(self, atelier_id: int, counts: dict[str, int]) -> None:
+    async def set_results(self, atelier_id: int, counts: dict[str, int], *, final: bool) -> None:
+        """The poll's counts by answer (its French text), as read; ``final`` once closed."""
         async with self.sessions.begin() as session:
             suivi = await session.get(AtelierSuivi, atelier_id)
             if suivi is not None:
-                suivi.resultats = dict(counts)
+                suivi.resultats = {"counts": dict(counts), "final": final}
 
-    async def results(self, guild_id: int) -> list[tuple[str, dict[str, int]]]:
-        """Each atelier's poll counts as last read (title, answer → votes)."""
+    async def results(self, guild_id: int) -> list[PollResult]:
+        """Each atelier's poll counts as last read, oldest atelier first."""
         async with self.sessions() as session:
             rows = await session.execute(
                 select(Atelier.titre, AtelierSuivi.resultats)
                 .join(Atelier, Atelier.id == AtelierSuivi.atelier_id)
                 .where(Atelier.guild_id == guild_id, AtelierSuivi.resultats.is_not(None))
-                .order_by(AtelierSuivi.claimed_at)
+                .order_by(AtelierSuivi.claimed_at, AtelierSuivi.atelier_id)
             )
-            return [(t, dict(r or {})) for t, r in rows.tuples()]
+            return [
+                PollResult(t, dict((r or {}).get("counts") or {}), bool((r or {}).get("final")))
+                for t, r in rows.tuples()
+            ]
 
 
 def _aware(at: datetime) -> datetime:

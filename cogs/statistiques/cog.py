@@ -19,6 +19,7 @@ from bot.command_text import DESCRIPTIONS, option_descriptions
 from bot.dates import parse_day
 from bot.i18n import Translations
 from bot.interactions import reply, staff_only, tr_of
+from cogs.questions.suivi import PollResult
 from cogs.statistiques.chart import TOP_MUNICIPALITES, ChartLabels, chart_png
 from cogs.statistiques.service import Stats
 from db.models import Region
@@ -128,6 +129,20 @@ def stats_embed(tr: Translations, stats: Stats, labels: ChartLabels) -> discord.
     return embed
 
 
+def poll_lines(tr: Translations, polls: Sequence[PollResult]) -> str:
+    """One line per atelier: its title and the votes for each answer (« en cours » until the
+    poll closes)."""
+    lines = []
+    for poll in polls[-10:]:
+        votes = " · ".join(
+            tr._("{reponse} : {n}", reponse=tr._(answer), n=tr.format_number(n))
+            for answer, n in poll.counts.items()
+        )
+        state = "" if poll.final else " " + tr._("(en cours)")
+        lines.append(f"**{poll.titre[:80]}**{state} — {votes or '—'}")
+    return "\n".join(lines)[:1024]
+
+
 class StatistiquesCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
@@ -169,8 +184,15 @@ class StatistiquesCog(commands.Cog):
             end,
             len(png),
         )
+        embed = stats_embed(tr, stats, labels)
+        # Between the ateliers: the follow-up polls' counts, as the questions feature read them.
+        polls = await self.bot.services.suivi.results(guild_id)
+        if polls:
+            embed.add_field(
+                name=tr._("Sondages après les ateliers"), value=poll_lines(tr, polls), inline=False
+            )
         await reply(
             interaction,
-            embed=stats_embed(tr, stats, labels),
+            embed=embed,
             file=discord.File(io.BytesIO(png), filename=CHART_FILE),
         )

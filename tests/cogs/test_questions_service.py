@@ -336,13 +336,23 @@ async def test_followup_after_the_last_seance_once(sessions, clock: ManualClock)
     assert not await suivi.claim_followup(atelier.id)
     assert await suivi.due_followups() == []
     await suivi.set_poll(atelier.id, THREAD, 555)
-    assert await suivi.polls_to_read(GUILD) == [(atelier.id, THREAD, 555)]
+    assert [(p.atelier_id, p.channel_id, p.message_id) for p in await suivi.polls_to_read()] == [
+        (atelier.id, THREAD, 555)
+    ]
     gathering = await suivi.gathering(atelier.id, GUILD)
     assert gathering.gathering_thread_id is None
     assert await suivi.set_gathering_thread(atelier.id, 777)
     assert not await suivi.set_gathering_thread(atelier.id, 778)
-    await suivi.set_results(atelier.id, {"Excellent": 3, "Bien": 1})
-    assert await suivi.results(GUILD) == [("Territoire", {"Excellent": 3, "Bien": 1})]
+    await suivi.set_results(atelier.id, {"Excellent": 3, "Bien": 1}, final=False)
+    assert len(await suivi.polls_to_read()) == 1  # read again until it closes
+    await suivi.set_results(atelier.id, {"Excellent": 4, "Bien": 1}, final=True)
+    assert await suivi.polls_to_read() == []
+    (result,) = await suivi.results(GUILD)
+    assert (result.titre, result.counts, result.final) == (
+        "Territoire",
+        {"Excellent": 4, "Bien": 1},
+        True,
+    )
 
 
 async def test_no_followup_for_ateliers_long_past(sessions, clock: ManualClock) -> None:

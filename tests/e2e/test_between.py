@@ -340,6 +340,19 @@ async def test_documents_nudge_poll_and_gathering(
         ]
         assert len(continuer) == 1 and continuer[0].mention_user_ids == []
 
+        # Votes are read back into /statistiques.
+        fake.vote(polls[0], 1, server.alice)
+        fake.vote(polls[0], 1, server.bob)
+        fake.vote(polls[0], 3, carole)
+        await cog.tick()
+        stats = fake.slash("statistiques", user=server.staff, channel=server.general, locale="fr")
+        shown = await stats.wait_answer(timeout=15)
+        fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
+        line = fields["Sondages après les ateliers"]
+        assert "Référentiel d'accueil" in line and "(en cours)" in line
+        assert fr("Excellent : 2") in line and fr("Moyen : 1") in line
+        assert fr("Bien : 0") in line
+
         before = {t.id for t in private_threads(fake, guild)}
         first_click = fake.click(
             continuer[0], f"suivi:continuer:{atelier.id}", user=carole, locale="fr"
