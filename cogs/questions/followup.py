@@ -261,7 +261,7 @@ class Followups:
             return tr._("(question n° {id} : son fil n'existe plus)", id=item.question_id)
         tags = ", ".join(t.name for t in thread.applied_tags)
         lines = [f"**{thread.name}**" + (f" — {tags}" if tags else ""), thread.jump_url]
-        answers = await self._others(thread, None)
+        answers = await self._others(thread, item.asker_user_id)
         if answers:
             lines.append(tr._("Première réponse : {lien}", lien=answers[0].jump_url))
         return "\n".join(lines)

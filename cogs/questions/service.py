@@ -112,6 +112,7 @@ class FaqItem:
     thread_id: int
     chantier_id: int | None
     resolved_at: datetime | None
+    asker_user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -395,7 +396,9 @@ class QuestionService:
                     Question.chantier_id,
                     Question.resolved_at,
                     Question.mots_cles,
+                    Membre.user_id,
                 )
+                .outerjoin(Membre, Membre.id == Question.asker_membre_id)
                 .where(
                     Question.guild_id == guild_id,
                     Question.etat == EtatQuestion.RESOLUE,
@@ -404,8 +407,8 @@ class QuestionService:
                 .order_by(Question.resolved_at.desc(), Question.id.desc())
             )
             found = [
-                FaqItem(qid, thread_id, chantier_id, _aware(at))
-                for qid, thread_id, chantier_id, at, words in rows.tuples()
+                FaqItem(qid, thread_id, chantier_id, _aware(at), asker)
+                for qid, thread_id, chantier_id, at, words, asker in rows.tuples()
                 if wanted <= set(words or ())
             ]
         page = max(0, min(page, max(0, (len(found) - 1) // PAGE_SIZE)))

@@ -292,6 +292,35 @@ async def test_documents_nudge_poll_and_gathering(
             )
         )
         assert "Synthèse des échanges" in every and f"/{thread.id}/{posted[1].id}" in every
+        assert fr("2 documents") in every
+
+        # Five more links: two pages, turned with « Suivant ».
+        for n in range(5):
+            more = fake.slash(
+                "atelier documents",
+                user=server.staff,
+                channel=server.general,
+                options={
+                    "atelier": str(atelier.id),
+                    "titre": f"Diapositives {n}",
+                    "lien": f"https://example.org/{n}.pdf",
+                },
+                locale="fr",
+            )
+            await text_of(more)
+        paged = fake.slash(
+            "referentiels", user=server.bob, channel=server.general, options={}, locale="fr"
+        )
+        page_one = await paged.wait_answer(timeout=10)
+        assert fr("7 documents (page 1 sur 2)") in page_one.content
+        assert "Diapositives 4" in page_one.content  # newest first
+        assert "Présentation" not in page_one.content
+        previous_id, next_id = page_one.custom_ids()
+        turned = fake.click(page_one, next_id, user=server.bob, locale="fr")
+        await turned.response()
+        page_two = fake.messages[page_one.id]
+        assert fr("(page 2 sur 2)") in page_two.content
+        assert "Présentation — Établir une politique" in page_two.content
 
         # The « peut-être » nudge: alice (DM reminders on) once, bob (off) never.
         for member in (server.alice, server.bob):
