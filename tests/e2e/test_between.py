@@ -315,8 +315,10 @@ async def test_documents_nudge_poll_and_gathering(
         assert fr("7 documents (page 1 sur 2)") in page_one.content
         assert "Diapositives 4" in page_one.content  # newest first
         assert "Présentation" not in page_one.content
-        previous_id, next_id = page_one.custom_ids()
-        turned = fake.click(page_one, next_id, user=server.bob, locale="fr")
+        (row,) = page_one.components
+        previous, following = row["components"]
+        assert previous.get("disabled") and not following.get("disabled")
+        turned = fake.click(page_one, following["custom_id"], user=server.bob, locale="fr")
         await turned.response()
         page_two = fake.messages[page_one.id]
         assert fr("(page 2 sur 2)") in page_two.content
