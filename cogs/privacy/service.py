@@ -31,6 +31,7 @@ from cogs.ateliers.info import Recipient
 from cogs.inscriptions import waitlist
 from cogs.membres.queries import delete_profile_data, lock_membre
 from cogs.questions.service import erase_membre as erase_questions_data
+from cogs.questions.service import purge_before as purge_questions_before
 from db import repositories as repo
 from db.models import (
     Atelier,
@@ -431,6 +432,7 @@ class PrivacyService:
                 session,
                 delete(ConversationProposal).where(ConversationProposal.created_at < cutoff),
             )
+            await purge_questions_before(session, cutoff)  # between the ateliers
             membres = await _rows(
                 session,
                 delete(Membre).where(

@@ -557,3 +557,13 @@ async def erase_membre(session: AsyncSession, membre_id: int) -> None:
     await session.execute(
         update(Question).where(Question.asker_membre_id == membre_id).values(asker_membre_id=None)
     )
+
+
+async def purge_before(session: AsyncSession, cutoff: datetime) -> None:
+    """Retention (privacy): who was asked and nudged before ``cutoff`` is forgotten, and
+    questions asked before it lose their author (the FAQ keeps them)."""
+    await session.execute(delete(QuestionMention).where(QuestionMention.at < cutoff))
+    await session.execute(delete(Relance).where(Relance.sent_at < cutoff))
+    await session.execute(
+        update(Question).where(Question.asked_at < cutoff).values(asker_membre_id=None)
+    )

@@ -46,6 +46,7 @@ from db.models import (
     JumelageRound,
     Livraison,
     Membre,
+    Question,
     Rappel,
     RappelKind,
     Reponse,
@@ -431,6 +432,12 @@ async def test_retention_purge(privacy: PrivacyService, sessions, clock: ManualC
     await set_dm_reminders(sessions, clock, GUILD, user(4), True)
     async with sessions.begin() as s:
         s.add(JumelageRound(guild_id=GUILD, ran_at=clock.now(), n_participants=0, n_left_out=0))
+    # 2 asked a question, long ago: the question stays (the FAQ), without its author.
+    chantier = await ChantierService(sessions, clock).create(GUILD, "Accueil")
+    await ChantierService(sessions, clock).set_discord_ids(chantier.id, forum_id=GUILD + 1)
+    asked = await QuestionService(sessions, clock).ask(
+        GUILD, user(2), chantier.slug, "Logement", "Logement ?"
+    )
 
     clock.set(datetime(2028, 11, 1, 12, tzinfo=UTC))
     recent = await ateliers.create(
@@ -451,5 +458,8 @@ async def test_retention_purge(privacy: PrivacyService, sessions, clock: ManualC
         kept_users = set((await s.execute(select(Membre.user_id))).scalars())
     assert left == [recent.id]
     assert kept_users == {user(3), user(4), user(5)}  # 1 (pseudonymized) and 2 are gone
+    async with sessions() as s:
+        question = await s.get(Question, asked.question_id)
+    assert question is not None and question.asker_membre_id is None
     assert (await ateliers.get(old.id)).counts.inscrits == 0  # the atelier itself stays
     assert (await privacy.purge_retention()).inscriptions == 0

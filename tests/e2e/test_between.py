@@ -110,6 +110,17 @@ async def test_questions_routed_bumped_solved_and_found(
         for name in ("bob", "claire", "denis", "emma", "felix", "gaelle"):
             said = await _ressource(fake, server, people[name])
             assert "Vous êtes personne-ressource du chantier" in said
+        ivan = fake.add_member(guild, "ivan")  # no profile: consent is asked first
+        asked = fake.slash(
+            "ressource",
+            user=ivan,
+            channel=server.general,
+            options={"chantier": GOUVERNANCE, "participer": True},
+            locale="fr",
+        )
+        consent = (await asked.response()).data["embeds"][0]
+        assert consent["title"] == "Votre consentement"
+        assert "expertise de votre profil" in consent["description"]
         left = await _ressource(fake, server, people["denis"], participer=False)
         assert "Vous n'êtes plus personne-ressource" in left
         forum = _forum(fake, server)
