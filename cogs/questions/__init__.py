@@ -8,5 +8,7 @@ if TYPE_CHECKING:
 
 async def setup(bot: PartageBot) -> None:
     from cogs.questions.cog import QuestionsCog
+    from cogs.questions.library import BibliothequeCog
 
     await bot.add_cog(QuestionsCog(bot))
+    await bot.add_cog(BibliothequeCog(bot))

@@ -20,7 +20,8 @@ from bot.errors import N_
 from bot.i18n import Translations, discord_timestamp
 from bot.interactions import NO_MENTIONS, reply, tr_of
 from bot.threads import member_name, open_private_thread, send_dm, send_in_channel
-from cogs.questions.service import DueBump, FaqItem
+from cogs.questions.relance import DueBump
+from cogs.questions.service import FaqItem
 from cogs.questions.suivi import POLL_HOURS, Followup, Nudge
 from cogs.questions.views import continuer_view
 
