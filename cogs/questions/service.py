@@ -29,6 +29,7 @@ from db.models import (
     Chantier,
     EtatQuestion,
     Membre,
+    MembreDepart,
     PersonneRessource,
     Profil,
     Question,
@@ -290,7 +291,11 @@ class QuestionService(BumpSteps):
             .join(Profil, Profil.membre_id == Membre.id)
             .outerjoin(recent, recent.c.membre_id == Membre.id)
             .outerjoin(last, last.c.membre_id == Membre.id)
-            .where(PersonneRessource.chantier_id == chantier_id, Membre.user_id.is_not(None))
+            .where(
+                PersonneRessource.chantier_id == chantier_id,
+                Membre.user_id.is_not(None),
+                ~select(MembreDepart.id).where(MembreDepart.membre_id == Membre.id).exists(),
+            )
         )
         candidates = []
         for membre_id, user_id, town, expertise, count, last_at in rows.tuples():

@@ -16,6 +16,7 @@ from cogs.ateliers.service import AtelierDraft
 from cogs.chantiers.service import ChantierService
 from cogs.inscriptions.service import InscriptionService
 from cogs.membres.service import ConsentRequired, ProfilChanges, ProfilService
+from cogs.privacy.service import PrivacyService
 from cogs.questions.bibliotheque import BibliothequeService
 from cogs.questions.mots import stems
 from cogs.questions.service import QuestionService
@@ -118,6 +119,17 @@ async def test_routing_matches_expertise_never_the_asker_and_other_towns_first(
     second = await questions.ask(GUILD, user(7), slug, "Accueil", "Une question sur l'accueil")
     assert rimouski in second.mention_user_ids  # never asked yet: first
     assert second.mention_user_ids[0] == rimouski
+
+
+async def test_a_member_who_left_the_server_is_not_asked(
+    questions: QuestionService, profils: ProfilService, sessions, clock
+) -> None:
+    slug = await _chantier(sessions, clock)
+    gone = await _ressource(profils, questions, 1, slug, "Laval", ["logement"])
+    stays = await _ressource(profils, questions, 2, slug, "Laval", ["logement"])
+    await PrivacyService(sessions, clock).member_left(GUILD, gone)
+    post = await questions.ask(GUILD, user(3), slug, "Logement", "Logement social ?")
+    assert post.mention_user_ids == (stays,)
 
 
 async def test_weekly_cap(questions: QuestionService, profils: ProfilService, sessions, clock):
@@ -266,6 +278,7 @@ async def test_library_search_ignores_accents_and_filters_by_chantier(
         await library.add(GUILD, a.id, "Pas un lien", url="javascript:alert(1)")
     with pytest.raises(InvalidInput):
         await library.add(GUILD, a.id, "Titre @everyone", url="https://x.org")
+    assert [d.titre for d in await library.of_atelier(a.id)] == [doc.titre]  # the web page
     found = await library.search(GUILD, "etablir referentiel")  # title + atelier, no accents
     assert [d.id for d in found.items] == [doc.id]
     assert (await library.search(GUILD, None, accueil.slug)).total == 1
