@@ -42,7 +42,14 @@ class Followups:
         self._gathering: dict[int, asyncio.Lock] = {}
 
     async def run(self) -> None:
-        for step in (self.send_bumps, self.send_nudges, self.send_followups, self.read_polls):
+        steps = (
+            self.questions.drop_unposted,
+            self.send_bumps,
+            self.send_nudges,
+            self.send_followups,
+            self.read_polls,
+        )
+        for step in steps:
             try:
                 await step()
             except Exception:

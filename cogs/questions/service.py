@@ -45,6 +45,8 @@ TITLE_MAX = 100  # a forum post's name
 TEXT_MAX = 1500  # leaves room for the context and the mentions in one message
 CONTEXT_MAX = 300
 PAGE_SIZE = 5
+#: A question still without its post this long after it was asked was never posted.
+UNPOSTED_AFTER = timedelta(minutes=15)
 
 NOT_A_QUESTION = N_(
     "Cette commande s'utilise dans le fil d'une question posée avec /question poser."
@@ -325,6 +327,19 @@ class QuestionService(BumpSteps):
         async with self.sessions.begin() as session:
             await session.execute(delete(Question).where(Question.id == question_id))
         log.info("question %s discarded: its post was refused", question_id)
+
+    async def drop_unposted(self, older_than: timedelta = UNPOSTED_AFTER) -> int:
+        """Questions never posted (the process stopped between the commit and the post): they
+        are forgotten, and their mentions no longer count against anyone's weekly cap."""
+        cutoff = self.clock.now() - older_than
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                delete(Question).where(Question.thread_id.is_(None), Question.asked_at < cutoff)
+            )
+        dropped = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if dropped:
+            log.warning("%d questions never posted were dropped", dropped)
+        return dropped
 
     # -- resolving --
 

@@ -190,6 +190,26 @@ async def test_bump_once_after_the_delay_with_one_more_personne_ressource(
     assert await questions.due_bumps() == []
 
 
+async def test_a_question_never_posted_is_dropped_and_frees_the_cap(
+    questions: QuestionService, profils: ProfilService, sessions, clock: ManualClock
+) -> None:
+    slug = await _chantier(sessions, clock)
+    expert = await _ressource(profils, questions, 1, slug, "Laval", ["logement"])
+    lost = await questions.ask(GUILD, user(2), slug, "Logement", "Logement ?")  # never posted
+    posted = await questions.ask(GUILD, user(2), slug, "Logement", "Logement social ?")
+    assert lost.mention_user_ids == (expert,) and posted.mention_user_ids == (expert,)
+    await questions.set_thread(posted.question_id, THREAD)
+    clock.advance(timedelta(minutes=14))
+    assert await questions.drop_unposted() == 0
+    blocked = await questions.ask(GUILD, user(3), slug, "Logement", "Toujours ?")
+    assert blocked.mention_user_ids == ()  # weekly cap 2 reached
+    await questions.set_thread(blocked.question_id, THREAD + 1)
+    clock.advance(timedelta(minutes=2))
+    assert await questions.drop_unposted() == 1  # the lost one only
+    again = await questions.ask(GUILD, user(3), slug, "Logement", "Encore ?")
+    assert again.mention_user_ids == (expert,)  # its mention no longer counts
+
+
 async def test_an_answered_question_is_not_bumped(
     questions: QuestionService, sessions, clock: ManualClock
 ) -> None:

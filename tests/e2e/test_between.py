@@ -412,3 +412,18 @@ async def test_documents_nudge_poll_and_gathering(
         assert server.alice.user.id not in gathering.member_ids
         for message in fake.channel_messages(gathering):
             assert _pinged(message) <= {carole.user.id, server.staff.user.id}
+
+    # After a restart the button still works: alice joins the same thread, nobody is pinged,
+    # and the follow-up is not posted again.
+    async with partage(fake, settings, clock=clock) as bot:
+        await bot.get_cog("QuestionsCog").tick()
+        late = fake.click(
+            continuer[0], f"suivi:continuer:{atelier.id}", user=server.alice, locale="fr"
+        )
+        assert f"<#{gathering.id}>" in await text_of(late)
+        await settle(fake, bot)
+        assert server.alice.user.id in fake.channel(gathering.id).member_ids
+        assert [t for t in private_threads(fake, guild) if t.id not in before] == [gathering]
+        joined = fake.channel_messages(gathering)[-1]
+        assert "alice" in joined.content and _pinged(joined) == set()
+        assert len([m for m in fake.channel_messages(thread) if m.poll is not None]) == 1
