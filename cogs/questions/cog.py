@@ -1,6 +1,6 @@
 """Between the ateliers on Discord: /ressource, /question poser and /question resolue, /faq,
-and the periodic job that bumps unanswered questions,
-nudges the « peut-être » and follows an atelier up after its last séance (``followup.py``).
+and the periodic job (``followup.py``) that bumps unanswered questions, nudges the « peut-être »
+and follows an atelier up after its last séance. The library's commands are in ``library.py``.
 
 Discord cannot make a command group invocable: COMMANDS.md's ``/question`` is ``/question
 poser`` (« ask »), beside ``/question resolue``.
@@ -69,7 +69,9 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
         self.bot.tasks.spawn(self.tick(), name=TICK_JOB)
 
     async def tick(self) -> None:
-        """Bumps, nudges and follow-ups that are due (every few minutes, and at start-up)."""
+        """Bumps, nudges, follow-ups and poll counts that are due (every few minutes, and at
+        start-up); each message is claimed in the database first, so several processes send
+        it once."""
         async with self._lock:
             await self.followups.run()
 
