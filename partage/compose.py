@@ -23,6 +23,9 @@ from cogs.membres.service import ProfilService
 from cogs.presences.service import PresenceService
 from cogs.privacy.service import PrivacyService
 from cogs.programme.service import ImportService
+from cogs.questions.bibliotheque import BibliothequeService
+from cogs.questions.service import QuestionService
+from cogs.questions.suivi import SuiviService
 from cogs.reminders.service import RappelService
 from cogs.statistiques.service import StatsService
 from db.session import Sessions
@@ -43,6 +46,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.privacy",
     "cogs.statistiques",
     "cogs.calendrier",
+    "cogs.questions",
 )
 
 
@@ -72,6 +76,10 @@ class Services:
     attestations: AttestationService
     gestion: GestionService
     offres: OffreService
+    # Between the ateliers (issue 13)
+    questions: QuestionService
+    bibliotheque: BibliothequeService
+    suivi: SuiviService
 
 
 def build_services(
@@ -112,4 +120,7 @@ def build_services(
         attestations=AttestationService(sessions, clock),
         gestion=GestionService(sessions, clock, offer_hours=offer_hours),
         offres=OffreService(sessions, clock, offer_hours),
+        questions=QuestionService(sessions, clock, settings.questions),
+        bibliotheque=BibliothequeService(sessions, clock),
+        suivi=SuiviService(sessions, clock),
     )

@@ -35,6 +35,7 @@ from bot.config.values import (
     ENV_DELIMITER,
     ENV_PREFIX,
     TOKEN_HELP,
+    BumpHours,
     CadenceDays,
     ConfigError,
     ConfigValueError,
@@ -51,6 +52,7 @@ from bot.config.values import (
     RetryAttempts,
     ShardCount,
     Token,
+    WeeklyCap,
     _split_offsets,
     _text,
     format_duration,
@@ -244,6 +246,14 @@ class AteliersConfig(_Section):
     offer_hours: int = Field(0, ge=0, le=168)
 
 
+class QuestionsConfig(_Section):
+    """Questions between the ateliers: the bump of an unanswered question and how often a
+    personne-ressource may be mentioned."""
+
+    bump_hours: BumpHours = 48
+    weekly_cap: WeeklyCap = 3
+
+
 class ProcessesConfig(_Section):
     """How several bot processes share one token: one lease per shard (bot/lease.py)."""
 
@@ -404,6 +414,7 @@ class Settings(BaseSettings):
     jumelage: JumelageConfig = Field(default_factory=JumelageConfig)
     processes: ProcessesConfig = Field(default_factory=ProcessesConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    questions: QuestionsConfig = Field(default_factory=QuestionsConfig)
     chantiers: tuple[ChantierConfig, ...] = Field(default_factory=_default_chantiers)
 
     _source_path: Path | None = PrivateAttr(default=None)

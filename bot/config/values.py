@@ -190,6 +190,9 @@ GraceDays = _int_between(0, 365)
 CadenceDays = _int_between(1, 90)
 ShardCount = _int_between(1, 65535)
 Port = _int_between(0, 65535)
+# Between the ateliers (questions.*)
+BumpHours = _int_between(1, 720)
+WeeklyCap = _int_between(1, 50)
 
 _SHARD_ID_EXPECTED = N_(
     "un numéro de fragment (shard) à partir de 0 est attendu, ou rien pour tous les fragments"

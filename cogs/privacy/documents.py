@@ -101,6 +101,33 @@ KINDS: dict[str, tuple[str, str]] = {
         N_("Les ateliers que vous coanimez"),
         N_("Les ateliers où l'équipe vous a nommé·e coanimateur ou coanimatrice."),
     ),
+    # Between the ateliers (issue 13)
+    "personne_ressource": (
+        N_("Vos chantiers comme personne-ressource"),
+        N_(
+            "Les chantiers dont les questions peuvent vous mentionner, avec la date de votre "
+            "accord. Retirés avec /ressource ou à l'effacement."
+        ),
+    ),
+    "question": (
+        N_("Vos questions"),
+        N_(
+            "Les questions que vous avez posées : leur fil, leur état et leurs mots-clés. Le "
+            "texte reste dans Discord."
+        ),
+    ),
+    "question_mention": (
+        N_("Les questions où l'on vous a mentionné·e"),
+        N_("Pour ne pas vous solliciter plus que le nombre de fois par semaine prévu."),
+    ),
+    "relance": (
+        N_("Les rappels « peut-être » envoyés"),
+        N_("Pour ne vous écrire qu'une fois avant chaque séance."),
+    ),
+    "document": (
+        N_("Les documents que vous avez ajoutés"),
+        N_("Les documents et liens joints à des ateliers, avec leur auteur."),
+    ),
 }
 
 

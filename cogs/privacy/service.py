@@ -30,6 +30,8 @@ from bot.config import PrivacyConfig
 from cogs.ateliers.info import Recipient
 from cogs.inscriptions import waitlist
 from cogs.membres.queries import delete_profile_data, lock_membre
+from cogs.questions.service import erase_membre as erase_questions_data
+from cogs.questions.service import purge_before as purge_questions_before
 from db import repositories as repo
 from db.models import (
     Atelier,
@@ -39,6 +41,7 @@ from db.models import (
     Chantier,
     Coanimateur,
     ConversationProposal,
+    Document,
     EtatAtelier,
     Inscription,
     Intake,
@@ -158,6 +161,15 @@ REGISTRY: tuple[HoldsMemberData | NoPersonalData, ...] = (
             t.c.membre_id.in_(k.membre_ids),
             (t.c.guild_id == k.guild_id) & (t.c.added_by_user_id == k.user_id),
         ),
+    ),
+    # Between the ateliers (issue 13)
+    HoldsMemberData("personne_ressource", "membre_id", _by("membre_id")),
+    HoldsMemberData("question", "asker_membre_id (questions they asked)", _by("asker_membre_id")),
+    HoldsMemberData("question_mention", "membre_id (questions they were asked)", _by("membre_id")),
+    HoldsMemberData("relance", "membre_id (« peut-être » nudges sent)", _by("membre_id")),
+    HoldsMemberData("document", "added_by_user_id", _by_user("added_by_user_id")),
+    NoPersonalData(
+        "atelier_suivi", "an atelier's poll and follow-up thread ids, and the poll's counts"
     ),
     NoPersonalData("guild", "the server's id, name and channels"),
     NoPersonalData("chantier", "work streams and their channels and role"),
@@ -454,6 +466,7 @@ class PrivacyService:
                 session,
                 delete(ConversationProposal).where(ConversationProposal.created_at < cutoff),
             )
+            await purge_questions_before(session, cutoff)  # between the ateliers
             membres = await _rows(
                 session,
                 delete(Membre).where(
@@ -524,10 +537,16 @@ class PrivacyService:
             .values(organizer_user_id=None)
         )
         await _forget_staff_acts(session, guild_id, user_id)
+        await session.execute(
+            update(Document)
+            .where(Document.guild_id == guild_id, Document.added_by_user_id == user_id)
+            .values(added_by_user_id=None)
+        )
         if membre is None:
             return EraseResult(guild_id, found=False)
 
         await delete_profile_data(session, membre.id)
+        await erase_questions_data(session, membre.id)
         await session.execute(delete(MembreDepart).where(MembreDepart.membre_id == membre.id))
         await session.execute(delete(Livraison).where(Livraison.membre_id == membre.id))
         await session.execute(delete(CalendrierJeton).where(CalendrierJeton.membre_id == membre.id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -265,6 +266,17 @@ class RemindersCog(commands.Cog):
             for c in await self.bot.services.chantiers.chantiers(guild_id, include_archived=True)
         }
         out = render.digest(self.bot.i18n.for_locale(CHANNEL_LOCALE), entries, chantiers)
+        # Between the ateliers: open questions without an answer, and those solved this week.
+        questions = await self.bot.services.questions.digest(
+            guild_id, self.bot.clock.now() - timedelta(days=7)
+        )
+        render.add_questions(
+            self.bot.i18n.for_locale(CHANNEL_LOCALE),
+            out,
+            guild_id,
+            questions.unanswered,
+            questions.solved,
+        )
         channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
         message = await channel.send(**out.kwargs())  # type: ignore[arg-type]
         log.info("guild %s: digest of %d ateliers posted in %s", guild_id, len(entries), channel_id)

@@ -252,3 +252,27 @@ def digest(
     embed = _embed(title, ["\n\n".join(blocks)])
     embed.set_footer(text=tr._("Répondez avec les boutons des annonces ou avec /rsvp."))
     return Outgoing(None, embed)
+
+
+def add_questions(
+    tr: Translations,
+    out: Outgoing,
+    guild_id: int,
+    unanswered: Sequence[int],
+    solved: Sequence[int],
+) -> None:
+    """Between the ateliers: the digest also lists, as links to their threads, the questions
+    still waiting for an answer and those solved in the last week (nothing when there are
+    none)."""
+    if out.embed is None:
+        return
+    for name, threads in (
+        (tr._("Questions qui attendent une réponse"), unanswered),
+        (tr._("Questions résolues cette semaine"), solved),
+    ):
+        if not threads:
+            continue
+        links = [f"https://discord.com/channels/{guild_id}/{t}" for t in threads[:10]]
+        if len(threads) > 10:
+            links.append(tr.n_("… et {n} autre.", "… et {n} autres.", len(threads) - 10))
+        out.embed.add_field(name=name, value="\n".join(links)[:1024], inline=False)

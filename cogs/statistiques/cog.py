@@ -19,6 +19,7 @@ from bot.command_text import CHOICES, p_
 from bot.dates import parse_day
 from bot.i18n import Translations
 from bot.interactions import STAFF_DEFAULT_PERMISSIONS, reply, staff_only, tr_of
+from cogs.questions.suivi import PollResult
 from cogs.statistiques.cells import SMALL, SMALL_TEXT, masked
 from cogs.statistiques.chart import TOP_MUNICIPALITES, ChartLabels, chart_png
 from cogs.statistiques.service import Stats
@@ -176,6 +177,20 @@ def counted_text(tr: Translations, stats: Stats) -> str:
     return text
 
 
+def poll_lines(tr: Translations, polls: Sequence[PollResult]) -> str:
+    """One line per atelier: its title and the votes for each answer (« en cours » until the
+    poll closes)."""
+    lines = []
+    for poll in polls[-10:]:
+        votes = " · ".join(
+            tr._("{reponse} : {n}", reponse=tr._(answer), n=tr.format_number(n))
+            for answer, n in poll.counts.items()
+        )
+        state = "" if poll.final else " " + tr._("(en cours)")
+        lines.append(f"**{poll.titre[:80]}**{state} — {votes or '—'}")
+    return "\n".join(lines)[:1024]
+
+
 class StatistiquesCog(commands.Cog):
     def __init__(self, bot: PartageBot) -> None:
         self.bot = bot
@@ -238,4 +253,11 @@ class StatistiquesCog(commands.Cog):
                 stats_xlsx, tr, stats, labels, period_text(tr, start, end)
             )
             files.append(discord.File(io.BytesIO(book), filename=WORKBOOK_FILE))
-        await reply(interaction, embed=stats_embed(tr, stats, labels), files=files)
+        embed = stats_embed(tr, stats, labels)
+        # Between the ateliers: the follow-up polls' counts, as the questions feature read them.
+        polls = await self.bot.services.suivi.results(guild_id)
+        if polls:
+            embed.add_field(
+                name=tr._("Sondages après les ateliers"), value=poll_lines(tr, polls), inline=False
+            )
+        await reply(interaction, embed=embed, files=files)

@@ -27,11 +27,21 @@ from db.models.membres import (
 )
 from db.models.outbox import Intake, IntakeStatus, OutboxKind, OutboxMessage, OutboxStatus
 from db.models.presences import Coanimateur, Presence
+from db.models.questions import (
+    AtelierSuivi,
+    Document,
+    EtatQuestion,
+    PersonneRessource,
+    Question,
+    QuestionMention,
+    Relance,
+)
 from db.models.rappels import Livraison, Rappel
 
 __all__ = [
     "Annonce",
     "Atelier",
+    "AtelierSuivi",
     "AuditLog",
     "Base",
     "BotState",
@@ -40,8 +50,10 @@ __all__ = [
     "Coanimateur",
     "ConversationProposal",
     "DeliveryStatus",
+    "Document",
     "EtatAtelier",
     "EtatInscription",
+    "EtatQuestion",
     "Genre",
     "Guild",
     "Inscription",
@@ -57,14 +69,18 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PersonneRessource",
     "Presence",
     "Profil",
     "ProfilChantier",
     "ProposalStatus",
+    "Question",
+    "QuestionMention",
     "Rappel",
     "RappelKind",
     "RappelStatus",
     "Region",
+    "Relance",
     "Reponse",
     "Seance",
     "SeanceReponse",

@@ -35,6 +35,9 @@ from cogs.privacy.service import (
     months_before,
     unregistered_tables,
 )
+from cogs.questions.bibliotheque import BibliothequeService
+from cogs.questions.service import QuestionService
+from cogs.questions.suivi import SuiviService
 from db import repositories as repo
 from db.models import (
     Base,
@@ -46,6 +49,7 @@ from db.models import (
     Livraison,
     Membre,
     Presence,
+    Question,
     Rappel,
     RappelKind,
     Reponse,
@@ -163,6 +167,24 @@ async def _world(sessions, clock: ManualClock) -> World:
     await annuaire.accept(proposal.id, X)
     await CalendrierService(sessions, clock).address(GUILD, X)  # a private feed address
 
+    # Between the ateliers: X is a personne-ressource, asks a question, is asked one, gets a
+    # « peut-être » nudge and attaches a document.
+    chantiers = ChantierService(sessions, clock)
+    await chantiers.set_discord_ids(chantier.id, forum_id=900_000_000_000_000_010)
+    questions = QuestionService(sessions, clock)
+    await questions.set_ressource(GUILD, X, chantier.slug, True)
+    await profils.update(GUILD, user(43), ProfilChanges(expertise=["logement"]))
+    await questions.set_ressource(GUILD, user(43), chantier.slug, True)
+    mine = await questions.ask(GUILD, X, chantier.slug, "Logement ?", "Le logement des familles")
+    asked = await questions.ask(GUILD, user(44), chantier.slug, "Zythologie", "Xénolinguistique")
+    assert X in asked.mention_user_ids and user(43) in mine.mention_user_ids
+    await BibliothequeService(sessions, clock).add(
+        GUILD, past.id, "Guide d'accueil", url="https://example.org/guide", by_user_id=X
+    )
+    async with sessions() as s:
+        x_membre = await repo.find_membre(s, GUILD, X)
+        assert x_membre is not None
+    assert await SuiviService(sessions, clock).claim_nudge(future.seances[0].id, x_membre.id)
     async with sessions.begin() as s:
         membre = await repo.find_membre(s, GUILD, X)
         assert membre is not None
@@ -461,6 +483,12 @@ async def test_retention_purge(privacy: PrivacyService, sessions, clock: ManualC
     await set_dm_reminders(sessions, clock, GUILD, user(4), True)
     async with sessions.begin() as s:
         s.add(JumelageRound(guild_id=GUILD, ran_at=clock.now(), n_participants=0, n_left_out=0))
+    # 2 asked a question, long ago: the question stays (the FAQ), without its author.
+    chantier = await ChantierService(sessions, clock).create(GUILD, "Accueil")
+    await ChantierService(sessions, clock).set_discord_ids(chantier.id, forum_id=GUILD + 1)
+    asked = await QuestionService(sessions, clock).ask(
+        GUILD, user(2), chantier.slug, "Logement", "Logement ?"
+    )
 
     clock.set(datetime(2028, 11, 1, 12, tzinfo=UTC))
     recent = await ateliers.create(
@@ -481,5 +509,8 @@ async def test_retention_purge(privacy: PrivacyService, sessions, clock: ManualC
         kept_users = set((await s.execute(select(Membre.user_id))).scalars())
     assert left == [recent.id]
     assert kept_users == {user(3), user(4), user(5)}  # 1 (pseudonymized) and 2 are gone
+    async with sessions() as s:
+        question = await s.get(Question, asked.question_id)
+    assert question is not None and question.asker_membre_id is None
     assert (await ateliers.get(old.id)).counts.inscrits == 0  # the atelier itself stays
     assert (await privacy.purge_retention()).inscriptions == 0

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 import mimetypes
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from .models import Attachment, Channel, Message
+from .models import Attachment, Channel, Message, now
 from .validation import validate_message
 
 if TYPE_CHECKING:
@@ -155,6 +156,8 @@ def new_message_fields(
     fields["attachments"] = (
         build_attachments(fake, channel.id, payload, files, ephemeral=bool(flags & EPHEMERAL)) or []
     )
+    if payload.get("poll"):
+        fields["poll"] = new_poll(payload["poll"])
     ref = payload.get("message_reference")
     if ref:
         resolved = _resolve_reference(fake, channel, ref)
@@ -212,3 +215,47 @@ def find_by_nonce(
         ):
             return msg
     return None
+
+
+POLL_QUESTION_MAX = 300
+POLL_ANSWER_MAX = 55
+POLL_ANSWERS_MAX = 10
+POLL_HOURS_MAX = 768  # 32 days
+
+
+def new_poll(poll: Any) -> dict[str, Any]:
+    """Validate a poll create request (Discord's limits) and store it with answer ids 1..n and
+    its expiry."""
+    if not isinstance(poll, dict):
+        raise errors.ApiError(400, 50035, "Invalid Form Body", {"poll": {"_errors": []}})
+    question = (poll.get("question") or {}).get("text") or ""
+    answers = poll.get("answers") or []
+    duration = int(poll.get("duration") or 24)
+    problems = []
+    if not question or len(question) > POLL_QUESTION_MAX:
+        problems.append("question")
+    if not 1 <= len(answers) <= POLL_ANSWERS_MAX:
+        problems.append("answers")
+    for answer in answers:
+        text = ((answer or {}).get("poll_media") or {}).get("text") or ""
+        if not text or len(text) > POLL_ANSWER_MAX:
+            problems.append("answers.poll_media.text")
+    if not 1 <= duration <= POLL_HOURS_MAX:
+        problems.append("duration")
+    if problems:
+        raise errors.ApiError(
+            400,
+            50035,
+            "Invalid Form Body",
+            {p: {"_errors": [{"code": "BASE_TYPE_BAD"}]} for p in problems},
+        )
+    return {
+        "question": {"text": question},
+        "answers": [
+            {"answer_id": i, "poll_media": dict(answer["poll_media"])}
+            for i, answer in enumerate(answers, start=1)
+        ],
+        "expiry": now() + timedelta(hours=duration),
+        "allow_multiselect": bool(poll.get("allow_multiselect", False)),
+        "layout_type": int(poll.get("layout_type") or 1),
+    }

@@ -282,6 +282,10 @@ class Message:
     thread_id: int | None = None
     #: emoji key -> user ids that reacted
     reactions: dict[str, list[int]] = field(default_factory=dict)
+    #: A native poll as sent (question, answers with their ids, expiry), and its votes:
+    #: answer id -> user ids.
+    poll: dict[str, Any] | None = None
+    poll_votes: dict[int, list[int]] = field(default_factory=dict)
     edited_at: datetime | None = None
     #: Snapshots (content, embeds, components, flags) of the message before each edit.
     history: list[dict[str, Any]] = field(default_factory=list)

@@ -6,7 +6,18 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from .models import Channel, ChannelType, Guild, Member, Message, User, iso, sid, snowflake_time
+from .models import (
+    Channel,
+    ChannelType,
+    Guild,
+    Member,
+    Message,
+    User,
+    iso,
+    now,
+    sid,
+    snowflake_time,
+)
 from .permissions import Perm, base_permissions, channel_permissions
 
 if TYPE_CHECKING:
@@ -220,6 +231,26 @@ class PayloadsMixin:
     def attachment_payload(self, attachment: Attachment) -> dict[str, Any]:
         return attachment.payload()
 
+    def poll_payload(self, msg: Message) -> dict[str, Any]:
+        """A poll with its results (counts per answer; final once expired)."""
+        poll = msg.poll or {}
+        expiry = poll["expiry"]
+        return {
+            "question": dict(poll["question"]),
+            "answers": [dict(a) for a in poll["answers"]],
+            "expiry": iso(expiry),
+            "allow_multiselect": poll["allow_multiselect"],
+            "layout_type": poll["layout_type"],
+            "results": {
+                "is_finalized": expiry <= now(),
+                "answer_counts": [
+                    {"id": a["answer_id"], "count": len(users), "me_voted": False}
+                    for a in poll["answers"]
+                    if (users := msg.poll_votes.get(a["answer_id"], []))
+                ],
+            },
+        }
+
     def message_payload(self, msg: Message, *, with_reference: bool = True) -> dict[str, Any]:
         guild = self.guilds.get(msg.guild_id) if msg.guild_id else None
         mentions = []
@@ -253,6 +284,8 @@ class PayloadsMixin:
             "flags": msg.flags,
             "components": list(msg.components),
         }
+        if msg.poll is not None:
+            data["poll"] = self.poll_payload(msg)
         if guild is not None:
             data["guild_id"] = str(guild.id)
             if msg.webhook_id is None and msg.author.id in guild.members:

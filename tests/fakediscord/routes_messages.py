@@ -115,6 +115,19 @@ async def get_message(req: RestRequest) -> Any:
     return fake.message_payload(fake.message_or_404(channel, req.id("message_id")))
 
 
+@routes("GET", "/channels/{channel_id}/polls/{message_id}/answers/{answer_id}")
+async def poll_voters(req: RestRequest) -> Any:
+    """The users who voted for one answer of a poll."""
+    fake = req.fake
+    channel = _channel(req)
+    bot_can_use_channel(req, channel, Perm.VIEW_CHANNEL | Perm.READ_MESSAGE_HISTORY)
+    msg = fake.message_or_404(channel, req.id("message_id"))
+    if msg.poll is None:
+        raise errors.ApiError(404, 10008, "Unknown Message")
+    voters = msg.poll_votes.get(req.id("answer_id"), [])
+    return {"users": [fake.users[u].payload() for u in voters if u in fake.users]}
+
+
 @routes("PATCH", "/channels/{channel_id}/messages/{message_id}")
 async def edit_message(req: RestRequest) -> Any:
     fake = req.fake

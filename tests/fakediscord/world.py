@@ -213,6 +213,22 @@ class World(FakeState):
             self.channel(channel), self.users[id_of(author)], content=content, **fields
         )
 
+    def vote(self, message: Message | int, answer_id: int, user: User | Member | int) -> None:
+        """A user votes for an answer of a poll (one answer each unless multiselect)."""
+        msg = message if isinstance(message, Message) else self.messages[message]
+        if msg.poll is None:
+            raise ValueError(f"message {msg.id} has no poll")
+        if answer_id not in {a["answer_id"] for a in msg.poll["answers"]}:
+            raise ValueError(f"poll {msg.id} has no answer {answer_id}")
+        uid = id_of(user)
+        if not msg.poll["allow_multiselect"]:
+            for voters in msg.poll_votes.values():
+                if uid in voters:
+                    voters.remove(uid)
+        voters = msg.poll_votes.setdefault(answer_id, [])
+        if uid not in voters:
+            voters.append(uid)
+
     # ----- lookups for tests --------------------------------------------------------------
 
     def guild(self, ref: Guild | int | str | None = None) -> Guild:

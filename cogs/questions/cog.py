@@ -1,0 +1,367 @@
+"""Between the ateliers on Discord: /ressource, /question poser and /question resolue, /faq,
+and the periodic job (``followup.py``) that bumps unanswered questions, nudges the « peut-être »
+and follows an atelier up after its last séance. The library's commands are in ``library.py``.
+
+Discord cannot make a command group invocable: COMMANDS.md's ``/question`` is ``/question
+poser`` (« ask »), beside ``/question resolue``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.choices import chantier_choices
+from bot.command_text import command, p_
+from bot.errors import N_, Conflict, InvalidInput
+from bot.i18n import Translations
+from bot.interactions import (
+    commit_then_defer,
+    is_staff,
+    reply,
+    tr_of,
+)
+from bot.ports import ConsentPrompt
+from bot.threads import MESSAGE_MAX, mentions, only_users
+from cogs.membres.service import ConsentRequired
+from cogs.questions.followup import Followups
+from cogs.questions.service import QuestionPost
+from cogs.questions.views import QUESTIONS_COG, ContinuerButton, Pager, QuestionModal
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+TICK_JOB = "questions:tick"
+TICK_SECONDS = 300.0  # bumps are due after hours, nudges days ahead: every 5 minutes is plenty
+#: Forum tags of the questions' forums (the server's language: French).
+TAG_OUVERTE = N_("Ouverte")
+TAG_RESOLUE = N_("Résolue")
+
+
+class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
+    question = app_commands.Group(
+        name=p_("command-name", "question"),
+        description=p_("command-description", "Les questions aux collègues d'un chantier"),
+        guild_only=True,
+    )
+
+    def __init__(self, bot: PartageBot) -> None:
+        self.bot = bot
+        self.service = bot.services.questions
+        self.followups = Followups(bot)
+        self._lock = asyncio.Lock()
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ContinuerButton)
+        self.bot.scheduler.every(TICK_JOB, TICK_SECONDS, self.tick)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ContinuerButton)
+        self.bot.scheduler.cancel(TICK_JOB)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self.bot.tasks.spawn(self.tick(), name=TICK_JOB)
+
+    async def tick(self) -> None:
+        """Bumps, nudges, follow-ups and poll counts that are due (every few minutes, and at
+        start-up); each message is claimed in the database first, so several processes send
+        it once."""
+        async with self._lock:
+            await self.followups.run()
+
+    # --- /ressource ----------------------------------------------------------------------------
+
+    @app_commands.command(
+        name=p_("command-name", "ressource"),
+        description=p_(
+            "command-description", "Devenir ou ne plus être personne-ressource d'un chantier"
+        ),
+    )
+    @app_commands.describe(
+        chantier=p_("option-description", "Le chantier"),
+        participer=p_("option-description", "Accepter d'être mentionné·e sur ses questions"),
+    )
+    @app_commands.guild_only()
+    async def ressource(
+        self, interaction: discord.Interaction, chantier: str, participer: bool
+    ) -> None:
+        tr = tr_of(interaction)
+        guild_id = interaction.guild_id or 0
+        try:
+            result = await commit_then_defer(
+                interaction,
+                self.service.set_ressource(guild_id, interaction.user.id, chantier, participer),
+            )
+        except ConsentRequired:
+            lead = tr._(
+                "Les questions vous sont proposées selon l'expertise de votre profil : il faut "
+                "d'abord votre consentement, puis quelques mots-clés d'expertise."
+            )
+            await self.bot.ports.get(ConsentPrompt).ask_consent(interaction, lead)
+            return
+        if not result.participe:
+            text = tr._(
+                "Vous n'êtes plus personne-ressource du chantier « {nom} ».",
+                nom=result.chantier_nom,
+            )
+        else:
+            text = tr._(
+                "Vous êtes personne-ressource du chantier « {nom} » : les questions qui "
+                "touchent votre expertise pourront vous mentionner, {n} fois par semaine au "
+                "plus. Pour arrêter : {commande}.",
+                nom=result.chantier_nom,
+                n=self.bot.settings.questions.weekly_cap,
+                commande=command(tr, "ressource"),
+            )
+            if result.expertise:
+                text += "\n" + tr._("Votre expertise : {mots}", mots=", ".join(result.expertise))
+            else:
+                text += "\n" + tr._(
+                    "Votre profil n'indique aucune expertise : ajoutez-en avec {commande}, sans "
+                    "quoi aucune question ne vous sera proposée.",
+                    commande=command(tr, "profil modifier"),
+                )
+        await reply(interaction, text)
+
+    @ressource.autocomplete("chantier")
+    async def _ressource_chantier(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await chantier_choices(interaction, current)
+
+    # --- /question poser and /question resolue ------------------------------------------------
+
+    @question.command(
+        name=p_("command-name", "poser"),
+        description=p_(
+            "command-description", "Poser une question aux personnes-ressources d'un chantier"
+        ),
+    )
+    @app_commands.describe(chantier=p_("option-description", "Le chantier de la question"))
+    async def poser(self, interaction: discord.Interaction, chantier: str) -> None:
+        guild_id = interaction.guild_id or 0
+        found = await self.bot.services.chantiers.by_slug(guild_id, chantier.strip())
+        if found is None or found.archived:
+            raise InvalidInput(N_("Chantier « {slug} » introuvable."), slug=chantier[:40])
+        if found.forum_id is None:
+            raise Conflict(
+                N_("Le chantier « {nom} » n'a pas de forum de questions."), nom=found.nom
+            )
+        await interaction.response.send_modal(
+            QuestionModal(tr_of(interaction), found.slug, found.nom)
+        )
+
+    @poser.autocomplete("chantier")
+    async def _poser_chantier(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await chantier_choices(interaction, current)
+
+    async def submit_question(
+        self,
+        interaction: discord.Interaction,
+        slug: str,
+        titre: str,
+        texte: str,
+        contexte: str | None,
+    ) -> None:
+        """The form was sent: record the question and whom to ask, then post it."""
+        tr = tr_of(interaction)
+        user = interaction.user
+        post = await commit_then_defer(
+            interaction,
+            self.service.ask(
+                interaction.guild_id or 0,
+                user.id,
+                slug,
+                titre,
+                texte,
+                contexte,
+                display_name=getattr(user, "display_name", None),
+                locale=tr.locale,
+            ),
+        )
+        thread = await self._post(interaction.guild, post, tr, titre, texte, contexte)
+        if thread is None:
+            await self.service.discard(post.question_id)
+            await reply(
+                interaction,
+                tr._("Discord a refusé la publication : votre question n'a pas été posée."),
+            )
+            return
+        await self.service.set_thread(post.question_id, thread.id)
+        if post.mention_user_ids:
+            said = tr.n_(
+                "Votre question est publiée : {fil}. Une personne-ressource est mentionnée.",
+                "Votre question est publiée : {fil}. {n} personnes-ressources sont mentionnées.",
+                len(post.mention_user_ids),
+                fil=thread.mention,
+                n=len(post.mention_user_ids),
+            )
+        else:
+            said = tr._(
+                "Votre question est publiée : {fil}. Aucune personne-ressource ne correspond "
+                "pour l'instant ; les membres du chantier peuvent y répondre.",
+                fil=thread.mention,
+            )
+        await reply(interaction, said)
+
+    async def _post(
+        self,
+        guild: discord.Guild | None,
+        post: QuestionPost,
+        tr: Translations,
+        titre: str,
+        texte: str,
+        contexte: str | None,
+    ) -> discord.Thread | None:
+        forum = guild.get_channel(post.forum_id) if guild is not None else None
+        if not isinstance(forum, discord.ForumChannel):
+            log.warning("question %s: forum %s not found", post.question_id, post.forum_id)
+            return None
+        lines = [texte.strip()]
+        if contexte and contexte.strip():
+            lines.append(tr._("Contexte : {contexte}", contexte=contexte.strip()))
+        lines.append(tr._("Question de {membre}", membre=f"<@{post.asker_user_id}>"))
+        if post.mention_user_ids:
+            lines.append(
+                tr._(
+                    "{personnes} : votre expertise rejoint cette question. Pouvez-vous aider ?",
+                    personnes=mentions(post.mention_user_ids),
+                )
+            )
+        content = "\n\n".join(lines)[:MESSAGE_MAX]
+        tag = await forum_tag(forum, TAG_OUVERTE, self.bot.i18n.for_locale("fr"))
+        try:
+            created = await forum.create_thread(
+                name=titre.strip()[:100],
+                content=content,
+                applied_tags=[tag] if tag else [],
+                allowed_mentions=only_users(post.mention_user_ids),
+                reason=f"Partage: question {post.question_id}",
+            )
+        except discord.HTTPException as exc:
+            log.warning(
+                "question %s: post refused in forum %s: %s", post.question_id, forum.id, exc
+            )
+            return None
+        log.info(
+            "guild %s: question %s posted as thread %s, mentioning %s",
+            post.guild_id,
+            post.question_id,
+            created.thread.id,
+            list(post.mention_user_ids),
+        )
+        return created.thread
+
+    @question.command(
+        name=p_("command-name", "resolue"),
+        description=p_("command-description", "Marquer comme résolue la question de ce fil"),
+    )
+    async def resolue(self, interaction: discord.Interaction) -> None:
+        tr = tr_of(interaction)
+        staff = is_staff(interaction.user, self.bot.settings.discord.staff_role)
+        resolved = await commit_then_defer(
+            interaction,
+            self.service.resolve(
+                interaction.guild_id or 0,
+                interaction.channel_id or 0,
+                interaction.user.id,
+                staff=staff,
+            ),
+        )
+        thread = interaction.channel
+        if isinstance(thread, discord.Thread) and isinstance(thread.parent, discord.ForumChannel):
+            fr = self.bot.i18n.for_locale("fr")
+            solved = await forum_tag(thread.parent, TAG_RESOLUE, fr)
+            forum = thread.parent
+            opened = next((t for t in forum.available_tags if t.name == fr._(TAG_OUVERTE)), None)
+            tags = [t for t in thread.applied_tags if opened is None or t.id != opened.id]
+            if solved is not None and all(t.id != solved.id for t in tags):
+                tags.append(solved)
+            try:
+                await thread.edit(applied_tags=tags[:5], reason="Partage: question résolue")
+            except discord.HTTPException as exc:
+                log.warning("question %s: tags not applied: %s", resolved.question_id, exc)
+        if resolved.already:
+            text = tr._("Cette question était déjà résolue.")
+        else:
+            text = tr._(
+                "Question marquée comme résolue : elle rejoint la FAQ ({commande}).",
+                commande=command(tr, "faq"),
+            )
+        await reply(interaction, text)
+
+    # --- /faq ----------------------------------------------------------------------------------
+
+    @app_commands.command(
+        name=p_("command-name", "faq"),
+        description=p_("command-description", "Chercher dans les questions résolues"),
+    )
+    @app_commands.describe(mot_cle=p_("option-description", "Un mot de la question"))
+    @app_commands.rename(mot_cle="mot-cle")
+    @app_commands.guild_only()
+    async def faq(self, interaction: discord.Interaction, mot_cle: str) -> None:
+        tr = tr_of(interaction)
+        guild = interaction.guild
+        assert guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+        async def render(page: int) -> tuple[str, int, int]:
+            found = await self.service.faq(guild.id, mot_cle, page)
+            if not found.total:
+                return (
+                    tr._("Aucune question résolue ne correspond à « {mot} ».", mot=mot_cle[:50]),
+                    0,
+                    1,
+                )
+            lines = [
+                tr.n_(
+                    "Une question résolue pour « {mot} » :",
+                    "{n} questions résolues pour « {mot} » (page {page} sur {pages}) :",
+                    found.total,
+                    n=found.total,
+                    mot=mot_cle[:50],
+                    page=found.page + 1,
+                    pages=found.pages,
+                )
+            ]
+            for item in found.items:
+                lines.append(await self.followups.faq_line(guild, item, tr))
+            return "\n\n".join(lines)[:MESSAGE_MAX], found.page, found.pages
+
+        content, page, pages = await render(0)
+        view = Pager(tr, render, page, pages) if pages > 1 else None
+        await reply(interaction, content, **({"view": view} if view else {}))
+
+    # --- the « Je veux continuer » button -----------------------------------------------------
+
+    async def on_continuer(self, interaction: discord.Interaction, atelier_id: int) -> None:
+        await self.followups.join_gathering(interaction, atelier_id)
+
+
+async def forum_tag(
+    forum: discord.ForumChannel, name_id: str, fr: Translations
+) -> discord.ForumTag | None:
+    """The forum's tag of this name, created when missing (None if Discord refuses)."""
+    name = fr._(name_id)[:20]
+    tag = next((t for t in forum.available_tags if t.name == name), None)
+    if tag is not None:
+        return tag
+    try:
+        edited = await forum.edit(
+            available_tags=[*forum.available_tags, discord.ForumTag(name=name)],
+            reason="Partage: étiquettes des questions",
+        )
+    except discord.HTTPException as exc:
+        log.warning("forum %s: tag %r not created: %s", forum.id, name, exc)
+        return None
+    return next((t for t in edited.available_tags if t.name == name), None)

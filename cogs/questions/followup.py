@@ -1,0 +1,275 @@
+"""The questions' periodic work on Discord, and what /faq shows of a question: the bump of an
+unanswered question (a gentle message and one more personne-ressource), the « peut-être »
+nudge by DM, the poll and the « Je veux continuer » button after an atelier's last séance,
+the gathering thread, and the poll's results read back for /statistiques.
+
+Every message is claimed in the database first (claim, then send): exactly once, also across
+processes. A question's and an answer's text stay in Discord: the FAQ links to them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.command_text import command
+from bot.errors import N_
+from bot.i18n import Translations, discord_timestamp
+from bot.interactions import NO_MENTIONS, reply, tr_of
+from bot.threads import member_name, open_private_thread, send_dm, send_in_channel
+from cogs.questions.relance import DueBump
+from cogs.questions.service import FaqItem
+from cogs.questions.suivi import POLL_HOURS, Followup, Nudge
+from cogs.questions.views import continuer_view
+
+if TYPE_CHECKING:
+    from bot.core import PartageBot
+
+log = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 100
+POLL_ANSWERS = (N_("Excellent"), N_("Bien"), N_("Moyen"), N_("Décevant"))
+
+
+class Followups:
+    def __init__(self, bot: PartageBot) -> None:
+        self.bot = bot
+        self.questions = bot.services.questions
+        self.suivi = bot.services.suivi
+        self._gathering: dict[int, asyncio.Lock] = {}
+
+    async def run(self) -> None:
+        steps = (
+            self.questions.drop_unposted,
+            self.send_bumps,
+            self.send_nudges,
+            self.send_followups,
+            self.read_polls,
+        )
+        for step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("questions: %s failed", step.__name__)
+
+    # --- threads -------------------------------------------------------------------------------
+
+    async def _thread(self, guild_id: int, thread_id: int) -> discord.Thread | None:
+        guild = self.bot.get_guild(guild_id)
+        found = guild.get_thread(thread_id) if guild is not None else None
+        if found is not None:
+            return found
+        try:
+            channel = await self.bot.fetch_channel(thread_id)
+        except discord.HTTPException:
+            return None
+        return channel if isinstance(channel, discord.Thread) else None
+
+    async def _others(self, thread: discord.Thread, asker: int | None) -> list[discord.Message]:
+        """Messages of the thread by someone other than the bot and the asker, oldest first."""
+        me = self.bot.user.id if self.bot.user else 0
+        found = [
+            m
+            async for m in thread.history(limit=HISTORY_LIMIT, oldest_first=True)
+            if m.author.id not in (me, asker) and not m.author.bot
+        ]
+        return found
+
+    # --- the bump ------------------------------------------------------------------------------
+
+    async def send_bumps(self) -> None:
+        for due in await self.questions.due_bumps():
+            if self.bot.serves_guild(due.guild_id):
+                await self._bump(due)
+
+    async def _bump(self, due: DueBump) -> None:
+        what = f"guild {due.guild_id}: question {due.question_id}"
+        thread = await self._thread(due.guild_id, due.thread_id)
+        if thread is None:
+            log.info("%s: thread %s is gone; no bump", what, due.thread_id)
+            await self.questions.mark_answered(due.question_id)
+            return
+        if await self._others(thread, due.asker_user_id):
+            await self.questions.mark_answered(due.question_id)
+            log.info("%s: answered; no bump", what)
+            return
+        plan = await self.questions.claim_bump(due.question_id)
+        if plan is None:
+            return
+        tr = self.bot.i18n.for_locale(plan.locale)
+        text = tr._(
+            "Cette question attend encore une réponse. Une piste, une expérience, un document : "
+            "tout aide."
+        )
+        users = [plan.extra_user_id] if plan.extra_user_id is not None else []
+        if users:
+            text += "\n" + tr._(
+                "Votre expertise pourrait être utile ici : pouvez-vous jeter un œil ?"
+            )
+        await send_in_channel(thread, users, text, what=what)
+        log.info("%s: bumped in thread %s", what, thread.id)
+
+    # --- nudges --------------------------------------------------------------------------------
+
+    async def send_nudges(self) -> None:
+        for nudge in await self.suivi.due_nudges():
+            if not self.bot.serves_guild(nudge.guild_id):
+                continue
+            if await self.suivi.claim_nudge(nudge.seance_id, nudge.membre_id):
+                await self._nudge(nudge)
+
+    async def _nudge(self, nudge: Nudge) -> None:
+        tr = self.bot.i18n.for_locale(nudge.locale)
+        text = tr._(
+            "L'atelier « {titre} » a lieu {quand} ({dans}). Vous avez répondu « peut-être » : "
+            "si vous venez, confirmez avec {commande} pour qu'on vous garde une place. "
+            "Sinon, rien à faire.",
+            titre=nudge.titre,
+            quand=discord_timestamp(nudge.starts_at, "F"),
+            dans=discord_timestamp(nudge.starts_at, "R"),
+            commande=command(tr, "rsvp"),
+        )
+        what = f"guild {nudge.guild_id}: nudge for séance {nudge.seance_id}"
+        if await send_dm(self.bot, nudge.user_id, text, what=what) is not None:
+            log.info("%s: membre %s nudged", what, nudge.membre_id)
+
+    # --- after the last séance -----------------------------------------------------------------
+
+    async def send_followups(self) -> None:
+        for followup in await self.suivi.due_followups():
+            if not self.bot.serves_guild(followup.guild_id):
+                continue
+            if await self.suivi.claim_followup(followup.atelier_id):
+                await self._followup(followup)
+
+    async def _followup(self, f: Followup) -> None:
+        what = f"guild {f.guild_id}: follow-up of atelier {f.atelier_id}"
+        tr = self.bot.i18n.for_locale("fr")
+        thread = self.bot.get_partial_messageable(f.thread_id, guild_id=f.guild_id)
+        poll = discord.Poll(
+            question=tr._("Comment avez-vous trouvé l'atelier ?"),
+            duration=timedelta(hours=POLL_HOURS),
+        )
+        for answer in POLL_ANSWERS:
+            poll.add_answer(text=tr._(answer))
+        try:
+            message = await thread.send(poll=poll, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("%s: poll refused: %s", what, exc)
+        else:
+            await self.suivi.set_poll(f.atelier_id, f.thread_id, message.id)
+        text = tr._(
+            "Merci d'avoir participé à « {titre} » ! Envie de poursuivre la réflexion ? "
+            "Cliquez sur « Je veux continuer » : un fil privé réunira celles et ceux qui le "
+            "souhaitent avec l'équipe qui a organisé l'atelier.",
+            titre=f.titre,
+        )
+        try:
+            await thread.send(
+                text, view=continuer_view(tr, f.atelier_id), allowed_mentions=NO_MENTIONS
+            )
+        except discord.HTTPException as exc:
+            log.warning("%s: « Je veux continuer » refused: %s", what, exc)
+        log.info("%s: poll and button posted in thread %s", what, f.thread_id)
+
+    async def read_polls(self) -> None:
+        """Read back the counts of the follow-up polls not closed yet (for /statistiques)."""
+        for ref in await self.suivi.polls_to_read():
+            if not self.bot.serves_guild(ref.guild_id):
+                continue
+            channel = self.bot.get_partial_messageable(ref.channel_id, guild_id=ref.guild_id)
+            try:
+                message = await channel.fetch_message(ref.message_id)
+            except discord.NotFound:
+                await self.suivi.set_results(ref.atelier_id, {}, final=True)  # deleted
+                continue
+            except discord.HTTPException as exc:
+                log.warning("atelier %s: poll not read: %s", ref.atelier_id, exc)
+                continue
+            if message.poll is None:
+                continue
+            counts = {a.text: a.vote_count for a in message.poll.answers}
+            await self.suivi.set_results(ref.atelier_id, counts, final=message.poll.is_finalised())
+
+    async def join_gathering(self, interaction: discord.Interaction, atelier_id: int) -> None:
+        tr = tr_of(interaction)
+        guild = interaction.guild
+        if guild is None:
+            return
+        user_id = interaction.user.id
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        lock = self._gathering.setdefault(atelier_id, asyncio.Lock())
+        async with lock:
+            g = await self.suivi.gathering(atelier_id, guild.id)
+            thread = (
+                await self._thread(guild.id, g.gathering_thread_id)
+                if g.gathering_thread_id
+                else None
+            )
+            if thread is None:
+                parent = await self._parent(guild, g.thread_id)
+                if parent is None:
+                    await reply(interaction, tr._("Le fil de suivi n'a pas pu être ouvert."))
+                    return
+                users = list(dict.fromkeys(u for u in (g.organizer_user_id, user_id) if u))
+                fr = self.bot.i18n.for_locale("fr")
+                content = fr._(
+                    "Ce fil réunit celles et ceux qui veulent poursuivre après « {titre} ». "
+                    "Les prochains qui cliqueront sur « Je veux continuer » s'y ajouteront.",
+                    titre=g.titre,
+                )
+                thread = await open_private_thread(
+                    parent,
+                    fr._("Suite : {titre}", titre=g.titre),
+                    users,
+                    content,
+                    what=f"guild {guild.id}: gathering of atelier {atelier_id}",
+                )
+                if thread is None:
+                    await reply(interaction, tr._("Le fil de suivi n'a pas pu être ouvert."))
+                    return
+                await self.suivi.set_gathering_thread(atelier_id, thread.id)
+            else:
+                await thread.add_user(discord.Object(user_id))
+                await send_in_channel(
+                    thread,
+                    [],
+                    self.bot.i18n.for_locale("fr")._(
+                        "{nom} se joint à la suite.", nom=member_name(guild, user_id)
+                    ),
+                    what=f"guild {guild.id}: gathering of atelier {atelier_id}",
+                )
+        await reply(interaction, tr._("Vous êtes dans le fil de suivi : {fil}", fil=thread.mention))
+
+    async def _parent(
+        self, guild: discord.Guild, thread_id: int | None
+    ) -> discord.TextChannel | None:
+        if thread_id is None:
+            return None
+        thread = await self._thread(guild.id, thread_id)
+        parent = thread.parent if thread is not None else None
+        if isinstance(parent, discord.TextChannel):
+            return parent
+        if thread is not None:
+            channel = guild.get_channel(thread.parent_id)
+            if isinstance(channel, discord.TextChannel):
+                return channel
+        return None
+
+    # --- what /faq shows -----------------------------------------------------------------------
+
+    async def faq_line(self, guild: discord.Guild, item: FaqItem, tr: Translations) -> str:
+        """Title, tags, a link to the question and to its first answer (the bot reads no
+        message content: answers stay in Discord)."""
+        thread = await self._thread(guild.id, item.thread_id)
+        if thread is None:
+            return tr._("(question n° {id} : son fil n'existe plus)", id=item.question_id)
+        tags = ", ".join(t.name for t in thread.applied_tags)
+        lines = [f"**{thread.name}**" + (f" — {tags}" if tags else ""), thread.jump_url]
+        answers = await self._others(thread, item.asker_user_id)
+        if answers:
+            lines.append(tr._("Première réponse : {lien}", lien=answers[0].jump_url))
+        return "\n".join(lines)
