@@ -87,7 +87,7 @@ async def test_agenda_pages_and_feeds_follow_an_atelier_through_its_changes(
         assert "10 places restantes sur 10" in shown
         assert "mardi 3 décembre 2030 à 13 h 30" in shown and LIEN not in page
         status, body, _ = await get(bot, f"/ateliers/{atelier_id}?lang=en")
-        assert status == 200 and "December 3, 2030 at 1:30" in body.decode()
+        assert status == 200 and "December 3, 2030 at 1:30\u00a0p.m." in body.decode()
 
         # Its file and the chantier's feed: two séances, the same UIDs, SEQUENCE 0.
         status, one, headers = await get(bot, f"/ateliers/{atelier_id}.ics")
