@@ -316,3 +316,18 @@ async def test_the_site_keeps_answering_while_the_bot_reconnects(
         assert statuses <= {200, 503}
         status, body, _ = await get(bot, "/sante")
         assert status == 200 and json.loads(body)["gateway"]["connected"] is True
+
+
+async def test_without_the_site_the_bot_runs_and_calendrier_says_so(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    settings = settings.model_copy(
+        update={"web": settings.web.model_copy(update={"enabled": False})}
+    )
+    async with partage(fake, settings) as bot:
+        assert bot.web is None
+        answer = await text_of(
+            fake.slash("calendrier", user=server.alice, channel=server.general, locale="fr")
+        )
+        assert "pas activés" in answer and "web.enabled" in answer
