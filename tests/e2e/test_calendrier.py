@@ -45,7 +45,7 @@ def atelier_id_of(text: str) -> int:
 
 
 def feed_url_of(text: str) -> str:
-    return re.search(r"<(https?://[^>]+\.ics)>", text).group(1)  # type: ignore[union-attr]
+    return re.search(r"<(https?://[^>]+?\.ics(?:\?lang=en)?)>", text).group(1)  # type: ignore[union-attr]
 
 
 def by_start(data: bytes) -> list[tuple[str, str, str, str]]:
@@ -83,6 +83,7 @@ async def test_agenda_pages_and_feeds_follow_an_atelier_through_its_changes(
         status, body, headers = await get(bot, f"/ateliers/{atelier_id}")
         page = body.decode()
         assert status == 200 and headers["Content-Type"].startswith("text/html")
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
         shown = page.replace("\u00a0", " ").replace("\u202f", " ")
         assert "10 places restantes sur 10" in shown
         assert "mardi 3 décembre 2030 à 13 h 30" in shown and LIEN not in page
@@ -136,6 +137,7 @@ async def test_agenda_pages_and_feeds_follow_an_atelier_through_its_changes(
         assert [e[0] for e in by_start(private)] == [e[0] for e in first]
         assert LIEN in next(iter(events(private).values())).description.value
         assert "private" in headers["Cache-Control"]
+        assert bob_path.endswith(".ics?lang=en")  # his feed speaks his language
         status, bobs, _ = await get(bot, bob_path)
         assert status == 200 and problems(bobs) == [] and events(bobs) == {}
         # Asking again does not show the address again (only its hash is kept).
