@@ -27,8 +27,9 @@ from cogs.calendrier.service import CalendrierService, Feed, Stamp
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
-#: Rendered feeds kept (by kind, key, language and version).
-CACHE_SIZE = 256
+#: Rendered feeds kept (by kind, key, language and version): a chantier of 200 ateliers is
+#: about 240 kB, so at most some 15 MB.
+CACHE_SIZE = 64
 ICS_TYPE = "text/calendar"
 #: The pages run no script: should escaping ever fail, the browser still runs nothing.
 PAGE_HEADERS = {
