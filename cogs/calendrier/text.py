@@ -61,7 +61,9 @@ def when(tr: Translations, seance: FeedSeance) -> str:
     """« jeudi 3 décembre 2030 à 13 h 30 », "Thursday, December 3, 2030 at 1:30 PM"."""
     if seance.local_time is None:
         return tr.format_date(seance.local_date)
-    return tr.format_datetime(seance.starts_at, seance.zone)
+    shown = tr.format_datetime(seance.starts_at, seance.zone)
+    # "1:30 p.m." stays on one line, as « 13 h 30 » does.
+    return shown.replace(" a.m.", "\u00a0a.m.").replace(" p.m.", "\u00a0p.m.")
 
 
 def places(tr: Translations, counts: Counts | None) -> str:

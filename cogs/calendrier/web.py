@@ -6,6 +6,7 @@ cache keyed by their version."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections import OrderedDict
@@ -13,23 +14,35 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.i18n import I18n, Translations
 from cogs.calendrier import text
-from cogs.calendrier.ics import EventCache, calendar_of
+from cogs.calendrier.cache import EventCache
 from cogs.calendrier.service import CalendrierService, Feed, Stamp
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
-#: Rendered feeds kept (by kind, key, language and version).
-CACHE_SIZE = 256
+#: Rendered feeds kept (by kind, key, language and version): a chantier of 200 ateliers is
+#: about 240 kB, so at most some 15 MB.
+CACHE_SIZE = 64
 ICS_TYPE = "text/calendar"
+#: The pages run no script: should escaping ever fail, the browser still runs nothing.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _not_found() -> web.Response:
@@ -47,17 +60,23 @@ class Site:
         parts = urlsplit(self.base_url)
         self.domain = parts.hostname or "partage"
         self.base_path = parts.path.rstrip("/")
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
         self._cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         #: Each atelier's VEVENTs, so that a feed after one change renders one atelier.
         self.events = EventCache()
         #: Feeds rendered (not served from the cache): tests and the benchmark read it.
         self.renders = 0
+
+    @functools.cached_property
+    def env(self) -> Environment:
+        """The templates, autoescaped (Jinja2 is loaded at the first page, not at start-up)."""
+        from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+        return Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
 
     # --- routes -------------------------------------------------------------------------
 
@@ -160,7 +179,7 @@ class Site:
         )
         data = body.encode()
         etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-        headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+        headers = {"ETag": etag, "Cache-Control": "no-cache", **PAGE_HEADERS}
         if _matches(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=data, content_type="text/html", charset="utf-8", headers=headers)
@@ -234,6 +253,7 @@ class Site:
         headers = {
             "ETag": etag,
             "Cache-Control": "private, no-cache" if private else "no-cache",
+            "X-Content-Type-Options": "nosniff",
         }
         if stamp.last_modified is not None:
             headers["Last-Modified"] = format_datetime(stamp.last_modified, usegmt=True)
@@ -264,6 +284,8 @@ class Site:
     def render(self, feed: Feed, lang: str = "fr", *, prefix: str = "") -> bytes:
         """The ``.ics`` file of ``feed`` (also attached to confirmations and promotions);
         ``prefix``: ``/s/<guild id>`` when the server is not the default one."""
+        from cogs.calendrier.ics import calendar_of  # icalendar: loaded at the first file
+
         self.renders += 1
         tr = self._tr(lang)
         page_url = self.page_url(prefix)

@@ -69,3 +69,16 @@ async def test_a_taken_port_logs_one_error_and_goes_on(caplog: pytest.LogCapture
         [record] = [r for r in caplog.records if r.name == "bot.web"]
         assert str(port) in record.getMessage() and "web.port" in record.getMessage()
         await server.stop()  # nothing to stop: no error
+
+
+def test_web_settings_refuse_an_address_that_is_not_http() -> None:
+    from bot.config import Settings
+
+    assert Settings(web={"base_url": "https://example.org/partage/"}).web.base_url == (
+        "https://example.org/partage"
+    )
+    for wrong in ("ftp://example.org", "example.org", "https://example.org/?a=1", ""):
+        with pytest.raises(ValueError, match="http"):
+            Settings(web={"base_url": wrong})
+    with pytest.raises(ValueError):
+        Settings(web={"port": 70000})

@@ -45,7 +45,7 @@ def atelier_id_of(text: str) -> int:
 
 
 def feed_url_of(text: str) -> str:
-    return re.search(r"<(https?://[^>]+\.ics)>", text).group(1)  # type: ignore[union-attr]
+    return re.search(r"<(https?://[^>]+?\.ics(?:\?lang=en)?)>", text).group(1)  # type: ignore[union-attr]
 
 
 def by_start(data: bytes) -> list[tuple[str, str, str, str]]:
@@ -83,11 +83,12 @@ async def test_agenda_pages_and_feeds_follow_an_atelier_through_its_changes(
         status, body, headers = await get(bot, f"/ateliers/{atelier_id}")
         page = body.decode()
         assert status == 200 and headers["Content-Type"].startswith("text/html")
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
         shown = page.replace("\u00a0", " ").replace("\u202f", " ")
         assert "10 places restantes sur 10" in shown
         assert "mardi 3 décembre 2030 à 13 h 30" in shown and LIEN not in page
         status, body, _ = await get(bot, f"/ateliers/{atelier_id}?lang=en")
-        assert status == 200 and "December 3, 2030 at 1:30" in body.decode()
+        assert status == 200 and "December 3, 2030 at 1:30\u00a0p.m." in body.decode()
 
         # Its file and the chantier's feed: two séances, the same UIDs, SEQUENCE 0.
         status, one, headers = await get(bot, f"/ateliers/{atelier_id}.ics")
@@ -136,6 +137,7 @@ async def test_agenda_pages_and_feeds_follow_an_atelier_through_its_changes(
         assert [e[0] for e in by_start(private)] == [e[0] for e in first]
         assert LIEN in next(iter(events(private).values())).description.value
         assert "private" in headers["Cache-Control"]
+        assert bob_path.endswith(".ics?lang=en")  # his feed speaks his language
         status, bobs, _ = await get(bot, bob_path)
         assert status == 200 and problems(bobs) == [] and events(bobs) == {}
         # Asking again does not show the address again (only its hash is kept).
@@ -316,3 +318,18 @@ async def test_the_site_keeps_answering_while_the_bot_reconnects(
         assert statuses <= {200, 503}
         status, body, _ = await get(bot, "/sante")
         assert status == 200 and json.loads(body)["gateway"]["connected"] is True
+
+
+async def test_without_the_site_the_bot_runs_and_calendrier_says_so(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    fake = fake_discord
+    settings = settings.model_copy(
+        update={"web": settings.web.model_copy(update={"enabled": False})}
+    )
+    async with partage(fake, settings) as bot:
+        assert bot.web is None
+        answer = await text_of(
+            fake.slash("calendrier", user=server.alice, channel=server.general, locale="fr")
+        )
+        assert "pas activés" in answer and "web.enabled" in answer
