@@ -39,7 +39,7 @@ from bot.interactions import (
 from cogs.ateliers import closing, confirm, series
 from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv, participants_xlsx
-from cogs.ateliers.info import AtelierInfo, SeanceInfo
+from cogs.ateliers.info import SeanceInfo
 from cogs.ateliers.series_views import SerieButton
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
@@ -358,7 +358,7 @@ class AteliersCog(commands.Cog):
             description=description,
             clear_lien=clear_lien,
             clear_capacite=clear_capacite,
-            **self._cloture_change(cloture, seances, before),
+            **self._cloture_change(cloture),
         )
         if seances is not None or changes.chantier_id is not None:
             warnings = await self.bot.services.ateliers.planning_warnings(
@@ -377,21 +377,20 @@ class AteliersCog(commands.Cog):
                 return
         await self._modify(interaction, guild_id, before.id, changes, la_suite)
 
-    def _cloture_change(
-        self, cloture: str | None, seances: list[SeanceSpec] | None, before: AtelierInfo
-    ) -> dict[str, Any]:
-        """``cloture`` of ``/atelier modifier``: « aucun » removes it; a delay counts from the
-        first séance as it will be."""
+    def _cloture_change(self, cloture: str | None) -> dict[str, Any]:
+        """``cloture`` of ``/atelier modifier``: « aucun » removes it; a delay counts from each
+        atelier's first séance (as it will be after the change)."""
         if cloture is None:
             return {}
         if cloture.strip().casefold() in CLEAR_WORDS:
             return {"clear_cloture": True}
-        specs = seances or _respan(before.seances, before.duree_minutes)
-        first = min(specs, key=lambda s: s.starts_at)
+        delay = closing.cloture_delay(cloture)
+        if delay is not None:
+            return {"cloture_delay": delay}
         return {
             "cloture": closing.cloture_at(
                 cloture,
-                first,
+                None,
                 zone=self.bot.zone,
                 now=self.bot.clock.now(),
                 horizon_years=self.bot.settings.time.horizon_years,

@@ -6,7 +6,7 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -101,6 +101,9 @@ class AtelierChanges:
     clear_lien: bool = False
     clear_capacite: bool = False
     cloture: datetime | None = None
+    #: ``cloture`` as a delay before the atelier's first séance (each atelier of a series
+    #: counts from its own).
+    cloture_delay: timedelta | None = None
     clear_cloture: bool = False
 
     def is_empty(self) -> bool:
@@ -457,8 +460,12 @@ class AtelierService:
         if changes.clear_capacite and atelier.capacite is not None:
             atelier.capacite = None
             changed.append("capacite")
-        if changes.cloture is not None and changes.cloture != atelier.cloture:
-            atelier.cloture = changes.cloture
+        cloture = changes.cloture
+        if changes.cloture_delay is not None:
+            first = min(s.starts_at for s in await repo.seances_of(session, atelier.id))
+            cloture = first - changes.cloture_delay
+        if cloture is not None and cloture != atelier.cloture:
+            atelier.cloture = cloture
             changed.append("cloture")
         if changes.clear_cloture and atelier.cloture is not None:
             atelier.cloture = None
@@ -495,7 +502,8 @@ class AtelierService:
         )
         await notices.tell_moved(session, atelier, moves, {r.membre_id for r in others}, now)
         notices.refresh(session, atelier, now)
-        notices.sync_events(session, atelier, now, stale_events)
+        if not closing.unpublished(atelier.publie_le, now):  # its events come with it
+            notices.sync_events(session, atelier, now, stale_events)
         await self.reminders.plan_in(session, atelier, now)
         await repo.audit(
             session,

@@ -288,7 +288,11 @@ def test_option_descriptions_are_keyed_by_python_parameter_name() -> None:
     assert command_text.option_descriptions("rappels") == {
         "messages_prives": "Recevoir les rappels par message privé"
     }
-    assert set(command_text.option_descriptions("atelier annuler")) == {"atelier", "raison"}
+    assert set(command_text.option_descriptions("atelier annuler")) == {
+        "atelier",
+        "raison",
+        "portee",
+    }
 
 
 class _Recorder(app_commands.Translator):
