@@ -685,6 +685,8 @@ class AtelierService:
             atelier = await self._locked(session, guild_id, atelier_id)
             if atelier.etat == EtatAtelier.ANNULE:
                 raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
+            if closing.unpublished(atelier.publie_le, now):
+                atelier.publie_le = None  # announced by hand: published now
             notices.announce(session, atelier, now, channel_id=channel_id)
             return await load_info(session, atelier)
 
