@@ -241,3 +241,31 @@ def test_cloture_as_a_delay_or_a_date_and_what_it_refuses(clock: ManualClock) ->
     assert closing.answer_refusal(info, Reponse.PEUT_ETRE, after) is not None
     assert closing.answer_refusal(info, Reponse.NON, after) is None
     assert closing.answer_refusal(info, Reponse.OUI, after - timedelta(days=2)) is None
+
+
+async def test_before_its_publication_an_atelier_is_in_no_list_nor_digest_and_has_no_reminder(
+    sessions, clock: ManualClock
+) -> None:
+    ateliers = ateliers_service(sessions, clock)
+    day = (clock.now() + timedelta(days=9)).date()
+    publie_le = clock.now() + timedelta(days=3)
+    info = await ateliers.create(
+        GUILD, AtelierDraft(titre="Bientôt", seances=[seance(day)], publie_le=publie_le)
+    )
+    rappels = ateliers.reminders
+    assert info.publie_le == publie_le
+    assert await ateliers.upcoming(GUILD, published_only=True) == []
+    assert [a.id for a in await ateliers.upcoming(GUILD)] == [info.id]  # staff see it
+    assert await rappels.digest(GUILD) == []
+    planned = await rappels.plan_atelier(info.id)
+    assert planned and all(p.due_at >= publie_le for p in planned)  # no 7-day reminder
+    async with sessions() as s:
+        [due] = (
+            await s.execute(
+                select(OutboxMessage.due_at).where(OutboxMessage.kind == OutboxKind.ANNOUNCE)
+            )
+        ).scalars()
+    assert due == publie_le
+    clock.set(publie_le + timedelta(seconds=1))
+    assert [a.id for a in await ateliers.upcoming(GUILD, published_only=True)] == [info.id]
+    assert [e.atelier.id for e in await rappels.digest(GUILD)] == [info.id]
