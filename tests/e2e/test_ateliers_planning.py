@@ -472,6 +472,8 @@ async def test_answers_close_at_cloture_with_the_date_and_no_promotion_after(
         atelier_id = atelier_id_of(text)
         await settle(fake, bot)
         info = await bot.services.ateliers.get(atelier_id)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        shown = field(message, "Réponses")
         await rsvp(fake, server, server.alice, atelier_id, "oui")
         await rsvp(fake, server, server.bob, atelier_id, "oui")  # waiting
         clock.set(info.cloture + timedelta(minutes=1))
@@ -481,6 +483,7 @@ async def test_answers_close_at_cloture_with_the_date_and_no_promotion_after(
         await settle(fake, bot)
         bob = await bot.services.inscriptions.statuses(server.guild.id, server.bob.id, [atelier_id])
     assert info.cloture == first - timedelta(days=2)  # 2 days before the first séance
+    assert f"<t:{int(info.cloture.timestamp())}:F>" in shown  # the announcement says it
     assert fr("Les réponses à « Territoire et immigration » sont closes depuis le") in refused
     assert f"<t:{int(info.cloture.timestamp())}:F>" in refused
     assert "ne participerez pas" in said_no  # « non » is still taken
