@@ -462,16 +462,6 @@ class AtelierService(SeriesSteps, AnnonceSteps):
         if changes.clear_capacite and atelier.capacite is not None:
             atelier.capacite = None
             changed.append("capacite")
-        cloture = changes.cloture
-        if changes.cloture_delay is not None:
-            first = min(s.starts_at for s in await repo.seances_of(session, atelier.id))
-            cloture = first - changes.cloture_delay
-        if cloture is not None and cloture != atelier.cloture:
-            atelier.cloture = cloture
-            changed.append("cloture")
-        if changes.clear_cloture and atelier.cloture is not None:
-            atelier.cloture = None
-            changed.append("cloture")
         if changes.duree_minutes is not None and changes.duree_minutes != atelier.duree_minutes:
             atelier.duree_minutes = changes.duree_minutes
             changed.append("duree")
@@ -481,6 +471,16 @@ class AtelierService(SeriesSteps, AnnonceSteps):
             match = await self._replace_seances(session, atelier, changes.seances, stale_events)
             if match.changed:
                 changed.append("dates")
+        cloture = changes.cloture  # a delay counts from the séances as they now are
+        if changes.cloture_delay is not None:
+            first = min(s.starts_at for s in await repo.seances_of(session, atelier.id))
+            cloture = first - changes.cloture_delay
+        if cloture is not None and cloture != atelier.cloture:
+            atelier.cloture = cloture
+            changed.append("cloture")
+        if changes.clear_cloture and atelier.cloture is not None:
+            atelier.cloture = None
+            changed.append("cloture")
         if not changed:
             raise InvalidInput(N_("Rien n'a changé : les valeurs données sont les mêmes."))
         atelier.version += 1

@@ -269,3 +269,20 @@ async def test_before_its_publication_an_atelier_is_in_no_list_nor_digest_and_ha
     clock.set(publie_le + timedelta(seconds=1))
     assert [a.id for a in await ateliers.upcoming(GUILD, published_only=True)] == [info.id]
     assert [e.atelier.id for e in await rappels.digest(GUILD)] == [info.id]
+
+
+async def test_a_closing_delay_counts_from_the_seances_as_they_are_after_the_change(
+    sessions, clock: ManualClock
+) -> None:
+    ateliers = ateliers_service(sessions, clock)
+    info = await ateliers.create(
+        GUILD, AtelierDraft(titre="T", seances=[seance(date(2030, 12, 3))]), announce=False
+    )
+    moved = seance(date(2030, 12, 17))
+    result = await ateliers.modify(
+        GUILD, info.id, AtelierChanges(seances=[moved], cloture_delay=timedelta(days=2))
+    )
+    assert result.atelier.cloture == moved.starts_at - timedelta(days=2)
+    assert set(result.changed) == {"dates", "cloture"}
+    cleared = await ateliers.modify(GUILD, info.id, AtelierChanges(clear_cloture=True))
+    assert cleared.atelier.cloture is None
