@@ -56,12 +56,12 @@ OPTION_NAMES: tuple[str, ...] = (
     p_("option-name", "fichier"),
     p_("option-name", "debut"),
     p_("option-name", "fin"),
-    p_("option-name", "renouveler"),
     p_("option-name", "repetition"),
     p_("option-name", "jusqu-au"),
     p_("option-name", "portee"),
     p_("option-name", "cloture"),
     p_("option-name", "publier-le"),
+    p_("option-name", "renouveler"),
     p_("option-name", "membre"),
     p_("option-name", "retirer"),
 )

@@ -39,17 +39,25 @@ def _one(text: str, *, zone: str, now: datetime, horizon_years: int) -> SeanceSp
     return specs[0]
 
 
+def cloture_delay(text: str) -> timedelta | None:
+    """``2d``, ``12h``: the delay before the first séance; None when ``text`` is a date."""
+    match = _DELAY.fullmatch(text)
+    if match is None:
+        return None
+    amount = int(match.group(1))
+    if amount == 0:
+        raise InvalidInput(N_("Le délai de clôture doit être positif (par exemple 2d ou 12h)."))
+    return amount * _UNITS[match.group(2).lower()]
+
+
 def cloture_at(
-    text: str, first: SeanceSpec, *, zone: str, now: datetime, horizon_years: int
+    text: str, first: SeanceSpec | None, *, zone: str, now: datetime, horizon_years: int
 ) -> datetime:
     """The instant answers close: ``first``'s start minus a delay, or a date (alone: the end
     of that day in ``zone``)."""
-    match = _DELAY.fullmatch(text)
-    if match is not None:
-        amount = int(match.group(1))
-        if amount == 0:
-            raise InvalidInput(N_("Le délai de clôture doit être positif (par exemple 2d ou 12h)."))
-        return first.starts_at - amount * _UNITS[match.group(2).lower()]
+    delay = cloture_delay(text)
+    if delay is not None and first is not None:
+        return first.starts_at - delay
     spec = _one(text, zone=zone, now=now, horizon_years=horizon_years)
     if spec.local_time is None:
         return localize(spec.local_date + timedelta(days=1), None, spec.zone)

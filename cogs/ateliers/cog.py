@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -28,7 +27,6 @@ from bot.cohosts import staff_or_cohost
 from bot.command_text import p_
 from bot.dates import SeanceSpec, parse_day, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, NotFound
-from bot.i18n import discord_timestamp
 from bot.interactions import (
     STAFF_DEFAULT_PERMISSIONS,
     commit_then_defer,
@@ -37,10 +35,11 @@ from bot.interactions import (
     staff_only,
     tr_of,
 )
-from cogs.ateliers import closing, confirm, series
+from cogs.ateliers import confirm, series
 from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv, participants_xlsx
-from cogs.ateliers.info import AtelierInfo, SeanceInfo
+from cogs.ateliers.info import SeanceInfo
+from cogs.ateliers.planning import CLEAR_WORDS, PlanningSteps
 from cogs.ateliers.series_views import SerieButton
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
@@ -58,8 +57,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LISTED_MAX = 10
-#: ``/atelier modifier lien:aucun`` removes the meeting link.
-CLEAR_WORDS = ("aucun", "none")
 ANNOUNCED_WAIT = 3.0  # seconds /atelier creer waits for its announcement before answering
 
 
@@ -86,7 +83,7 @@ def _respan(seances: tuple[SeanceInfo, ...], minutes: int) -> list[SeanceSpec]:
     ]
 
 
-class AteliersCog(commands.Cog):
+class AteliersCog(PlanningSteps, commands.Cog):
     atelier = app_commands.Group(
         name=p_("command-name", "atelier"),
         description=p_("command-description", "Gérer les ateliers (équipe d'animation)"),
@@ -222,25 +219,6 @@ class AteliersCog(commands.Cog):
             interaction, guild_id, drafts, found.channel_id, serie=repetition is not None
         )
 
-    def _timed(
-        self, draft: AtelierDraft, cloture: str | None, publier_le: str | None
-    ) -> AtelierDraft:
-        """The draft with its closing and publication times (``closing``)."""
-        when = {"zone": self.bot.zone, "now": self.bot.clock.now()}
-        horizon = self.bot.settings.time.horizon_years
-        first = min(draft.seances, key=lambda s: s.starts_at)
-        return replace(
-            draft,
-            cloture=closing.cloture_at(cloture, first, horizon_years=horizon, **when)
-            if cloture
-            else None,
-            publie_le=closing.publication_at(
-                publier_le, draft.seances, horizon_years=horizon, **when
-            )
-            if publier_le
-            else None,
-        )
-
     @atelier.command(
         name=p_("command-name", "dupliquer"),
         description=p_(
@@ -261,95 +239,6 @@ class AteliersCog(commands.Cog):
         )
         channel_id = await self.delivery.default_channel(source)
         await self._checked_create(interaction, guild_id, [draft], channel_id)
-
-    async def _checked_create(
-        self,
-        interaction: discord.Interaction,
-        guild_id: int,
-        drafts: list[AtelierDraft],
-        channel_id: int | None,
-        *,
-        serie: bool = False,
-    ) -> None:
-        """Holidays and overlaps first: with any, staff confirm before anything is saved."""
-        warnings = await self.bot.services.ateliers.planning_warnings(
-            guild_id, drafts[0].chantier_id, [s for d in drafts for s in d.seances]
-        )
-
-        async def save(i: discord.Interaction) -> None:
-            await self._create(i, guild_id, drafts, channel_id, serie=serie)
-
-        if warnings:
-            await confirm.ask(interaction, tr_of(interaction), warnings, save)
-            return
-        await save(interaction)
-
-    async def _create(
-        self,
-        interaction: discord.Interaction,
-        guild_id: int,
-        drafts: list[AtelierDraft],
-        channel_id: int | None,
-        *,
-        serie: bool = False,
-    ) -> None:
-        """Save the atelier(s) (announcements go through the outbox), then say where."""
-        tr = tr_of(interaction)
-        infos = await commit_then_defer(
-            interaction,
-            self.bot.services.ateliers.create_many(
-                guild_id,
-                drafts,
-                actor_user_id=interaction.user.id,
-                channel_id=channel_id,
-                serie=serie,
-            ),
-        )
-        info = infos[0]
-        values = {"titre": info.titre, "id": info.id}
-        lines = []
-        if serie:
-            lines.append(
-                tr.n_(
-                    "Série « {titre} » : {n} atelier, n° {premier} à {dernier}.",
-                    "Série « {titre} » : {n} ateliers, n° {premier} à {dernier}.",
-                    len(infos),
-                    titre=info.titre,
-                    premier=info.id,
-                    dernier=infos[-1].id,
-                )
-            )
-        if channel_id is None:
-            text = tr._(
-                "Atelier « {titre} » créé (n° {id}). Son chantier n'a pas de salon : "
-                "publiez l'annonce avec /atelier annoncer et l'option salon.",
-                **values,
-            )
-        elif info.publie_le is not None:
-            text = tr._(
-                "Atelier « {titre} » créé (n° {id}) : son annonce sera publiée dans {salon} "
-                "le {date}. D'ici là, seule l'équipe d'animation le voit.",
-                salon=f"<#{channel_id}>",
-                date=discord_timestamp(info.publie_le, "F"),
-                **values,
-            )
-        elif await self._announced(info.id):
-            text = tr._(
-                "Atelier « {titre} » créé (n° {id}) : annonce publiée dans {salon}.",
-                salon=f"<#{channel_id}>",
-                **values,
-            )
-        else:
-            log.warning("atelier %s: announcement not posted yet", info.id)
-            text = tr._(
-                "Atelier « {titre} » créé (n° {id}). Discord n'a pas encore accepté son "
-                "annonce dans {salon} : elle sera publiée dès que possible (sinon, "
-                "/atelier annoncer).",
-                salon=f"<#{channel_id}>",
-                **values,
-            )
-        lines.append(text)
-        await reply(interaction, "\n".join(lines))
 
     @atelier.command(
         name=p_("command-name", "modifier"),
@@ -419,7 +308,7 @@ class AteliersCog(commands.Cog):
             description=description,
             clear_lien=clear_lien,
             clear_capacite=clear_capacite,
-            **self._cloture_change(cloture, seances, before),
+            **self._cloture_change(cloture),
         )
         if seances is not None or changes.chantier_id is not None:
             warnings = await self.bot.services.ateliers.planning_warnings(
@@ -437,65 +326,6 @@ class AteliersCog(commands.Cog):
                 )
                 return
         await self._modify(interaction, guild_id, before.id, changes, la_suite)
-
-    def _cloture_change(
-        self, cloture: str | None, seances: list[SeanceSpec] | None, before: AtelierInfo
-    ) -> dict[str, Any]:
-        """``cloture`` of ``/atelier modifier``: « aucun » removes it; a delay counts from the
-        first séance as it will be."""
-        if cloture is None:
-            return {}
-        if cloture.strip().casefold() in CLEAR_WORDS:
-            return {"clear_cloture": True}
-        specs = seances or _respan(before.seances, before.duree_minutes)
-        first = min(specs, key=lambda s: s.starts_at)
-        return {
-            "cloture": closing.cloture_at(
-                cloture,
-                first,
-                zone=self.bot.zone,
-                now=self.bot.clock.now(),
-                horizon_years=self.bot.settings.time.horizon_years,
-            )
-        }
-
-    async def _modify(
-        self,
-        interaction: discord.Interaction,
-        guild_id: int,
-        atelier_id: int,
-        changes: AtelierChanges,
-        la_suite: bool = False,
-    ) -> None:
-        tr = tr_of(interaction)
-        service = self.bot.services.ateliers
-        actor = interaction.user.id
-        if la_suite:
-            results = await commit_then_defer(
-                interaction,
-                service.modify_series(guild_id, atelier_id, changes, actor_user_id=actor),
-            )
-        else:
-            results = [
-                await commit_then_defer(
-                    interaction,
-                    service.modify(guild_id, atelier_id, changes, actor_user_id=actor),
-                )
-            ]
-        told = sum(len(r.notify) for r in results)  # the promoted among them too
-        text = tr.n_(
-            "Atelier « {titre} » modifié. {n} personne prévenue.",
-            "Atelier « {titre} » modifié. {n} personnes prévenues.",
-            told,
-            titre=results[0].atelier.titre,
-        )
-        if la_suite:
-            text += "\n" + tr.n_(
-                "{n} atelier de la série modifié en tout.",
-                "{n} ateliers de la série modifiés en tout.",
-                len(results),
-            )
-        await reply(interaction, text)
 
     @atelier.command(
         name=p_("command-name", "annuler"),

@@ -83,6 +83,9 @@ class AtelierDelivery:
 
     async def announce(self, item: OutboxItem) -> int | None:
         info = await self.bot.services.ateliers.get(item.payload["atelier_id"])
+        if item.payload.get("scheduled") and info.announcement_message_id is not None:
+            log.info("atelier %s: announced by hand before its publication time", info.id)
+            return None
         channel_id = item.payload.get("channel_id") or await self.default_channel(info)
         if channel_id is None or info.cancelled:
             log.info("atelier %s: no channel to announce it in; events only", info.id)

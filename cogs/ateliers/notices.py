@@ -59,10 +59,13 @@ def announce(
     """Post the announcement (in ``channel_id``, default its chantier's channel), then mirror
     its séances as scheduled events; ``due_at``: not before then (``publier-le``: the row is
     the durable timer; it lives until the atelier's first séance)."""
+    payload: dict[str, Any] = {"atelier_id": atelier.id, "channel_id": channel_id}
+    if due_at is not None:
+        payload["scheduled"] = True  # dropped if staff announced it by hand meanwhile
     enqueue(
         session,
         OutboxKind.ANNOUNCE,
-        {"atelier_id": atelier.id, "channel_id": channel_id},
+        payload,
         now=now,
         guild_id=atelier.guild_id,
         topic=topic(atelier.id),

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
-from bot.i18n import Translations
+from bot.i18n import Translations, discord_timestamp
 from cogs.ateliers.info import AtelierInfo
 from cogs.ateliers.text import counts_lines, genre_label, seance_lines
 
@@ -66,6 +66,15 @@ def announcement_embed(
         )
     embed.add_field(name=tr._("Lieu"), value=lieu[:FIELD_MAX], inline=False)
     embed.add_field(name=tr._("Places"), value="\n".join(counts_lines(tr, info.counts)))
+    if info.cloture is not None and not info.cancelled:  # cloture: answers close then
+        embed.add_field(
+            name=tr._("Réponses"),
+            value=tr._(
+                "jusqu'au {date} ({relatif})",
+                date=discord_timestamp(info.cloture, "F"),
+                relatif=discord_timestamp(info.cloture, "R"),
+            ),
+        )
     if info.organizer_user_id:
         embed.add_field(name=tr._("Organisation"), value=f"<@{info.organizer_user_id}>")
     if cohosts:  # named with /atelier coanimer (cogs/gestion)

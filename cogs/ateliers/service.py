@@ -6,7 +6,7 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.dates import SeanceSpec
-from bot.errors import N_, Conflict, InvalidInput, NotFound, Quantity, UserError
+from bot.errors import N_, Conflict, InvalidInput, NotFound, Quantity
 from bot.shown_text import check_shown
 from cogs.ateliers import calendar_checks, closing, notices
 from cogs.ateliers import changes as changes_of
+from cogs.ateliers.annonces import AnnonceSteps
 from cogs.ateliers.info import (
     AtelierChoice,
     AtelierInfo,
@@ -30,11 +31,11 @@ from cogs.ateliers.info import (
     load_info,
     load_infos,
 )
+from cogs.ateliers.series_steps import SeriesSteps
 from cogs.inscriptions import waitlist
 from cogs.presences.export import with_attendance
 from db import repositories as repo
 from db.models import (
-    Annonce,
     Atelier,
     Chantier,
     EtatAtelier,
@@ -103,6 +104,9 @@ class AtelierChanges:
     clear_lien: bool = False
     clear_capacite: bool = False
     cloture: datetime | None = None
+    #: ``cloture`` as a delay before the atelier's first séance (each atelier of a series
+    #: counts from its own).
+    cloture_delay: timedelta | None = None
     clear_cloture: bool = False
 
     def is_empty(self) -> bool:
@@ -174,8 +178,9 @@ class ReminderPlan(Protocol):
         ...
 
 
-class AtelierService:
-    """The rules of ateliers, one transaction per use case."""
+class AtelierService(SeriesSteps, AnnonceSteps):
+    """The rules of ateliers, one transaction per use case (series: ``series_steps.py``;
+    further announcements: ``annonces.py``)."""
 
     def __init__(
         self,
@@ -463,12 +468,6 @@ class AtelierService:
         if changes.clear_capacite and atelier.capacite is not None:
             atelier.capacite = None
             changed.append("capacite")
-        if changes.cloture is not None and changes.cloture != atelier.cloture:
-            atelier.cloture = changes.cloture
-            changed.append("cloture")
-        if changes.clear_cloture and atelier.cloture is not None:
-            atelier.cloture = None
-            changed.append("cloture")
         if changes.duree_minutes is not None and changes.duree_minutes != atelier.duree_minutes:
             atelier.duree_minutes = changes.duree_minutes
             changed.append("duree")
@@ -478,6 +477,16 @@ class AtelierService:
             match = await self._replace_seances(session, atelier, changes.seances, stale_events)
             if match.changed:
                 changed.append("dates")
+        cloture = changes.cloture  # a delay counts from the séances as they now are
+        if changes.cloture_delay is not None:
+            first = min(s.starts_at for s in await repo.seances_of(session, atelier.id))
+            cloture = first - changes.cloture_delay
+        if cloture is not None and cloture != atelier.cloture:
+            atelier.cloture = cloture
+            changed.append("cloture")
+        if changes.clear_cloture and atelier.cloture is not None:
+            atelier.cloture = None
+            changed.append("cloture")
         if not changed:
             raise InvalidInput(N_("Rien n'a changé : les valeurs données sont les mêmes."))
         atelier.version += 1
@@ -501,7 +510,8 @@ class AtelierService:
         )
         await notices.tell_moved(session, atelier, moves, {r.membre_id for r in others}, now)
         notices.refresh(session, atelier, now)
-        notices.sync_events(session, atelier, now, stale_events)
+        if not closing.unpublished(atelier.publie_le, now):  # its events come with it
+            notices.sync_events(session, atelier, now, stale_events)
         await self.reminders.plan_in(session, atelier, now)
         await repo.audit(
             session,
@@ -572,108 +582,6 @@ class AtelierService:
         info = await load_info(session, atelier)
         return CancelResult(info, tuple(notify))
 
-    # --- series (issue 12): « la suite » of one atelier ------------------------------------
-
-    async def series_rest(self, guild_id: int, atelier_id: int) -> list[int]:
-        """This atelier and the later planned ateliers of its series (only itself when it is
-        in none), in the order of their first séance."""
-        async with self.sessions() as session:
-            atelier = await session.get(Atelier, atelier_id)
-            if atelier is None or atelier.guild_id != guild_id:
-                raise NotFound(N_("Atelier n° {id} introuvable."), id=atelier_id)
-            if atelier.serie_id is None:
-                return [atelier_id]
-            first = (
-                select(Seance.atelier_id, func.min(Seance.starts_at).label("first"))
-                .group_by(Seance.atelier_id)
-                .subquery()
-            )
-            rows = (
-                await session.execute(
-                    select(Atelier.id, first.c.first)
-                    .join(first, first.c.atelier_id == Atelier.id)
-                    .where(
-                        Atelier.serie_id == atelier.serie_id,
-                        Atelier.etat == EtatAtelier.PLANIFIE,
-                    )
-                    .order_by(first.c.first, Atelier.id)
-                )
-            ).tuples()
-            found = list(rows)
-        start = next((when for i, when in found if i == atelier_id), None)
-        if start is None:
-            return [atelier_id]
-        return [i for i, when in found if when >= start]
-
-    async def modify_series(
-        self,
-        guild_id: int,
-        atelier_id: int,
-        changes: AtelierChanges,
-        *,
-        actor_user_id: int | None = None,
-    ) -> list[ModifyResult]:
-        """``modify`` this atelier and each later one of its series, in one transaction. A
-        later one the change does not fit (nothing to change there, more registered than a
-        lower capacity) is left as it is: those checks come before anything is written."""
-        if changes.seances is not None or changes.duree_minutes is not None:
-            raise InvalidInput(
-                N_(
-                    "Les dates et la durée se modifient séance par séance : retirez "
-                    "portee:la-suite."
-                )
-            )
-        if changes.is_empty():
-            raise InvalidInput(N_("Rien à modifier : donnez au moins une option."))
-        validate_text(
-            titre=changes.titre,
-            description=changes.description,
-            lieu=changes.lieu,
-            lien=changes.lien,
-        )
-        validate_numbers(duree_minutes=None, capacite=changes.capacite)
-        ids = await self.series_rest(guild_id, atelier_id)
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            notify_after_commit(session, ATELIERS)
-            results = [
-                await self._modify_in(session, guild_id, ids[0], changes, actor_user_id, now)
-            ]
-            for other in ids[1:]:
-                try:
-                    results.append(
-                        await self._modify_in(session, guild_id, other, changes, actor_user_id, now)
-                    )
-                except UserError as exc:
-                    log.info("atelier %s: series change not applied: %s", other, exc)
-        log.info("atelier %s and its series modified (%d ateliers)", atelier_id, len(results))
-        return results
-
-    async def cancel_series(
-        self,
-        guild_id: int,
-        atelier_id: int,
-        *,
-        raison: str | None = None,
-        actor_user_id: int | None = None,
-    ) -> list[CancelResult]:
-        """``cancel`` this atelier and each later planned one of its series, in one
-        transaction."""
-        check_shown(raison)
-        if raison is not None and len(raison) > RAISON_MAX:
-            raise InvalidInput(
-                N_("La raison dépasse {max} caractères ({n})."), max=RAISON_MAX, n=len(raison)
-            )
-        ids = await self.series_rest(guild_id, atelier_id)
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            notify_after_commit(session, ATELIERS)
-            results = [
-                await self._cancel_in(session, guild_id, i, raison, actor_user_id, now) for i in ids
-            ]
-        log.info("atelier %s and its series cancelled (%d ateliers)", atelier_id, len(results))
-        return results
-
     async def announce(self, guild_id: int, atelier_id: int, channel_id: int) -> AtelierInfo:
         """Queue the announcement in ``channel_id``: posted again where it already is (the older
         one becomes a pointer to it), or a further live one in another channel."""
@@ -683,6 +591,8 @@ class AtelierService:
             atelier = await self._locked(session, guild_id, atelier_id)
             if atelier.etat == EtatAtelier.ANNULE:
                 raise Conflict(N_("L'atelier « {titre} » est annulé."), titre=atelier.titre)
+            if closing.unpublished(atelier.publie_le, now):
+                atelier.publie_le = None  # announced by hand: published now
             notices.announce(session, atelier, now, channel_id=channel_id)
             return await load_info(session, atelier)
 
@@ -709,52 +619,6 @@ class AtelierService:
                 atelier.thread_id = thread_id
             if then:
                 notices.sync_events(session, atelier, now)
-
-    # --- further announcements (``/atelier annoncer`` in another channel) -------------------
-
-    async def annonces(self, atelier_id: int) -> list[tuple[int, int]]:
-        """The atelier's further live announcements: (channel id, message id), oldest first."""
-        async with self.sessions() as session:
-            rows = await session.execute(
-                select(Annonce.channel_id, Annonce.message_id)
-                .where(Annonce.atelier_id == atelier_id)
-                .order_by(Annonce.id)
-            )
-            return [(c, m) for c, m in rows.tuples()]
-
-    async def announcement_in(self, atelier_id: int, channel_id: int) -> int | None:
-        """The message id of the atelier's live announcement in that channel, if any."""
-        info = await self.get(atelier_id)
-        if info.announcement_channel_id == channel_id:
-            return info.announcement_message_id
-        return dict(await self.annonces(atelier_id)).get(channel_id)
-
-    async def set_annonce(self, atelier_id: int, channel_id: int, message_id: int | None) -> None:
-        """Remember (or, ``message_id`` None, forget) a further announcement in a channel."""
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            notify_after_commit(session, ATELIERS)
-            row = (
-                await session.execute(
-                    select(Annonce).where(
-                        Annonce.atelier_id == atelier_id, Annonce.channel_id == channel_id
-                    )
-                )
-            ).scalar_one_or_none()
-            if message_id is None:
-                if row is not None:
-                    await session.delete(row)
-            elif row is None:
-                session.add(
-                    Annonce(
-                        atelier_id=atelier_id,
-                        channel_id=channel_id,
-                        message_id=message_id,
-                        created_at=now,
-                    )
-                )
-            else:
-                row.message_id = message_id
 
     async def queue_events(self, atelier_id: int) -> None:
         """Queue the mirror of the atelier's séances as scheduled events."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -44,6 +44,8 @@ class DigestSteps:
                     Atelier.etat == EtatAtelier.PLANIFIE,
                     ~begun.exists(),
                     Seance.starts_at < now + timedelta(days=days),
+                    # publier-le: not before its announcement
+                    or_(Atelier.publie_le.is_(None), Atelier.publie_le <= now),
                 )
                 .order_by(Seance.starts_at, Seance.id)
             )

@@ -332,6 +332,8 @@ class RappelService(DeliverySteps, DigestSteps, StartupSteps):
         """Bring the atelier's rows to its plan. Without ``replan``, only add missing rows."""
         seances = [seance_times(x) for x in await repo.seances_of(s, atelier.id)]
         wanted = plan.plan(seances, self.offsets, atelier.duree_minutes)
+        if atelier.publie_le is not None:  # publier-le: nothing is said before the announcement
+            wanted = {key: due for key, due in wanted.items() if due >= atelier.publie_le}
         have = {
             (r.seance_id, RappelKind(r.kind), r.offset_seconds): r
             for r in await rows_of(s, atelier.id)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
+from cogs.ateliers.calendar_checks import holiday_name
 from db.models import EtatInscription
 from tests.e2e.harness import Server, partage, settle
 from tests.e2e.test_ateliers_support import (
@@ -22,6 +24,21 @@ from tests.fakediscord import FakeDiscord
 from tests.french import fr, frh
 
 MANAGE_EVENTS = 1 << 33
+MOIS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+MONTREAL = ZoneInfo("America/Toronto")
+
+
+def in_days(days: int, hour: int) -> tuple[datetime, str]:
+    """A wall-clock time in Montréal ``days`` from now, and as staff would type it (tests
+    that move the bot's clock stay close to the real one: a jump of years would wake every
+    daily and weekly job in between)."""
+    local = (datetime.now(MONTREAL) + timedelta(days=days)).replace(
+        hour=hour, minute=0, second=0, microsecond=0
+    )
+    while holiday_name(local.date()) is not None:  # no holiday warning in these tests
+        local = (local + timedelta(days=1)).replace(tzinfo=MONTREAL)
+    text = f"{local.day} {MOIS.split()[local.month - 1]} {local.year} {hour} h"
+    return local.astimezone(UTC), text
 
 
 def atelier_id_of(text: str) -> int:
@@ -449,20 +466,24 @@ async def test_answers_close_at_cloture_with_the_date_and_no_promotion_after(
     fake = fake_discord
     carol = fake.add_member(server.guild, "carol")
     clock = ManualClock(datetime.now(UTC))
+    first, dates = in_days(4, 13)
     async with partage(fake, settings, clock=clock) as bot:
-        _, text = await create_atelier(fake, server, capacite=1, cloture="2d")
+        _, text = await create_atelier(fake, server, capacite=1, cloture="2d", dates=dates)
         atelier_id = atelier_id_of(text)
         await settle(fake, bot)
         info = await bot.services.ateliers.get(atelier_id)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        shown = field(message, "Réponses")
         await rsvp(fake, server, server.alice, atelier_id, "oui")
         await rsvp(fake, server, server.bob, atelier_id, "oui")  # waiting
         clock.set(info.cloture + timedelta(minutes=1))
+        await settle(fake, bot, timeout=30)  # what the jump made due (reminders) goes first
         refused = await rsvp(fake, server, carol, atelier_id, "oui")
         said_no = await rsvp(fake, server, server.alice, atelier_id, "non")
         await settle(fake, bot)
         bob = await bot.services.inscriptions.statuses(server.guild.id, server.bob.id, [atelier_id])
-    # 2 days before the first séance (3 December 2030, 13 h 30 in Montréal).
-    assert info.cloture == datetime(2030, 12, 1, 18, 30, tzinfo=UTC)
+    assert info.cloture == first - timedelta(days=2)  # 2 days before the first séance
+    assert f"<t:{int(info.cloture.timestamp())}:F>" in shown  # the announcement says it
     assert fr("Les réponses à « Territoire et immigration » sont closes depuis le") in refused
     assert f"<t:{int(info.cloture.timestamp())}:F>" in refused
     assert "ne participerez pas" in said_no  # « non » is still taken
@@ -475,8 +496,10 @@ async def test_publier_le_posts_the_announcement_thread_and_events_at_that_time(
 ) -> None:
     fake = fake_discord
     clock = ManualClock(datetime.now(UTC))
+    published, publish_text = in_days(3, 9)
+    _, dates = in_days(9, 13)  # its 7-day reminder would fall before the publication
     async with partage(fake, settings, clock=clock) as bot:
-        _, text = await create_atelier(fake, server, **{"publier-le": "1 décembre 2030 9 h"})
+        _, text = await create_atelier(fake, server, dates=dates, **{"publier-le": publish_text})
         atelier_id = atelier_id_of(text)
         await settle(fake, bot)
         before = announcements(fake, chantier_channel(fake, server))
@@ -490,15 +513,14 @@ async def test_publier_le_posts_the_announcement_thread_and_events_at_that_time(
             )
         ).embeds[0]
         refused = await rsvp(fake, server, server.alice, atelier_id, "oui")
-        clock.set(datetime(2030, 12, 1, 14, 0, 1, tzinfo=UTC))  # 9 h in Montréal
-        await settle(fake, bot)
-        posted = announcements(fake, chantier_channel(fake, server))
-        [message] = [m for m in posted if "Nouvel atelier" in m.content]
+        clock.set(published + timedelta(seconds=1))
+        await settle(fake, bot, timeout=30)
+        [message] = announcements(fake, chantier_channel(fake, server))  # no reminder before it
         info = await bot.services.ateliers.get(atelier_id)
     assert before == [] and events_before == []
     assert "Aucun atelier à venir" in member_list
     assert any("Territoire et immigration" in f["name"] for f in staff_list["fields"])
     assert fr("n'est pas encore publié") in refused
-    assert info.publie_le == datetime(2030, 12, 1, 14, 0, tzinfo=UTC)
+    assert info.publie_le == published
     assert message.thread_id is not None and info.thread_id is not None
-    assert len(fake.scheduled_events(server.guild)) == 2
+    assert len(fake.scheduled_events(server.guild)) == 1
