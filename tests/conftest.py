@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,9 +10,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
-from db.models import Base
 from db.session import create_engine, session_factory
-from tests.dbutil import POSTGRES_SKIP_REASON, fresh_postgres_database, postgres_url
+from tests.dbutil import (
+    POSTGRES_SKIP_REASON,
+    fresh_postgres_database,
+    postgres_template,
+    postgres_url,
+    sqlite_copy,
+    sqlite_template,
+)
 
 DATABASES = ["sqlite", "postgresql"]
 
@@ -30,12 +36,39 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield url
 
 
+@pytest.fixture(scope="session")
+def _schema_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sqlite_template(tmp_path_factory.mktemp("schema"), migrate=False)
+
+
+@pytest.fixture(scope="session")
+def _schema_postgres() -> Iterator[str | None]:
+    yield from postgres_template(postgres_url(), migrate=False)
+
+
+@pytest.fixture(params=DATABASES)
+async def schema_db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _schema_sqlite: Path,
+    _schema_postgres: str | None,
+) -> AsyncIterator[str]:
+    """A database holding the current schema (a copy of this process's template), once per
+    backend."""
+    if request.param == "sqlite":
+        yield sqlite_copy(_schema_sqlite, tmp_path / "partage.db")
+        return
+    base = postgres_url()
+    if base is None or _schema_postgres is None:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    async with fresh_postgres_database(base, template=_schema_postgres) as url:
+        yield url
+
+
 @pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+async def engine(schema_db_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on a database holding the current schema."""
-    eng = create_engine(db_url)
-    async with eng.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    eng = create_engine(schema_db_url)
     try:
         yield eng
     finally:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import concurrent.futures
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -22,21 +27,105 @@ def postgres_url() -> str | None:
 
 
 @asynccontextmanager
-async def fresh_postgres_database(base_url: str) -> AsyncIterator[str]:
-    """Create an empty database next to ``base_url``'s, yield its async URL, then drop it."""
+async def fresh_postgres_database(
+    base_url: str, *, template: str | None = None
+) -> AsyncIterator[str]:
+    """Create a database next to ``base_url``'s (empty, or a copy of ``template``), yield its
+    async URL, then drop it."""
     url = make_url(base_url)
     name = f"partage_test_{uuid.uuid4().hex[:12]}"
     admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     admin = await asyncpg.connect(admin_dsn)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await admin.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await admin.close()
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
+        _drop_later(admin_dsn, name)
+
+
+# Dropping a database takes PostgreSQL a few tenths of a second (most of a small test's time):
+# a thread of this test process drops them one after the other while the next tests run, and
+# the process waits for it at exit, so nothing is left behind.
+_dropper = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-db")
+atexit.register(_dropper.shutdown, wait=True)
+
+
+def _drop_later(admin_dsn: str, name: str) -> None:
+    async def drop() -> None:
         admin = await asyncpg.connect(admin_dsn)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+    _dropper.submit(asyncio.run, drop())
+
+
+# --- Templates: one database per test process, copied for each test ------------------------------
+# Building the schema for each test (Alembic's migrations for the end-to-end tests, create_all for
+# the service tests) costs a quarter to half a second, most of a small test. Each test process
+# builds one template per backend once; every test gets a copy (a file copy for SQLite, CREATE
+# DATABASE … TEMPLATE for PostgreSQL). The migrations themselves are tested from an empty
+# database (tests/db).
+
+
+def _build_schema(url: str, *, migrate: bool) -> None:
+    if migrate:
+        from db.migrate import upgrade
+
+        upgrade(url)
+        return
+
+    async def create_all() -> None:
+        from db.models import Base
+        from db.session import create_engine
+
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create_all())
+
+
+def sqlite_template(directory: Path, *, migrate: bool) -> Path:
+    """A SQLite file holding the schema (at the head migration when ``migrate``)."""
+    path = directory / ("migrated.db" if migrate else "schema.db")
+    _build_schema(f"sqlite+aiosqlite:///{path}", migrate=migrate)
+    return path
+
+
+def sqlite_copy(template: Path, target: Path) -> str:
+    shutil.copyfile(template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+def postgres_template(base_url: str | None, *, migrate: bool) -> Iterator[str | None]:
+    """For a session fixture: a PostgreSQL database holding the schema, usable as a TEMPLATE,
+    dropped at the end; None without PostgreSQL."""
+    if base_url is None:
+        yield None
+        return
+    url = make_url(base_url)
+    name = f"partage_template_{uuid.uuid4().hex[:12]}"
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        _build_schema(url.set(database=name).render_as_string(hide_password=False), migrate=migrate)
+        yield name
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import sqlite_driver
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("schema_db_url", ["sqlite"], indirect=True)
 
 thing = Table(
     "thing",

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from db.session import Sessions
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("schema_db_url", ["sqlite"], indirect=True)
 async def test_writers_queue_in_order_and_a_waiting_one_cancels_at_once(
     sessions: Sessions,
 ) -> None:

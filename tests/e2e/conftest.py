@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
 import pytest
 
 from bot.config import Settings
+from tests.dbutil import (
+    POSTGRES_SKIP_REASON,
+    fresh_postgres_database,
+    postgres_template,
+    postgres_url,
+    sqlite_copy,
+    sqlite_template,
+)
 from tests.e2e.harness import Server, build_server, settings_for
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sqlite_template(tmp_path_factory.mktemp("migrated"), migrate=True)
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str | None]:
+    yield from postgres_template(postgres_url(), migrate=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _sqlite_template: Path,
+    _postgres_template: str | None,
+) -> AsyncIterator[str]:
+    """A database at the head migration (a copy of this process's template), once per backend."""
+    if request.param == "sqlite":
+        yield sqlite_copy(_sqlite_template, tmp_path / "partage.db")
+        return
+    base = postgres_url()
+    if base is None or _postgres_template is None:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    async with fresh_postgres_database(base, template=_postgres_template) as url:
+        yield url
 
 
 @pytest.fixture

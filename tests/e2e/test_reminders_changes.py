@@ -4,11 +4,12 @@ whose hook was lost); the weekly digest and ``/partage salon-resume``."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.clock import ManualClock
 from cogs.ateliers.service import AtelierChanges, AtelierDraft
 from db.models import Rappel, RappelStatus, Seance
 from tests.cogs.helpers import unplanned_ateliers
@@ -63,11 +64,13 @@ async def test_start_up_plans_an_atelier_written_without_its_plan(
     fake_discord: FakeDiscord, server: Server, db_url: str
 ) -> None:
     """An atelier whose rows do not match its plan (written by an older version, or the offsets
-    changed in the configuration) is planned again at start-up."""
+    changed in the configuration) is planned again at start-up. (A manual clock: the restart may
+    take any time on a loaded machine.)"""
     fake = fake_discord
     settings = reminder_settings(fake, server, db_url, "3s")
-    async with partage(fake, settings) as bot:
-        start = bot.clock.now() + timedelta(seconds=7)
+    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
+    start = clock.now() + timedelta(minutes=10)
+    async with partage(fake, settings, clock=clock) as bot:
         chantier = await bot.services.chantiers.by_slug(server.guild.id, "gouvernance")
         assert chantier is not None
         info = await unplanned_ateliers(bot.sessions, bot.clock).create(
@@ -79,10 +82,12 @@ async def test_start_up_plans_an_atelier_written_without_its_plan(
         atelier_id = info.id
         await settle(fake, bot)
         assert bot.scheduler.job_ids("reminder:") == []
-    async with partage(fake, settings) as bot:
+    async with partage(fake, settings, clock=clock) as bot:
         assert len(bot.scheduler.job_ids("reminder:")) == 2  # 3 s and "ça commence"
         assert await bot.services.rappels.out_of_step() == ([], [])  # in step now
         channel = lambda: rappels(fake.channel_messages(chantier.channel_id))  # noqa: E731
+        assert channel() == []
+        clock.set(start - timedelta(seconds=3))
         await fake.wait_until(lambda: len(channel()) == 1, timeout=8)
         assert f"rsvp:{atelier_id}:oui" in channel()[0].custom_ids()
 
