@@ -27,10 +27,13 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m bot run $(ARGS)
 
-# The web agenda's browser tests use Debian's chromium: installed here when missing (as root).
+# The web agenda's browser tests use Debian's chromium, the attestation's test reads its PDF with
+# poppler's pdftotext: installed here when missing (as root).
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "chromium could not be installed: the browser tests will be skipped"
+	@command -v pdftotext >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null; } \
+		|| echo "poppler-utils could not be installed: the attestation's text check will be skipped"
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(STAMP)
