@@ -130,3 +130,19 @@ def test_each_command_declares_its_words_where_it_is_defined(tree: Vocabulary) -
         source = (ROOT / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8")
         for text in texts:
             assert text in source, (qualified, module, text)
+
+
+def test_the_readme_lists_every_command_of_the_tree(tree: Vocabulary) -> None:
+    """The README's command tables are written by hand: a command the bot registers and the
+    README never names fails here (« /atelier presences » or « /atelier creer|modifier … »)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = []
+    for qualified in tree.declared:
+        first, *rest = qualified.split()
+        if rest:
+            pattern = re.escape("/" + first) + r"\s+[\w|-]*?" + re.escape(rest[0]) + r"(?![\w-])"
+        else:
+            pattern = re.escape("/" + first) + r"(?![\w-])"
+        if not re.search(pattern, readme):
+            missing.append(qualified)
+    assert missing == []
