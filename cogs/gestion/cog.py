@@ -67,14 +67,14 @@ def visibility_steps(tr: Translations, membre: discord.Member, application: str)
     own authorisation): so the bot says exactly where to click. Giving the co-host Manage
     Events instead would give them every event of the server."""
     return tr._(
-        "Discord ne montre /atelier qu'à qui a la permission « Gérer les événements ». Pour que "
-        "{membre} voie /atelier modifier, participants, presences, inscrire, retirer et "
-        "documents : Paramètres du serveur → Intégrations → {application} → dans Commandes, "
-        "/atelier → Ajouter des membres ou des rôles → {nom} → cochez ✓ → Enregistrer les "
-        "modifications. Discord règle /atelier en entier : {membre} y verra aussi les autres "
-        "sous-commandes, mais le bot refuse ce qui n'est pas permis aux coanimateurs. Si vous "
-        "nommez souvent des coanimateurs, autorisez une fois un rôle (par exemple "
-        "« Coanimation ») de la même façon et donnez-le-leur.",
+        "Pour que {membre} voie /atelier dans sa liste de commandes (Discord ne le montre "
+        "qu'avec la permission « Gérer les événements »), une fois :\n"
+        "1. Paramètres du serveur → Intégrations → {application} ;\n"
+        "2. dans Commandes, /atelier → Ajouter des membres ou des rôles → {nom} ;\n"
+        "3. cochez ✓, puis Enregistrer les modifications.\n"
+        "Discord règle /atelier en entier : {membre} y verra aussi les autres sous-commandes, "
+        "que le bot lui refuse. Si vous nommez souvent des coanimateurs, autorisez plutôt une "
+        "fois un rôle (par exemple « Coanimation ») et donnez-le-leur.",
         membre=f"<@{membre.id}>",
         nom=discord.utils.escape_mentions(discord.utils.escape_markdown(membre.display_name)),
         application=application,

@@ -14,8 +14,9 @@ from tests.fakediscord.permissions import Perm
 from tests.french import fr
 
 STEPS = fr(
-    "Paramètres du serveur → Intégrations → {application} → dans Commandes, /atelier → "
-    "Ajouter des membres ou des rôles → {nom} → cochez ✓ → Enregistrer les modifications."
+    "1. Paramètres du serveur → Intégrations → {application} ;\n"
+    "2. dans Commandes, /atelier → Ajouter des membres ou des rôles → {nom} ;\n"
+    "3. cochez ✓, puis Enregistrer les modifications."
 )
 
 
