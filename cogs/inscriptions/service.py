@@ -362,8 +362,7 @@ class SeriesAnswers:
             await self._step(intake_id, atelier_id, last=atelier_id == ids[-1])
         async with self.service.sessions() as session:
             row = await session.get(Intake, intake_id)
-            assert row is not None
-            done = dict((row.result or {}).get(DONE, {}))
+            done = dict(((row.result if row else None) or {}).get(DONE, {}))
         return [(i, dict(done[str(i)])) for i in ids if str(i) in done]
 
     async def _step(self, intake_id: int, atelier_id: int, *, last: bool) -> None:
@@ -373,7 +372,9 @@ class SeriesAnswers:
                 await session.execute(
                     select(Intake).where(Intake.id == intake_id).with_for_update()
                 )
-            ).scalar_one()
+            ).scalar_one_or_none()
+            if row is None:
+                return  # erased meanwhile (the member's data)
             progress = dict(row.result or {})
             done = dict(progress.get(DONE, {}))
             if str(atelier_id) in done or row.status != IntakeStatus.RECEIVED:
