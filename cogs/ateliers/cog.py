@@ -40,7 +40,6 @@ from cogs.ateliers.delivery import AtelierDelivery
 from cogs.ateliers.export import participants_csv, participants_xlsx
 from cogs.ateliers.info import SeanceInfo
 from cogs.ateliers.planning import CLEAR_WORDS, PlanningSteps
-from cogs.ateliers.series_views import SerieButton
 from cogs.ateliers.service import (
     DEFAULT_LIEU,
     AtelierChanges,
@@ -97,10 +96,6 @@ class AteliersCog(PlanningSteps, commands.Cog):
 
     async def cog_load(self) -> None:
         self.delivery.register()
-        self.bot.add_dynamic_items(SerieButton)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(SerieButton)
 
     async def _announced(
         self, atelier_id: int, previous: int | None = None, channel_id: int | None = None

@@ -10,13 +10,14 @@ import discord
 
 from bot.i18n import Translations
 from cogs.ateliers.info import AtelierInfo
-from cogs.ateliers.series_views import serie_custom_id, serie_label
 from cogs.inscriptions.buttons import (
     ANSWERS,
     answer_custom_id,
     answer_label,
     link_custom_id,
     link_label,
+    serie_custom_id,
+    serie_label,
 )
 from db.models import Reponse
 

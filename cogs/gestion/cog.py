@@ -15,7 +15,8 @@ from bot.choices import atelier_choices, parse_atelier_id
 from bot.cohosts import staff_or_cohost
 from bot.command_text import p_
 from bot.errors import N_, InvalidInput
-from bot.interactions import bot_of, commit_then_defer, reply, staff_only, tr_of
+from bot.i18n import Translations
+from bot.interactions import bot_of, commit_then_defer, is_staff, reply, staff_only, tr_of
 from db.models import EtatInscription
 
 if TYPE_CHECKING:
@@ -40,6 +41,44 @@ async def _any_atelier(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     return await atelier_choices(interaction, current, upcoming_only=False)
+
+
+def sees_atelier_by_default(membre: discord.Member, interaction: discord.Interaction) -> bool:
+    """Whether Discord lists ``/atelier`` to ``membre`` without an override: it asks for Manage
+    Events by default (``STAFF_DEFAULT_PERMISSIONS``); staff need no co-host rights at all."""
+    perms = membre.guild_permissions
+    return (
+        perms.manage_events
+        or perms.administrator
+        or is_staff(membre, bot_of(interaction).settings.discord.staff_role)
+    )
+
+
+def _application_name(interaction: discord.Interaction) -> str:
+    user = interaction.client.user
+    return user.name if user is not None else "Partage"
+
+
+def visibility_steps(tr: Translations, membre: discord.Member, application: str) -> str:
+    """What staff do, once, so that a co-host sees ``/atelier`` in Discord's command list.
+
+    Discord sets who sees a command for the top-level command only (``/atelier`` as a whole,
+    not ``/atelier modifier``), and a bot cannot change it (Discord asks for an administrator's
+    own authorisation): so the bot says exactly where to click. Giving the co-host Manage
+    Events instead would give them every event of the server."""
+    return tr._(
+        "Pour que {membre} voie /atelier dans sa liste de commandes (Discord ne le montre "
+        "qu'avec la permission « Gérer les événements »), une fois :\n"
+        "1. Paramètres du serveur → Intégrations → {application} ;\n"
+        "2. dans Commandes, /atelier → Ajouter des membres ou des rôles → {nom} ;\n"
+        "3. cochez ✓, puis Enregistrer les modifications.\n"
+        "Discord règle /atelier en entier : {membre} y verra aussi les autres sous-commandes, "
+        "que le bot lui refuse. Si vous nommez souvent des coanimateurs, autorisez plutôt une "
+        "fois un rôle (par exemple « Coanimation ») et donnez-le-leur.",
+        membre=f"<@{membre.id}>",
+        nom=discord.utils.escape_mentions(discord.utils.escape_markdown(membre.display_name)),
+        application=application,
+    )
 
 
 def build_commands() -> tuple[app_commands.Command[Any, Any, Any], ...]:
@@ -177,6 +216,17 @@ def build_commands() -> tuple[app_commands.Command[Any, Any, Any], ...]:
             )
         else:
             text = tr._("{membre} ne coanime plus « {titre} ».", **values)
+        if result.changed and not sees_atelier_by_default(membre, interaction):
+            if result.added:
+                text += "\n\n" + visibility_steps(tr, membre, _application_name(interaction))
+            elif result.others == 0:
+                text += "\n\n" + tr._(
+                    "{membre} ne coanime plus aucun atelier : vous pouvez lui retirer l'accès à "
+                    "/atelier au même endroit (Paramètres du serveur → Intégrations → "
+                    "{application} → /atelier).",
+                    membre=f"<@{user_id}>",
+                    application=_application_name(interaction),
+                )
         await reply(interaction, text)
 
     return (inscrire, retirer, coanimer)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -44,6 +44,9 @@ class CohostChange:
     titre: str
     added: bool  # named (True) or removed (False)
     changed: bool
+    #: Other ateliers the member co-hosts after this change (0: none, their access to
+    #: ``/atelier`` in Discord's settings can go).
+    others: int = 0
 
 
 class GestionService:
@@ -220,7 +223,12 @@ class GestionService:
                     at=now,
                 )
             titre = atelier.titre
-        return CohostChange(titre, not retirer, changed)
+            others = await session.scalar(
+                select(func.count()).where(
+                    Coanimateur.membre_id == membre.id, Coanimateur.atelier_id != atelier_id
+                )
+            )
+        return CohostChange(titre, not retirer, changed, others=int(others or 0))
 
     async def cohosts(self, atelier_id: int) -> list[int]:
         """The Discord ids of the atelier's co-hosts (for the announcement), in naming order."""

@@ -1,4 +1,5 @@
-"""The answer buttons' custom ids and labels (the contract ``rsvp:<atelier_id>:<reponse>``),
+"""The answer buttons' custom ids and labels (the contract ``rsvp:<atelier_id>:<reponse>``,
+``rsvp:<atelier_id>:serie``),
 without Discord: the announcement that carries them belongs to the ateliers feature; the
 clicks are answered by this one (``views.py``)."""
 
@@ -9,6 +10,8 @@ from db.models import Reponse
 
 ANSWER_TEMPLATE = r"rsvp:(?P<atelier>[0-9]{1,20}):(?P<reponse>oui|peut-etre|non)"
 LINK_TEMPLATE = r"lien:(?P<atelier>[0-9]{1,20})"
+#: « Toute la série »: « oui » to this atelier and the later ones of its series.
+SERIE_TEMPLATE = r"rsvp:(?P<atelier>[0-9]{1,20}):serie"
 ANSWERS = (Reponse.OUI, Reponse.PEUT_ETRE, Reponse.NON)
 
 
@@ -18,6 +21,10 @@ def answer_custom_id(atelier_id: int, reponse: Reponse) -> str:
 
 def link_custom_id(atelier_id: int) -> str:
     return f"lien:{atelier_id}"
+
+
+def serie_custom_id(atelier_id: int) -> str:
+    return f"rsvp:{atelier_id}:serie"
 
 
 def answer_label(tr: Translations, reponse: Reponse) -> str:
@@ -31,3 +38,7 @@ def answer_label(tr: Translations, reponse: Reponse) -> str:
 
 def link_label(tr: Translations) -> str:
     return tr.p_("bouton", "Lien de la réunion")
+
+
+def serie_label(tr: Translations) -> str:
+    return tr.p_("bouton", "Toute la série")

@@ -41,11 +41,18 @@ from cogs.ateliers.text import (
     compact_line,
     jump_url,
     seance_answer_text,
+    seance_when,
     short_status,
     status_text,
 )
-from cogs.inscriptions.service import AnswerQueues, AnswerResult, Click, SavedClick
-from cogs.inscriptions.views import AnswerButton, LinkButton
+from cogs.inscriptions.service import (
+    AnswerQueues,
+    AnswerResult,
+    Click,
+    SavedClick,
+    SeriesAnswers,
+)
+from cogs.inscriptions.views import AnswerButton, LinkButton, SerieButton
 from db.models import EtatInscription, Reponse
 
 if TYPE_CHECKING:
@@ -79,17 +86,18 @@ class InscriptionsCog(commands.Cog):
         #: Answers to one atelier wait until every click received so far is acknowledged
         #: (acknowledgements have a deadline), then go in a batch per transaction.
         self.queues = AnswerQueues(self.service, before=self._wait_for_acks)
+        self.series = SeriesAnswers(self.service)
         self._ack_slots = asyncio.Semaphore(ACKS_IN_FLIGHT)
         self._unacked = 0
         self._all_acked = asyncio.Event()
         self._all_acked.set()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AnswerButton, LinkButton)
+        self.bot.add_dynamic_items(AnswerButton, LinkButton, SerieButton)
         self.bot.tasks.spawn(self.recover(), name="inscriptions:recover")
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AnswerButton, LinkButton)
+        self.bot.remove_dynamic_items(AnswerButton, LinkButton, SerieButton)
 
     # --- an answer: saved, acknowledged, applied, told -----------------------------------------
 
@@ -134,6 +142,73 @@ class InscriptionsCog(commands.Cog):
                 )
 
         await self._apply(click, intake_id, tell)
+
+    async def answer_series(self, interaction: discord.Interaction, atelier_id: int) -> None:
+        """« Toute la série »: « oui » to this atelier and the later ones of its series, saved
+        as one click (the list of ateliers fixed now) before it is acknowledged, then applied
+        atelier by atelier (``SeriesAnswers``: a stop midway resumes at the next start), then
+        told in one message, a line per atelier."""
+        ids = await self.bot.services.ateliers.series_rest(interaction.guild_id or 0, atelier_id)
+        click = Click(
+            interaction_id=interaction.id,
+            application_id=interaction.application_id,
+            token=interaction.token,
+            guild_id=interaction.guild_id or 0,
+            user_id=interaction.user.id,
+            atelier_id=atelier_id,
+            seance_id=None,
+            reponse=Reponse.OUI,
+            display_name=interaction.user.display_name,
+            locale=locale_of(interaction),
+            serie=tuple(ids),
+        )
+        self._unacked += 1
+        self._all_acked.clear()
+        try:
+            intake_id = await self.intake.submit(click)
+            acknowledged = await self._acknowledge(interaction)
+        finally:
+            self._unacked -= 1
+            if self._unacked == 0:
+                self._all_acked.set()
+        if not acknowledged:
+            await self._told.submit((intake_id, True))
+            return
+
+        async def tell(text: str) -> None:
+            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+
+        await self._apply_series(click, intake_id, tell)
+
+    async def _apply_series(
+        self, click: Click, intake_id: int, tell: Callable[[str], Awaitable[None]]
+    ) -> None:
+        await self._wait_for_acks()
+        outcomes = await self.series.apply(intake_id)
+        log.info(
+            "atelier %s: user %s answered oui to the series (%d ateliers)",
+            click.atelier_id,
+            click.user_id,
+            len(outcomes),
+        )
+        tr = self.bot.i18n.for_locale(click.locale)
+        lines = [tr._("Votre réponse « oui » à toute la série :")]
+        for atelier_id, outcome in outcomes:
+            info = await self.bot.services.ateliers.get(atelier_id)
+            if "error" in outcome:
+                values = dict(outcome.get("values") or {})  # type: ignore[call-overload]
+                status = tr.user_error(UserError(str(outcome["error"]), **values))
+            else:
+                etat, position = outcome.get("etat"), outcome.get("position")
+                status = short_status(
+                    tr,
+                    EtatInscription(str(etat)) if etat else None,
+                    int(str(position)) if position is not None else None,
+                )
+            when = seance_when(tr, info.seances[0]) if info.seances else info.titre
+            lines.append(tr._("- {date} : {statut}", date=when, statut=status))
+        await tell("\n".join(lines))
+        await self._told.submit((intake_id, False))
 
     async def _wait_for_acks(self) -> None:
         await self._all_acked.wait()
@@ -211,6 +286,10 @@ class InscriptionsCog(commands.Cog):
             except discord.NotFound:  # the token died meanwhile
                 log.info("intake %s: interaction %s expired", saved.intake_id, click.interaction_id)
 
+        if click.serie:
+            log.info("intake %s: finishing a series answer saved before a stop", saved.intake_id)
+            await self._apply_series(click, saved.intake_id, tell)
+            return
         if not saved.applied:
             log.info("intake %s: applying a click saved before a stop", saved.intake_id)
             await self._apply(click, saved.intake_id, tell)

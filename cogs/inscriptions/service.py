@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 
 #: Answers to one atelier applied in one transaction (a burst of 2,000: forty batches).
 APPLY_BATCH = 50
+#: A saved « Toute la série » click's ``result``: the ateliers to answer, and each one's
+#: outcome once applied (by atelier id, as text: JSON keys).
+SERIE = "serie"
+DONE = "done"
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,8 @@ class InscriptionService:
                     display_name=(c.display_name or "")[:100] or None,
                     locale=c.locale,
                     status=IntakeStatus.RECEIVED,
+                    # « Toute la série »: the ateliers answered, fixed at the click.
+                    result={SERIE: list(c.serie), DONE: {}} if c.serie else None,
                     received_at=now,
                 )
                 for c in clicks
@@ -290,11 +296,24 @@ class InscriptionService:
         in the order they came; older ones are closed as expired."""
         async with self.sessions.begin() as session:
             open_ = (IntakeStatus.RECEIVED, IntakeStatus.APPLIED)
-            await session.execute(
-                update(Intake)
-                .where(Intake.status.in_(open_), Intake.received_at < since)
-                .values(status=IntakeStatus.EXPIRED)
-            )
+            old = (
+                await session.execute(
+                    select(Intake.id, Intake.status, Intake.result).where(
+                        Intake.status.in_(open_), Intake.received_at < since
+                    )
+                )
+            ).all()
+            # A series answer already partly applied is finished (only its telling is lost):
+            # never left half done.
+            expired = [
+                row_id
+                for row_id, status, result in old
+                if not (status == IntakeStatus.RECEIVED and (result or {}).get(DONE))
+            ]
+            if expired:
+                await session.execute(
+                    update(Intake).where(Intake.id.in_(expired)).values(status=IntakeStatus.EXPIRED)
+                )
             rows = (
                 await session.execute(
                     select(Intake).where(Intake.status.in_(open_)).order_by(Intake.id)
@@ -314,12 +333,84 @@ class InscriptionService:
                         reponse=Reponse(r.reponse),
                         display_name=r.display_name,
                         locale=r.locale,
+                        serie=tuple(int(i) for i in (r.result or {}).get(SERIE, ())),
                     ),
                     applied=r.status == IntakeStatus.APPLIED,
                     result=dict(r.result or {}),
                 )
                 for r in rows
             ]
+
+
+class SeriesAnswers:
+    """« Toute la série »: one saved click (``receive`` with ``Click.serie``) answers « oui »
+    to several ateliers, each in its own transaction holding that atelier's lock (by the rules
+    of its own places and waiting list). Each step writes its outcome into the saved click in
+    the same transaction as the answer, so a process stopped midway resumes where it stopped
+    (``apply``, called again after the restart) and no atelier is answered twice."""
+
+    def __init__(self, service: InscriptionService) -> None:
+        self.service = service
+
+    async def apply(self, intake_id: int) -> list[tuple[int, dict[str, object]]]:
+        """Apply what is left of the saved series click ``intake_id``; return every atelier's
+        outcome (``{"etat", "position"}`` or ``{"error", "values"}``), in the series' order."""
+        async with self.service.sessions() as session:
+            row = await session.get(Intake, intake_id)
+            ids = [int(i) for i in ((row.result if row else None) or {}).get(SERIE, ())]
+        for atelier_id in ids:
+            await self._step(intake_id, atelier_id, last=atelier_id == ids[-1])
+        async with self.service.sessions() as session:
+            row = await session.get(Intake, intake_id)
+            done = dict(((row.result if row else None) or {}).get(DONE, {}))
+        return [(i, dict(done[str(i)])) for i in ids if str(i) in done]
+
+    async def _step(self, intake_id: int, atelier_id: int, *, last: bool) -> None:
+        service = self.service
+        async with service.sessions.begin() as session:
+            row = (
+                await session.execute(
+                    select(Intake).where(Intake.id == intake_id).with_for_update()
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                return  # erased meanwhile (the member's data)
+            progress = dict(row.result or {})
+            done = dict(progress.get(DONE, {}))
+            if str(atelier_id) in done or row.status != IntakeStatus.RECEIVED:
+                return  # answered before a stop
+            answer = Answer(
+                row.guild_id,
+                row.user_id,
+                Reponse.OUI,
+                display_name=row.display_name,
+                locale=row.locale,
+            )
+            batch = AnswerBatch(
+                session, service.clock.now(), service._guilds, offer_hours=service.offer_hours
+            )
+            (result,) = await batch.run(atelier_id, [answer])
+            if isinstance(result, UserError):
+                done[str(atelier_id)] = {"error": result.message_id, "values": result.values}
+            else:
+                etat = result.etat.value if result.etat else None
+                done[str(atelier_id)] = {"etat": etat, "position": result.position}
+            await session.execute(
+                update(Intake)
+                .where(Intake.id == intake_id)
+                .values(
+                    result=progress | {DONE: done},
+                    status=IntakeStatus.APPLIED if last else IntakeStatus.RECEIVED,
+                )
+            )
+        service._guilds |= batch.guilds_ensured
+        log.info(
+            "intake %s: user %s answered oui to atelier %s of a series -> %s",
+            intake_id,
+            answer.user_id,
+            atelier_id,
+            done[str(atelier_id)],
+        )
 
 
 class AnswerQueues:
@@ -371,6 +462,8 @@ class Click:
     reponse: Reponse
     display_name: str | None
     locale: str
+    #: « Toute la série »: the ateliers to answer « oui » (``atelier_id`` is the one clicked).
+    serie: tuple[int, ...] = ()
 
     def as_answer(self, intake_id: int) -> Answer:
         """The answer to apply, from the saved click ``intake_id``."""

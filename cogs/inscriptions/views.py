@@ -10,7 +10,7 @@ from typing import Any
 import discord
 
 from bot.interactions import cog_of, run_safely
-from cogs.inscriptions.buttons import ANSWER_TEMPLATE, LINK_TEMPLATE
+from cogs.inscriptions.buttons import ANSWER_TEMPLATE, LINK_TEMPLATE, SERIE_TEMPLATE
 from db.models import Reponse
 
 Button = discord.ui.Button[Any]
@@ -35,6 +35,27 @@ class AnswerButton(discord.ui.DynamicItem[Button], template=ANSWER_TEMPLATE):
 
         cog = cog_of(interaction.client, InscriptionsCog)
         await run_safely(interaction, cog.answer(interaction, self.atelier_id, self.reponse))
+
+
+class SerieButton(discord.ui.DynamicItem[Button], template=SERIE_TEMPLATE):
+    """« Toute la série »: « oui » to this atelier and the later ones of its series, saved as
+    one intent before it is acknowledged, like the other answers (``InscriptionsCog``)."""
+
+    def __init__(self, atelier_id: int) -> None:
+        super().__init__(discord.ui.Button(custom_id=f"rsvp:{atelier_id}:serie"))
+        self.atelier_id = atelier_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: Button, match: re.Match[str], /
+    ) -> SerieButton:
+        return cls(int(match["atelier"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        from cogs.inscriptions.cog import InscriptionsCog
+
+        cog = cog_of(interaction.client, InscriptionsCog)
+        await run_safely(interaction, cog.answer_series(interaction, self.atelier_id))
 
 
 class LinkButton(discord.ui.DynamicItem[Button], template=LINK_TEMPLATE):
