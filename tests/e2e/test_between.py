@@ -279,7 +279,9 @@ async def test_documents_nudge_poll_and_gathering(
             options={"atelier": str(atelier.id), "titre": "X", "lien": "https://x.org"},
             locale="fr",
         )
-        assert "réservée à l'équipe" in await text_of(refused)
+        assert "Réservé à l'équipe d'animation et aux personnes qui coaniment" in await text_of(
+            refused
+        )
         await settle(fake, bot)
         posted = [m for m in fake.channel_messages(thread) if "Nouveau document" in m.content]
         assert len(posted) == 2
