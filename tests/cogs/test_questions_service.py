@@ -464,7 +464,7 @@ async def test_the_question_its_bump_nudge_and_followup_are_outbox_rows(
     assert nudge.expires_at <= due.starts_at  # a nudge after the séance began is no use
 
     clock.advance(timedelta(days=2))
-    (followup,) = await suivi.due_followups()
+    assert [f.atelier_id for f in await suivi.due_followups()] == [atelier.id]
     assert await suivi.claim_followup(atelier.id)
     assert not await suivi.claim_followup(atelier.id)
     parts = await _outbox(sessions, OutboxKind.FOLLOWUP)
