@@ -81,12 +81,12 @@ class QuestionsDelivery:
         thread = await self._made_before(forum, titre, item.created_at)
         if thread is None:
             tr = self.bot.i18n.for_locale(str(p.get("locale") or "fr"))
-            users = [int(u) for u in p.get("mention_user_ids") or ()]
+            asker, users = await self.questions.who_of(question_id)
             tag = await forum_tag(forum, TAG_OUVERTE, self.fr)
             try:
                 created = await forum.create_thread(
                     name=titre,
-                    content=question_text(tr, p, users),
+                    content=question_text(tr, p, asker, users),
                     applied_tags=[tag] if tag else [],
                     allowed_mentions=only_users(users),
                     reason=f"Partage: question {question_id}",
@@ -233,13 +233,17 @@ class QuestionsDelivery:
         return message.id
 
 
-def question_text(tr: Translations, p: dict[str, object], users: list[int]) -> str:
-    """The question's first message: its text, its context, who asks, whom it asks."""
+def question_text(
+    tr: Translations, p: dict[str, object], asker: int | None, users: list[int]
+) -> str:
+    """The question's first message: its text, its context, who asks (named, not pinged),
+    whom it asks."""
     lines = [str(p["texte"]).strip()]
     contexte = str(p.get("contexte") or "").strip()
     if contexte:
         lines.append(tr._("Contexte : {contexte}", contexte=contexte))
-    lines.append(tr._("Question de {membre}", membre=f"<@{p['asker_user_id']}>"))
+    if asker is not None:
+        lines.append(tr._("Question de {membre}", membre=f"<@{asker}>"))
     if users:
         lines.append(
             tr._(

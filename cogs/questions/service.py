@@ -247,15 +247,13 @@ class QuestionService(BumpSteps):
                 session.add(
                     QuestionMention(question_id=question.id, membre_id=ressource.membre_id, at=now)
                 )
-            mentioned = [r.user_id for r in chosen]
+            # Whom it mentions is read at delivery (an erasure meanwhile takes them out).
             enqueue(
                 session,
                 OutboxKind.QUESTION,
                 {
                     "question_id": question.id,
                     "forum_id": chantier.forum_id,
-                    "asker_user_id": user_id,
-                    "mention_user_ids": mentioned,
                     "titre": titre,
                     "texte": texte,
                     "contexte": contexte,
@@ -362,6 +360,23 @@ class QuestionService(BumpSteps):
             return await session.scalar(
                 select(Question.thread_id).where(Question.id == question_id)
             )
+
+    async def who_of(self, question_id: int) -> tuple[int | None, list[int]]:
+        """The asker's Discord id and those of the personnes-ressources the question mentions
+        (as recorded now: someone erased since is not mentioned)."""
+        async with self.sessions() as session:
+            asker = await session.scalar(
+                select(Membre.user_id)
+                .join(Question, Question.asker_membre_id == Membre.id)
+                .where(Question.id == question_id)
+            )
+            rows = await session.execute(
+                select(Membre.user_id)
+                .join(QuestionMention, QuestionMention.membre_id == Membre.id)
+                .where(QuestionMention.question_id == question_id, Membre.user_id.is_not(None))
+                .order_by(QuestionMention.id)
+            )
+            return asker, [u for u in rows.scalars() if u is not None]
 
     async def thread_recorded(self, thread_id: int) -> bool:
         """Whether a question is recorded on this forum post."""

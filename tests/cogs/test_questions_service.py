@@ -432,7 +432,8 @@ async def test_the_question_its_bump_nudge_and_followup_are_outbox_rows(
     post = await questions.ask(GUILD, user(9), slug, "Logement", "Logement abordable ?", "Laval")
     (row,) = await _outbox(sessions, OutboxKind.QUESTION)
     assert row.topic == f"question:{post.question_id}" and row.user_id == user(9)
-    assert row.payload["mention_user_ids"] == list(post.mention_user_ids)
+    assert await questions.who_of(post.question_id) == (user(9), list(post.mention_user_ids))
+    assert not {"mention_user_ids", "asker_user_id"} & set(row.payload)  # read at delivery
     assert (row.payload["titre"], row.payload["contexte"]) == ("Logement", "Laval")
     assert await questions.thread_of(post.question_id) is None
     await questions.set_thread(post.question_id, THREAD)
