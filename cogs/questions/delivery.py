@@ -22,7 +22,7 @@ import discord
 
 from bot.command_text import command
 from bot.delivery import DM_CLOSED_CODE, SendFailed, failure_of, one_attempt
-from bot.errors import N_
+from bot.errors import N_, NotFound
 from bot.i18n import Translations, discord_timestamp
 from bot.interactions import NO_MENTIONS
 from bot.threads import MESSAGE_MAX, mentions, only_users
@@ -103,7 +103,10 @@ class QuestionsDelivery:
                 thread.id,
                 users,
             )
-        await self.questions.set_thread(question_id, thread.id)
+        try:
+            await self.questions.set_thread(question_id, thread.id)
+        except NotFound:  # erased while it was being posted: the post stays, unrecorded
+            log.info("question %s: erased while posted as thread %s", question_id, thread.id)
         return thread.id
 
     async def _forum(self, guild_id: int, forum_id: int) -> discord.ForumChannel | None:

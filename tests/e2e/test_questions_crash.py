@@ -50,20 +50,31 @@ async def test_a_question_killed_as_its_post_is_created_is_posted_once(
                 os.kill(bot.proc.pid, signal.SIGKILL)
 
         fake.on_request("POST", "/channels/{channel_id}/threads", observe)
-        opened = fake.slash(
-            "question poser",
-            user=server.alice,
-            channel=server.general,
-            options={"chantier": GOUVERNANCE},
-            locale="fr",
-        )
-        assert (await opened.response()).type == 9  # the form
-        submit(
-            fake,
-            opened,
-            {"question:titre": TITRE, "question:texte": "Par où commencer ?"},
-        )
-        await fake.wait_until(lambda: bool(killed), timeout=30)
+        for _ in range(3):
+            opened = fake.slash(
+                "question poser",
+                user=server.alice,
+                channel=server.general,
+                options={"chantier": GOUVERNANCE},
+                locale="fr",
+            )
+            assert (await opened.response(timeout=30)).type == 9  # the form
+            sent = submit(
+                fake,
+                opened,
+                {"question:titre": TITRE, "question:texte": "Par où commencer ?"},
+            )
+            try:
+                await fake.wait_until(lambda s=sent: bool(killed) or s.responded, timeout=30)
+                break
+            except TimeoutError:
+                # On a loaded machine the change may miss Discord's 3 s: rolled back, never
+                # acknowledged, nothing saved (bot/interactions.py); the member asks again.
+                continue
+        try:
+            await fake.wait_until(lambda: bool(killed), timeout=60)
+        except TimeoutError:
+            raise AssertionError(bot.log()[-4000:]) from None
         assert len(_posts(fake, forum)) == 1  # Discord made it; the bot never heard back
         await _restart(fake, bot, tmp_path)
         await fake.wait_until(
