@@ -60,7 +60,13 @@ class CalendrierCog(commands.Cog):
         self.bot = bot
         self.service = bot.services.calendrier
         web = bot.settings.web
-        self.site = Site(self.service, bot.i18n, zone=bot.zone, base_url=web.base_url)
+        self.site = Site(
+            self.service,
+            bot.i18n,
+            zone=bot.zone,
+            base_url=web.base_url,
+            documents=bot.services.bibliotheque.of_atelier,
+        )
         if bot.web is not None:
             bot.web.add_routes(self.site.routes())
         bot.ports.provide(CalendarFiles, self)

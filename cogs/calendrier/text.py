@@ -43,6 +43,7 @@ def labels(tr: Translations) -> dict[str, str]:
         "navigation": tr._("Navigation"),
         "footer": tr._("Un service du GEDCIQ, par le bot Partage."),
         "not_found": tr._("Page introuvable."),
+        "documents": tr._("Documents de l'atelier"),
     }
 
 

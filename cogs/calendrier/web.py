@@ -10,11 +10,12 @@ import functools
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -49,11 +50,55 @@ def _not_found() -> web.Response:
     return web.Response(status=404, text="404", content_type="text/plain")
 
 
+class DocumentLike(Protocol):
+    """What the page needs of a document of the library (``BibliothequeService.of_atelier``
+    hands such rows; the calendars do not import the questions feature)."""
+
+    titre: str
+    url: str | None
+    channel_id: int | None
+    message_id: int | None
+
+
+#: The atelier's documents, by atelier id (``bot.services.bibliotheque.of_atelier``).
+DocumentsOf = Callable[[int], Awaitable[Sequence[DocumentLike]]]
+
+
+@dataclass(frozen=True)
+class ShownDocument:
+    titre: str
+    href: str
+
+
+def shown_documents(guild_id: int, documents: Sequence[DocumentLike]) -> list[ShownDocument]:
+    """Each document's title and link: a link as given (https only), a file by its Discord
+    message's jump URL; a file whose message is unknown is left out."""
+    shown = []
+    for doc in documents:
+        if doc.url and doc.url.lower().startswith(("https://", "http://")):
+            href = doc.url
+        elif doc.channel_id and doc.message_id:
+            href = f"https://discord.com/channels/{guild_id}/{doc.channel_id}/{doc.message_id}"
+        else:
+            continue
+        shown.append(ShownDocument(doc.titre, href))
+    return shown
+
+
 class Site:
     """Every route of the feature, registered on the bot's web server."""
 
-    def __init__(self, service: CalendrierService, i18n: I18n, *, zone: str, base_url: str) -> None:
+    def __init__(
+        self,
+        service: CalendrierService,
+        i18n: I18n,
+        *,
+        zone: str,
+        base_url: str,
+        documents: DocumentsOf | None = None,
+    ) -> None:
         self.service = service
+        self.documents = documents
         self.i18n = i18n
         self.zone = zone
         self.base_url = base_url.rstrip("/")
@@ -156,7 +201,12 @@ class Site:
         if atelier is None:
             return _not_found()
         lang = self._lang(request)
-        return self._page(request, "atelier.html", lang, atelier=atelier)
+        documents = (
+            shown_documents(guild_id, await self.documents(atelier.id))
+            if self.documents is not None
+            else []
+        )
+        return self._page(request, "atelier.html", lang, atelier=atelier, documents=documents)
 
     def _page(self, request: web.Request, name: str, lang: str, **values: Any) -> web.Response:
         tr = self._tr(lang)

@@ -9,6 +9,7 @@ poser`` (« ask »), beside ``/question resolue``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,6 @@ from discord.ext import commands
 from bot.choices import chantier_choices
 from bot.command_text import command, p_
 from bot.errors import N_, Conflict, InvalidInput
-from bot.i18n import Translations
 from bot.interactions import (
     commit_then_defer,
     is_staff,
@@ -27,10 +27,10 @@ from bot.interactions import (
     tr_of,
 )
 from bot.ports import ConsentPrompt
-from bot.threads import MESSAGE_MAX, mentions, only_users
+from bot.threads import MESSAGE_MAX
 from cogs.membres.service import ConsentRequired
+from cogs.questions.delivery import TAG_OUVERTE, TAG_RESOLUE, QuestionsDelivery, forum_tag
 from cogs.questions.followup import Followups
-from cogs.questions.service import QuestionPost
 from cogs.questions.views import QUESTIONS_COG, ContinuerButton, Pager, QuestionModal
 
 if TYPE_CHECKING:
@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 
 TICK_JOB = "questions:tick"
 TICK_SECONDS = 300.0  # bumps are due after hours, nudges days ahead: every 5 minutes is plenty
-#: Forum tags of the questions' forums (the server's language: French).
-TAG_OUVERTE = N_("Ouverte")
-TAG_RESOLUE = N_("Résolue")
+#: How long /question poser waits for its post before answering (the outbox posts it right
+#: after the commit; a slow or failing Discord only delays it).
+POSTED_WAIT = 3.0
 
 
 class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
@@ -56,9 +56,11 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
         self.bot = bot
         self.service = bot.services.questions
         self.followups = Followups(bot)
+        self.delivery = QuestionsDelivery(bot)
         self._lock = asyncio.Lock()
 
     async def cog_load(self) -> None:
+        self.delivery.register()
         self.bot.add_dynamic_items(ContinuerButton)
         self.bot.scheduler.every(TICK_JOB, TICK_SECONDS, self.tick)
 
@@ -72,8 +74,8 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
 
     async def tick(self) -> None:
         """Bumps, nudges, follow-ups and poll counts that are due (every few minutes, and at
-        start-up); each message is claimed in the database first, so several processes send
-        it once."""
+        start-up); each is claimed in the database with its outbox row in one transaction, so
+        several processes send it once, and a crash loses none."""
         async with self._lock:
             await self.followups.run()
 
@@ -173,7 +175,8 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
         texte: str,
         contexte: str | None,
     ) -> None:
-        """The form was sent: record the question and whom to ask, then post it."""
+        """The form was sent: record the question, whom to ask and its post (an outbox row)
+        in one transaction, then say where it appeared (or that it will)."""
         tr = tr_of(interaction)
         user = interaction.user
         post = await commit_then_defer(
@@ -189,78 +192,48 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
                 locale=tr.locale,
             ),
         )
-        thread = await self._post(interaction.guild, post, tr, titre, texte, contexte)
-        if thread is None:
-            await self.service.discard(post.question_id)
+        thread_id = await self._posted(post.question_id)
+        if thread_id is None and not await self.service.still_asked(post.question_id):
             await reply(
                 interaction,
                 tr._("Discord a refusé la publication : votre question n'a pas été posée."),
             )
             return
-        await self.service.set_thread(post.question_id, thread.id)
-        if post.mention_user_ids:
+        if thread_id is None:
+            log.info("question %s: not posted yet; the outbox keeps trying", post.question_id)
+            said = tr._(
+                "Votre question est enregistrée : Discord ne l'a pas encore publiée dans le "
+                "forum du chantier « {nom} ». Elle y paraîtra dès que possible.",
+                nom=post.chantier_nom,
+            )
+        elif post.mention_user_ids:
             said = tr.n_(
                 "Votre question est publiée : {fil}. Une personne-ressource est mentionnée.",
                 "Votre question est publiée : {fil}. {n} personnes-ressources sont mentionnées.",
                 len(post.mention_user_ids),
-                fil=thread.mention,
+                fil=f"<#{thread_id}>",
                 n=len(post.mention_user_ids),
             )
         else:
             said = tr._(
                 "Votre question est publiée : {fil}. Aucune personne-ressource ne correspond "
                 "pour l'instant ; les membres du chantier peuvent y répondre.",
-                fil=thread.mention,
+                fil=f"<#{thread_id}>",
             )
         await reply(interaction, said)
 
-    async def _post(
-        self,
-        guild: discord.Guild | None,
-        post: QuestionPost,
-        tr: Translations,
-        titre: str,
-        texte: str,
-        contexte: str | None,
-    ) -> discord.Thread | None:
-        forum = guild.get_channel(post.forum_id) if guild is not None else None
-        if not isinstance(forum, discord.ForumChannel):
-            log.warning("question %s: forum %s not found", post.question_id, post.forum_id)
-            return None
-        lines = [texte.strip()]
-        if contexte and contexte.strip():
-            lines.append(tr._("Contexte : {contexte}", contexte=contexte.strip()))
-        lines.append(tr._("Question de {membre}", membre=f"<@{post.asker_user_id}>"))
-        if post.mention_user_ids:
-            lines.append(
-                tr._(
-                    "{personnes} : votre expertise rejoint cette question. Pouvez-vous aider ?",
-                    personnes=mentions(post.mention_user_ids),
-                )
-            )
-        content = "\n\n".join(lines)[:MESSAGE_MAX]
-        tag = await forum_tag(forum, TAG_OUVERTE, self.bot.i18n.for_locale("fr"))
-        try:
-            created = await forum.create_thread(
-                name=titre.strip()[:100],
-                content=content,
-                applied_tags=[tag] if tag else [],
-                allowed_mentions=only_users(post.mention_user_ids),
-                reason=f"Partage: question {post.question_id}",
-            )
-        except discord.HTTPException as exc:
-            log.warning(
-                "question %s: post refused in forum %s: %s", post.question_id, forum.id, exc
-            )
-            return None
-        log.info(
-            "guild %s: question %s posted as thread %s, mentioning %s",
-            post.guild_id,
-            post.question_id,
-            created.thread.id,
-            list(post.mention_user_ids),
-        )
-        return created.thread
+    async def _posted(self, question_id: int) -> int | None:
+        """The question's thread once the outbox posted it, within ``POSTED_WAIT`` seconds of
+        the event loop (a pause in Discord's answer, not domain time: tests may hold the
+        domain clock still)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(POSTED_WAIT):
+                while await self.service.still_asked(question_id):
+                    thread_id = await self.service.thread_of(question_id)
+                    if thread_id is not None:
+                        return thread_id
+                    await asyncio.sleep(0.05)
+        return await self.service.thread_of(question_id)
 
     @question.command(
         name=p_("command-name", "resolue"),
@@ -346,22 +319,3 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
 
     async def on_continuer(self, interaction: discord.Interaction, atelier_id: int) -> None:
         await self.followups.join_gathering(interaction, atelier_id)
-
-
-async def forum_tag(
-    forum: discord.ForumChannel, name_id: str, fr: Translations
-) -> discord.ForumTag | None:
-    """The forum's tag of this name, created when missing (None if Discord refuses)."""
-    name = fr._(name_id)[:20]
-    tag = next((t for t in forum.available_tags if t.name == name), None)
-    if tag is not None:
-        return tag
-    try:
-        edited = await forum.edit(
-            available_tags=[*forum.available_tags, discord.ForumTag(name=name)],
-            reason="Partage: étiquettes des questions",
-        )
-    except discord.HTTPException as exc:
-        log.warning("forum %s: tag %r not created: %s", forum.id, name, exc)
-        return None
-    return next((t for t in edited.available_tags if t.name == name), None)

@@ -3,27 +3,24 @@ unanswered question (a gentle message and one more personne-ressource), the « p
 nudge by DM, the poll and the « Je veux continuer » button after an atelier's last séance,
 the gathering thread, and the poll's results read back for /statistiques.
 
-Every message is claimed in the database first (claim, then send): exactly once, also across
-processes. A question's and an answer's text stay in Discord: the FAQ links to them."""
+The bump, the nudge and the follow-up are claimed in the database with their outbox rows in
+one transaction (claim, then send; ``delivery.py`` sends them): exactly once, also across
+processes and crashes. A question's and an answer's text stay in Discord: the FAQ links to
+them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot.command_text import command
-from bot.errors import N_
-from bot.i18n import Translations, discord_timestamp
-from bot.interactions import NO_MENTIONS, reply, tr_of
-from bot.threads import member_name, open_private_thread, send_dm, send_in_channel
+from bot.i18n import Translations
+from bot.interactions import reply, tr_of
+from bot.threads import member_name, open_private_thread, send_in_channel
 from cogs.questions.relance import DueBump
 from cogs.questions.service import FaqItem
-from cogs.questions.suivi import POLL_HOURS, Followup, Nudge
-from cogs.questions.views import continuer_view
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -31,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 100
-POLL_ANSWERS = (N_("Excellent"), N_("Bien"), N_("Moyen"), N_("Décevant"))
 
 
 class Followups:
@@ -86,6 +82,8 @@ class Followups:
                 await self._bump(due)
 
     async def _bump(self, due: DueBump) -> None:
+        """Read the thread for an answer by someone else, then claim the bump: the claim
+        writes its message to the outbox in the same transaction."""
         what = f"guild {due.guild_id}: question {due.question_id}"
         thread = await self._thread(due.guild_id, due.thread_id)
         if thread is None:
@@ -96,84 +94,24 @@ class Followups:
             await self.questions.mark_answered(due.question_id)
             log.info("%s: answered; no bump", what)
             return
-        plan = await self.questions.claim_bump(due.question_id)
-        if plan is None:
-            return
-        tr = self.bot.i18n.for_locale(plan.locale)
-        text = tr._(
-            "Cette question attend encore une réponse. Une piste, une expérience, un document : "
-            "tout aide."
-        )
-        users = [plan.extra_user_id] if plan.extra_user_id is not None else []
-        if users:
-            text += "\n" + tr._(
-                "Votre expertise pourrait être utile ici : pouvez-vous jeter un œil ?"
-            )
-        await send_in_channel(thread, users, text, what=what)
-        log.info("%s: bumped in thread %s", what, thread.id)
+        if await self.questions.claim_bump(due.question_id) is not None:
+            log.info("%s: bump queued for thread %s", what, thread.id)
 
     # --- nudges --------------------------------------------------------------------------------
 
     async def send_nudges(self) -> None:
+        """Claim each due nudge; the claim writes its DM to the outbox."""
         for nudge in await self.suivi.due_nudges():
-            if not self.bot.serves_guild(nudge.guild_id):
-                continue
-            if await self.suivi.claim_nudge(nudge.seance_id, nudge.membre_id):
-                await self._nudge(nudge)
-
-    async def _nudge(self, nudge: Nudge) -> None:
-        tr = self.bot.i18n.for_locale(nudge.locale)
-        text = tr._(
-            "L'atelier « {titre} » a lieu {quand} ({dans}). Vous avez répondu « peut-être » : "
-            "si vous venez, confirmez avec {commande} pour qu'on vous garde une place. "
-            "Sinon, rien à faire.",
-            titre=nudge.titre,
-            quand=discord_timestamp(nudge.starts_at, "F"),
-            dans=discord_timestamp(nudge.starts_at, "R"),
-            commande=command(tr, "rsvp"),
-        )
-        what = f"guild {nudge.guild_id}: nudge for séance {nudge.seance_id}"
-        if await send_dm(self.bot, nudge.user_id, text, what=what) is not None:
-            log.info("%s: membre %s nudged", what, nudge.membre_id)
+            if self.bot.serves_guild(nudge.guild_id):
+                await self.suivi.claim_nudge(nudge.seance_id, nudge.membre_id)
 
     # --- after the last séance -----------------------------------------------------------------
 
     async def send_followups(self) -> None:
+        """Claim each due follow-up; the claim writes the poll and the button to the outbox."""
         for followup in await self.suivi.due_followups():
-            if not self.bot.serves_guild(followup.guild_id):
-                continue
-            if await self.suivi.claim_followup(followup.atelier_id):
-                await self._followup(followup)
-
-    async def _followup(self, f: Followup) -> None:
-        what = f"guild {f.guild_id}: follow-up of atelier {f.atelier_id}"
-        tr = self.bot.i18n.for_locale("fr")
-        thread = self.bot.get_partial_messageable(f.thread_id, guild_id=f.guild_id)
-        poll = discord.Poll(
-            question=tr._("Comment avez-vous trouvé l'atelier ?"),
-            duration=timedelta(hours=POLL_HOURS),
-        )
-        for answer in POLL_ANSWERS:
-            poll.add_answer(text=tr._(answer))
-        try:
-            message = await thread.send(poll=poll, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.warning("%s: poll refused: %s", what, exc)
-        else:
-            await self.suivi.set_poll(f.atelier_id, f.thread_id, message.id)
-        text = tr._(
-            "Merci d'avoir participé à « {titre} » ! Envie de poursuivre la réflexion ? "
-            "Cliquez sur « Je veux continuer » : un fil privé réunira celles et ceux qui le "
-            "souhaitent avec l'équipe qui a organisé l'atelier.",
-            titre=f.titre,
-        )
-        try:
-            await thread.send(
-                text, view=continuer_view(tr, f.atelier_id), allowed_mentions=NO_MENTIONS
-            )
-        except discord.HTTPException as exc:
-            log.warning("%s: « Je veux continuer » refused: %s", what, exc)
-        log.info("%s: poll and button posted in thread %s", what, f.thread_id)
+            if self.bot.serves_guild(followup.guild_id):
+                await self.suivi.claim_followup(followup.atelier_id)
 
     async def read_polls(self) -> None:
         """Read back the counts of the follow-up polls not closed yet (for /statistiques)."""

@@ -12,9 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.choices import atelier_choices, chantier_choices, parse_atelier_id
+from bot.cohosts import staff_or_cohost
 from bot.command_text import command, p_
 from bot.errors import N_, InvalidInput
-from bot.interactions import NO_MENTIONS, cog_of, commit_then_defer, reply, staff_only, tr_of
+from bot.interactions import NO_MENTIONS, cog_of, commit_then_defer, reply, tr_of
 from bot.threads import MESSAGE_MAX
 from cogs.questions.views import Pager
 
@@ -118,8 +119,7 @@ class BibliothequeCog(commands.Cog):
         lien: str | None,
         fichier: discord.Attachment | None,
     ) -> None:
-        """Staff only for now (``staff_only``); co-hosts of the atelier come with the staff
-        operations issue: widen the check in ``documents_command`` there."""
+        """Staff, or a co-host of the atelier (``staff_or_cohost`` in ``documents_command``)."""
         tr = tr_of(interaction)
         guild_id = interaction.guild_id or 0
         atelier_id = parse_atelier_id(atelier)
@@ -187,7 +187,7 @@ def documents_command() -> app_commands.Command[Any, Any, None]:
         lien=p_("option-description", "Un lien (https://…)"),
         fichier=p_("option-description", "Ou un fichier"),
     )
-    @staff_only()  # hook: co-hosts of the atelier (staff operations issue) widen this check
+    @staff_or_cohost()
     async def documents(
         interaction: discord.Interaction,
         atelier: str,

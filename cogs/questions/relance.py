@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import QuestionsConfig
-from db.models import EtatQuestion, Membre, Question, QuestionMention
+from db.models import EtatQuestion, Membre, OutboxKind, Question, QuestionMention
+from db.outbox import enqueue
 
 if TYPE_CHECKING:
     from cogs.questions.service import Ressource
@@ -91,7 +92,8 @@ class BumpSteps:
 
     async def claim_bump(self, question_id: int) -> BumpPlan | None:
         """Claim the one bump of a question (None: done already, answered or solved) and
-        choose one more personne-ressource, recorded with the claim."""
+        choose one more personne-ressource, recorded with the claim; the bump's message is an
+        outbox row of the same transaction (delivered once, even across a crash)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             claimed = await session.execute(
@@ -133,6 +135,20 @@ class BumpSteps:
                     session.add(
                         QuestionMention(question_id=question_id, membre_id=extra.membre_id, at=now)
                     )
+            enqueue(
+                session,
+                OutboxKind.BUMP,
+                {
+                    "question_id": question_id,
+                    "thread_id": question.thread_id,
+                    "locale": question.locale,
+                    "extra_user_id": extra.user_id if extra else None,
+                },
+                now=now,
+                guild_id=question.guild_id,
+                topic=f"question:{question_id}",
+                user_id=extra.user_id if extra else None,
+            )
             log.info(
                 "guild %s: question %s bumped (%s)",
                 question.guild_id,

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -30,12 +30,16 @@ from db.models import (
     EtatQuestion,
     Membre,
     MembreDepart,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
     PersonneRessource,
     Profil,
     Question,
     QuestionMention,
     Relance,
 )
+from db.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +49,17 @@ TITLE_MAX = 100  # a forum post's name
 TEXT_MAX = 1500  # leaves room for the context and the mentions in one message
 CONTEXT_MAX = 300
 PAGE_SIZE = 5
-#: A question still without its post this long after it was asked was never posted.
+#: A question still without its post this long after it was asked, and whose outbox row is
+#: no longer waiting (it failed for good or expired), was never posted.
 UNPOSTED_AFTER = timedelta(minutes=15)
+#: How long the outbox tries to post a question (Discord down longer: it is dropped).
+POST_TTL = timedelta(hours=1)
+
+
+def question_topic(question_id: int) -> str:
+    """The outbox topic of a question's post and bump."""
+    return f"question:{question_id}"
+
 
 NOT_A_QUESTION = N_(
     "Cette commande s'utilise dans le fil d'une question posée avec /question poser."
@@ -194,8 +207,9 @@ class QuestionService(BumpSteps):
         display_name: str | None = None,
         locale: str = "fr",
     ) -> QuestionPost:
-        """Record a question and choose whom to mention; the caller posts it, then calls
-        ``set_thread`` (or ``discard`` if Discord refused the post)."""
+        """Record a question, choose whom to mention, and write its post to the outbox in the
+        same transaction (the delivery creates the forum post, then calls ``set_thread``; or
+        ``discard`` if Discord refuses it for good)."""
         titre, texte, contexte = titre.strip(), texte.strip(), (contexte or "").strip()
         if not titre or not texte:
             raise InvalidInput(N_("Il faut un titre et une question."))
@@ -233,6 +247,24 @@ class QuestionService(BumpSteps):
                 session.add(
                     QuestionMention(question_id=question.id, membre_id=ressource.membre_id, at=now)
                 )
+            # Whom it mentions is read at delivery (an erasure meanwhile takes them out).
+            enqueue(
+                session,
+                OutboxKind.QUESTION,
+                {
+                    "question_id": question.id,
+                    "forum_id": chantier.forum_id,
+                    "titre": titre,
+                    "texte": texte,
+                    "contexte": contexte,
+                    "locale": locale,
+                },
+                now=now,
+                guild_id=guild_id,
+                topic=question_topic(question.id),
+                user_id=user_id,  # the asker's words: an erasure removes a row not yet sent
+                ttl=POST_TTL,
+            )
             log.info(
                 "guild %s: question %s in chantier %s, %d personnes-ressources mentioned",
                 guild_id,
@@ -322,6 +354,41 @@ class QuestionService(BumpSteps):
                 raise NotFound(N_("Question n° {id} introuvable."), id=question_id)
             question.thread_id = thread_id
 
+    async def thread_of(self, question_id: int) -> int | None:
+        """The question's forum post once delivered (None: not yet, or dropped)."""
+        async with self.sessions() as session:
+            return await session.scalar(
+                select(Question.thread_id).where(Question.id == question_id)
+            )
+
+    async def who_of(self, question_id: int) -> tuple[int | None, list[int]]:
+        """The asker's Discord id and those of the personnes-ressources the question mentions
+        (as recorded now: someone erased since is not mentioned)."""
+        async with self.sessions() as session:
+            asker = await session.scalar(
+                select(Membre.user_id)
+                .join(Question, Question.asker_membre_id == Membre.id)
+                .where(Question.id == question_id)
+            )
+            rows = await session.execute(
+                select(Membre.user_id)
+                .join(QuestionMention, QuestionMention.membre_id == Membre.id)
+                .where(QuestionMention.question_id == question_id, Membre.user_id.is_not(None))
+                .order_by(QuestionMention.id)
+            )
+            return asker, [u for u in rows.scalars() if u is not None]
+
+    async def thread_recorded(self, thread_id: int) -> bool:
+        """Whether a question is recorded on this forum post."""
+        async with self.sessions() as session:
+            found = await session.scalar(select(Question.id).where(Question.thread_id == thread_id))
+            return found is not None
+
+    async def still_asked(self, question_id: int) -> bool:
+        """Whether the question is still to post (not erased, not dropped)."""
+        async with self.sessions() as session:
+            return await session.get(Question, question_id) is not None
+
     async def discard(self, question_id: int) -> None:
         """Discord refused the post: forget the question (and its mentions)."""
         async with self.sessions.begin() as session:
@@ -329,12 +396,22 @@ class QuestionService(BumpSteps):
         log.info("question %s discarded: its post was refused", question_id)
 
     async def drop_unposted(self, older_than: timedelta = UNPOSTED_AFTER) -> int:
-        """Questions never posted (the process stopped between the commit and the post): they
-        are forgotten, and their mentions no longer count against anyone's weekly cap."""
+        """Questions never posted (their outbox row failed for good or expired): they are
+        forgotten, and their mentions no longer count against anyone's weekly cap. A question
+        whose post is still waiting in the outbox is left alone."""
         cutoff = self.clock.now() - older_than
+        waiting = select(OutboxMessage.id).where(
+            OutboxMessage.kind == OutboxKind.QUESTION,
+            OutboxMessage.topic == literal("question:") + cast(Question.id, String),
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
         async with self.sessions.begin() as session:
             result = await session.execute(
-                delete(Question).where(Question.thread_id.is_(None), Question.asked_at < cutoff)
+                delete(Question).where(
+                    Question.thread_id.is_(None),
+                    Question.asked_at < cutoff,
+                    ~waiting.exists(),
+                )
             )
         dropped = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if dropped:

@@ -22,11 +22,13 @@ from db.models import (
     EtatInscription,
     Inscription,
     Membre,
+    OutboxKind,
     Relance,
     Reponse,
     Seance,
     SeanceReponse,
 )
+from db.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ NUDGE_BEFORE = timedelta(days=2)
 #: An atelier whose last séance ended longer ago than this gets no follow-up (history, imports).
 FOLLOWUP_WINDOW = timedelta(days=3)
 POLL_HOURS = 48
+#: The follow-up's messages, one outbox row each (each posted once with its own nonce).
+FOLLOWUP_POLL = "poll"
+FOLLOWUP_CONTINUER = "continuer"
+FOLLOWUP_PARTS = (FOLLOWUP_POLL, FOLLOWUP_CONTINUER)
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,8 @@ class SuiviService:
             return [Nudge(*row) for row in rows.tuples()]
 
     async def claim_nudge(self, seance_id: int, membre_id: int) -> bool:
-        """The nudge's row is its claim: False if it exists already (sent, or being sent)."""
+        """The nudge's row is its claim: False if it exists already (sent, or being sent).
+        The DM itself is an outbox row of the same transaction."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             stmt = (
@@ -150,7 +157,44 @@ class SuiviService:
                 .on_conflict_do_nothing(index_elements=["seance_id", "membre_id"])
                 .returning(Relance.id)
             )
-            return (await session.execute(stmt)).scalar_one_or_none() is not None
+            if (await session.execute(stmt)).scalar_one_or_none() is None:
+                return False
+            row = (
+                await session.execute(
+                    select(
+                        Atelier.id,
+                        Atelier.guild_id,
+                        Atelier.titre,
+                        Seance.starts_at,
+                        Membre.user_id,
+                        Membre.locale,
+                    )
+                    .join(Seance, Seance.atelier_id == Atelier.id)
+                    .join(Membre, Membre.id == membre_id)
+                    .where(Seance.id == seance_id)
+                )
+            ).one_or_none()
+            if row is None or row.user_id is None:
+                return True  # claimed, nobody to tell
+            enqueue(
+                session,
+                OutboxKind.NUDGE,
+                {
+                    "seance_id": seance_id,
+                    "atelier_id": row.id,
+                    "membre_id": membre_id,
+                    "user_id": row.user_id,
+                    "locale": row.locale,
+                    "titre": row.titre,
+                    "starts_at": _aware(row.starts_at).isoformat(),
+                },
+                now=now,
+                guild_id=row.guild_id,
+                user_id=row.user_id,
+                # A nudge after its séance began is no use.
+                ttl=max(_aware(row.starts_at) - now, timedelta(minutes=1)),
+            )
+            return True
 
     # -- the follow-up after the last séance --
 
@@ -189,6 +233,8 @@ class SuiviService:
             return out
 
     async def claim_followup(self, atelier_id: int) -> bool:
+        """Claim the follow-up of an atelier (False: claimed before); its two messages, the
+        poll and the « Je veux continuer » button, are outbox rows of the same transaction."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             stmt = (
@@ -197,7 +243,26 @@ class SuiviService:
                 .on_conflict_do_nothing(index_elements=["atelier_id"])
                 .returning(AtelierSuivi.atelier_id)
             )
-            return (await session.execute(stmt)).scalar_one_or_none() is not None
+            if (await session.execute(stmt)).scalar_one_or_none() is None:
+                return False
+            atelier = await session.get(Atelier, atelier_id)
+            if atelier is None or atelier.thread_id is None:
+                return True
+            for part in FOLLOWUP_PARTS:
+                enqueue(
+                    session,
+                    OutboxKind.FOLLOWUP,
+                    {
+                        "atelier_id": atelier_id,
+                        "thread_id": atelier.thread_id,
+                        "titre": atelier.titre,
+                        "part": part,
+                    },
+                    now=now,
+                    guild_id=atelier.guild_id,
+                    topic=f"suivi:{atelier_id}",  # one after the other, the poll first
+                )
+            return True
 
     async def set_poll(self, atelier_id: int, channel_id: int, message_id: int) -> None:
         async with self.sessions.begin() as session:

@@ -19,6 +19,10 @@ class OutboxKind(enum.StrEnum):
     REFRESH = "refresh"  # edit an atelier's announcement from the database
     EVENTS = "events"  # mirror an atelier's séances as Discord scheduled events
     WELCOME = "welcome"  # a new member's welcome
+    QUESTION = "question"  # post a question in its chantier's forum, with its mentions
+    BUMP = "bump"  # the one bump of an unanswered question (and one more personne-ressource)
+    NUDGE = "nudge"  # the « peut-être » DM two days before a séance
+    FOLLOWUP = "followup"  # the poll and the « Je veux continuer » button after the last séance
 
 
 class OutboxStatus(enum.StrEnum):

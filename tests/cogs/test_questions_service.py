@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.config import QuestionsConfig
@@ -21,7 +22,8 @@ from cogs.questions.bibliotheque import BibliothequeService
 from cogs.questions.mots import stems
 from cogs.questions.service import QuestionService
 from cogs.questions.suivi import SuiviService
-from db.models import Reponse
+from db.models import OutboxKind, OutboxMessage, Reponse
+from db.outbox import OutboxStore
 from tests.cogs.helpers import GUILD, ateliers_service, seance, set_dm_reminders, user
 
 FORUM = 900_000_000_000_000_001
@@ -205,6 +207,16 @@ async def test_a_question_never_posted_is_dropped_and_frees_the_cap(
     assert blocked.mention_user_ids == ()  # weekly cap 2 reached
     await questions.set_thread(blocked.question_id, THREAD + 1)
     clock.advance(timedelta(minutes=2))
+    assert await questions.drop_unposted() == 0  # its post still waits in the outbox
+    store = OutboxStore(sessions, "test")
+    (row,) = [
+        r
+        for r in await store.due(clock.now())
+        if r.kind == OutboxKind.QUESTION and r.topic == f"question:{lost.question_id}"
+    ]
+    item = await store.claim(row.id, clock.now())
+    assert item is not None
+    await store.failed(item, clock.now(), "403 50013: Missing Permissions", permanent=True)
     assert await questions.drop_unposted() == 1  # the lost one only
     again = await questions.ask(GUILD, user(3), slug, "Logement", "Encore ?")
     assert again.mention_user_ids == (expert,)  # its mention no longer counts
@@ -397,3 +409,65 @@ async def test_no_followup_for_ateliers_long_past(sessions, clock: ManualClock) 
     await ateliers.set_announcement(atelier.id, channel_id=1, message_id=2, thread_id=THREAD)
     clock.advance(timedelta(days=30))
     assert await SuiviService(sessions, clock).due_followups() == []
+
+
+async def _outbox(sessions, kind: OutboxKind) -> list[OutboxMessage]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        )
+        return list(rows.scalars())
+
+
+async def test_the_question_its_bump_nudge_and_followup_are_outbox_rows(
+    questions: QuestionService, profils: ProfilService, sessions, clock: ManualClock
+) -> None:
+    """STYLE.md rule 7: each message is written with its change (the question with its post,
+    each claim with its message), once."""
+    slug = await _chantier(sessions, clock)
+    experts = [
+        await _ressource(profils, questions, n, slug, f"Ville {n}", ["logement"])
+        for n in (1, 2, 3, 4)
+    ]
+    post = await questions.ask(GUILD, user(9), slug, "Logement", "Logement abordable ?", "Laval")
+    (row,) = await _outbox(sessions, OutboxKind.QUESTION)
+    assert row.topic == f"question:{post.question_id}" and row.user_id == user(9)
+    assert await questions.who_of(post.question_id) == (user(9), list(post.mention_user_ids))
+    assert not {"mention_user_ids", "asker_user_id"} & set(row.payload)  # read at delivery
+    assert (row.payload["titre"], row.payload["contexte"]) == ("Logement", "Laval")
+    assert await questions.thread_of(post.question_id) is None
+    await questions.set_thread(post.question_id, THREAD)
+    assert await questions.thread_of(post.question_id) == THREAD
+    assert await questions.thread_recorded(THREAD) and not await questions.thread_recorded(1)
+
+    clock.advance(timedelta(hours=48))
+    plan = await questions.claim_bump(post.question_id)
+    assert plan is not None and await questions.claim_bump(post.question_id) is None
+    (bump,) = await _outbox(sessions, OutboxKind.BUMP)
+    (extra,) = set(experts) - set(post.mention_user_ids)
+    assert bump.payload["extra_user_id"] == extra and bump.payload["thread_id"] == THREAD
+
+    ateliers = ateliers_service(sessions, clock)
+    start = clock.now() + timedelta(days=1)
+    atelier = await ateliers.create(
+        GUILD, AtelierDraft(titre="Territoire", seances=[seance(start.date())])
+    )
+    await ateliers.set_announcement(atelier.id, channel_id=1, message_id=2, thread_id=THREAD)
+    rsvp = InscriptionService(sessions, clock)
+    await rsvp.answer(GUILD, atelier.id, user(1), Reponse.PEUT_ETRE)
+    await set_dm_reminders(sessions, clock, GUILD, user(1), True)
+    suivi = SuiviService(sessions, clock)
+    (due,) = await suivi.due_nudges()
+    assert await suivi.claim_nudge(due.seance_id, due.membre_id)
+    assert not await suivi.claim_nudge(due.seance_id, due.membre_id)
+    (nudge,) = await _outbox(sessions, OutboxKind.NUDGE)
+    assert nudge.user_id == user(1) and nudge.payload["titre"] == "Territoire"
+    assert nudge.expires_at <= due.starts_at  # a nudge after the séance began is no use
+
+    clock.advance(timedelta(days=2))
+    assert [f.atelier_id for f in await suivi.due_followups()] == [atelier.id]
+    assert await suivi.claim_followup(atelier.id)
+    assert not await suivi.claim_followup(atelier.id)
+    parts = await _outbox(sessions, OutboxKind.FOLLOWUP)
+    assert [p.payload["part"] for p in parts] == ["poll", "continuer"]
+    assert {p.payload["thread_id"] for p in parts} == {THREAD}

@@ -119,3 +119,45 @@ async def test_saved_municipalities_become_one_per_municipality(db_url: str) -> 
         ("Sherbrooke", "sherbrooke"),
         ("Montréal", "montreal"),
     ]
+
+
+async def test_the_outbox_takes_the_questions_kinds_from_0009(db_url: str) -> None:
+    """Migration 0009 widens the CHECK on outbox.kind for the questions' rows (question, bump,
+    nudge, followup) and its downgrade narrows it again; an unknown kind is refused."""
+    from datetime import UTC, datetime
+
+    import pytest
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from db.migrate import alembic_config
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    insert = text(
+        "INSERT INTO outbox (kind, payload, status, nonce, attempts, created_at, due_at, "
+        "expires_at) VALUES (:kind, '{}', 'pending', 'n', 0, :now, :now, :now)"
+    )
+    await asyncio.to_thread(upgrade, db_url)
+    engine = create_engine(db_url)
+    try:
+        for kind in ("question", "bump", "nudge", "followup", "notice"):
+            async with engine.begin() as conn:
+                await conn.execute(insert, {"kind": kind, "now": now})
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(insert, {"kind": "bogus", "now": now})
+        await engine.dispose()
+        await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0008")
+        async with engine.connect() as conn:
+            kinds = (await conn.execute(text("SELECT kind FROM outbox"))).scalars().all()
+        assert kinds == ["notice"]  # the questions' rows went with the downgrade
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(insert, {"kind": "question", "now": now})
+        await engine.dispose()
+        await asyncio.to_thread(upgrade, db_url)
+        async with engine.begin() as conn:
+            await conn.execute(insert, {"kind": "bump", "now": now})
+    finally:
+        await engine.dispose()

@@ -8,9 +8,11 @@ gathered in a private thread with the organiser. Nothing pings anyone but the in
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import discord
 import pytest
 
 from bot.clock import ManualClock
@@ -279,7 +281,9 @@ async def test_documents_nudge_poll_and_gathering(
             options={"atelier": str(atelier.id), "titre": "X", "lien": "https://x.org"},
             locale="fr",
         )
-        assert "réservée à l'équipe" in await text_of(refused)
+        assert "Réservé à l'équipe d'animation et aux personnes qui coaniment" in await text_of(
+            refused
+        )
         await settle(fake, bot)
         posted = [m for m in fake.channel_messages(thread) if "Nouveau document" in m.content]
         assert len(posted) == 2
@@ -427,3 +431,110 @@ async def test_documents_nudge_poll_and_gathering(
         joined = fake.channel_messages(gathering)[-1]
         assert "alice" in joined.content and _pinged(joined) == set()
         assert len([m for m in fake.channel_messages(thread) if m.poll is not None]) == 1
+
+
+async def _advancing(
+    clock: ManualClock,
+    done: Any,
+    timeout: float = 30.0,  # noqa: ASYNC109
+) -> None:
+    """Move the bot's clock a second every tenth of a second until ``done()``: the outbox's
+    retries (1 s, then 2 s of the bot's clock) come due while Discord is answered for real."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not done():
+        assert loop.time() < end, "not delivered in time"
+        clock.advance(timedelta(seconds=1))
+        await asyncio.sleep(0.1)
+
+
+async def test_a_question_and_a_nudge_held_up_by_discord_go_out_once(
+    fake_discord: FakeDiscord, server: Server, between_settings: Any
+) -> None:
+    """Both are outbox rows: Discord failing (503s, which discord.py does not retry itself)
+    delays them; the sender retries; each goes out once and pings only whom it should."""
+    fake, guild = fake_discord, server.guild
+    clock = ManualClock(START)
+    async with partage(fake, between_settings, clock=clock) as bot:
+        await give_profile(bot, guild, server.bob, municipalite="Laval", expertise=["logement"])
+        assert "Vous êtes personne-ressource" in await _ressource(fake, server, server.bob)
+        forum = _forum(fake, server)
+        await settle(fake, bot)
+
+        route = "/channels/{channel_id}/threads"
+        rule = fake.fail_next("POST", route, status=503, times=5)
+        asking = asyncio.create_task(
+            _ask(fake, server, server.alice, "Logement abordable", "Des pistes de logement ?")
+        )
+        await _advancing(clock, asking.done)
+        said = asking.result()
+        # Five refusals take longer than the command waits: the member is told it will appear.
+        assert fr("Discord ne l'a pas encore publiée") in said
+        assert fr("« Gouvernance") in said or "forum du chantier" in said
+        await _advancing(clock, lambda: len(_posts(fake, forum)) == 1)
+        await asyncio.sleep(0.5)
+        await settle(fake, bot)
+        (post,) = _posts(fake, forum)
+        assert post.name == "Logement abordable"
+        assert rule.served == 5
+        created = [c for c in fake.calls("POST", route) if c.path.endswith(f"/{forum.id}/threads")]
+        assert [c.status for c in created if c.status >= 300] == [503] * 5
+        assert len([c for c in created if c.status < 300]) == 1
+        opening = fake.channel_messages(post)[0]
+        assert _pinged(opening) == {server.bob.user.id}
+        async with bot.sessions() as session:
+            from sqlalchemy import select
+
+            from db.models import OutboxMessage, Question
+
+            assert await session.scalar(select(Question.thread_id)) == post.id
+            assert (await session.execute(select(OutboxMessage))).scalars().all() == []
+
+        # The « peut-être » nudge two days before a séance (days later: the unanswered question
+        # is bumped at the same tick). Discord refuses two posts; each goes out once.
+        await create_atelier(fake, server, titre="Logement social")
+        await settle(fake, bot)
+        (atelier,) = await bot.services.ateliers.choices(guild.id, "", upcoming_only=True)
+        info = await bot.services.ateliers.get(atelier.id)
+        rsvp = fake.slash(
+            "rsvp",
+            user=server.alice,
+            channel=server.general,
+            options={"atelier": str(atelier.id), "reponse": "peut-etre"},
+            locale="fr",
+        )
+        await text_of(rsvp)
+        await bot.services.rappels.set_dm_reminders(guild.id, server.alice.user.id, True)
+        await settle(fake, bot)
+        clock.set(info.seances[0].starts_at - timedelta(days=2) + timedelta(minutes=1))
+        dm = await bot.create_dm(discord.Object(server.alice.user.id))
+        dm_rule = fake.fail_next("POST", f"/channels/{dm.id}/messages", status=503, times=2)
+        bump_rule = fake.fail_next("POST", f"/channels/{post.id}/messages", status=503, times=1)
+        messages = "/channels/{channel_id}/messages"
+        await bot.get_cog("QuestionsCog").tick()
+
+        def nudges() -> list[Message]:
+            return [m for m in fake.dms(server.alice) if fr("répondu « peut-être »") in m.content]
+
+        def bumps() -> list[Message]:
+            return fake.channel_messages(post)[1:]
+
+        await _advancing(clock, lambda: len(nudges()) == 1 and len(bumps()) == 1)
+        await bot.get_cog("QuestionsCog").tick()  # claimed once: not again
+        await asyncio.sleep(1.0)
+        await settle(fake, bot)
+        assert len(nudges()) == 1 and nudges()[0].mention_user_ids == []
+        assert len(bumps()) == 1 and "attend encore une réponse" in bumps()[0].content
+        assert _pinged(bumps()[0]) == set()  # bob was asked already; nobody more to ask
+        assert (dm_rule.served, bump_rule.served) == (2, 1)
+        for sent, words, refusals in (
+            (nudges()[0], "peut-être", 2),
+            (bumps()[0], "attend encore", 1),
+        ):
+            tries = [
+                c
+                for c in fake.calls("POST", messages)
+                if c.json and words in str(c.json.get("content"))
+            ]
+            assert [c.status for c in tries] == [503] * refusals + [200]
+            assert {c.json["nonce"] for c in tries} == {sent.nonce}  # one nonce: never twice

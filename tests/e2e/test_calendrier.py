@@ -18,7 +18,7 @@ from tests.e2e.test_ateliers_support import (
     create_atelier,
     text_of,
 )
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, Upload
 from tests.icsrules import events, problems
 
 LIEN = "https://meet.example.org/territoire"
@@ -333,3 +333,67 @@ async def test_without_the_site_the_bot_runs_and_calendrier_says_so(
             fake.slash("calendrier", user=server.alice, channel=server.general, locale="fr")
         )
         assert "pas activés" in answer and "web.enabled" in answer
+
+
+async def test_the_atelier_page_lists_its_documents(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    """The library's documents on the atelier's page: a link as given, a file by its Discord
+    message's jump URL; titles escaped; another atelier's documents not there."""
+    fake = fake_discord
+    async with partage(fake, settings) as bot:
+        _, created = await create_atelier(fake, server)
+        atelier_id = atelier_id_of(created)
+        _, other = await create_atelier(
+            fake, server, titre="Logement", dates="17 décembre 2030 13 h 30"
+        )
+        other_id = atelier_id_of(other)
+        await settle(fake, bot)
+        status, body, _ = await get(bot, f"/ateliers/{atelier_id}")
+        assert status == 200 and "Documents de l" not in body.decode()
+
+        def attach(atelier: int, titre: str, **options: Any) -> Any:
+            return fake.slash(
+                "atelier documents",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(atelier), "titre": titre, **options},
+                locale="fr",
+            )
+
+        titre = 'Guide <script>alert("x")</script> & "accueil"'
+        assert "ajouté à l'atelier" in await text_of(
+            attach(atelier_id, titre, lien="https://example.org/guide.pdf?a=1&b=2")
+        )
+        assert "ajouté à l'atelier" in await text_of(
+            attach(
+                atelier_id,
+                "Synthèse des échanges",
+                fichier=Upload("synthese.pdf", b"%PDF-1.4 synthese", "application/pdf"),
+            )
+        )
+        assert "ajouté à l'atelier" in await text_of(
+            attach(other_id, "Autre atelier", lien="https://example.org/autre.pdf")
+        )
+        await settle(fake, bot)
+        info = await bot.services.ateliers.get(atelier_id)
+        assert info.thread_id is not None
+        (filed,) = [
+            m
+            for m in fake.channel_messages(fake.channel(info.thread_id))
+            if m.attachments and m.attachments[0].filename == "synthese.pdf"
+        ]
+
+        status, body, _ = await get(bot, f"/ateliers/{atelier_id}")
+        page = body.decode()
+        assert status == 200
+        assert "Documents de l" in page
+        assert "<script>alert" not in page and "&lt;script&gt;alert(" in page
+        assert 'href="https://example.org/guide.pdf?a=1&amp;b=2"' in page
+        jump = f"https://discord.com/channels/{server.guild.id}/{info.thread_id}/{filed.id}"
+        assert f'href="{jump}"' in page and "Synthèse des échanges" in page
+        assert page.index("Guide") < page.index("Synthèse des échanges")  # oldest first
+        assert "Autre atelier" not in page and "autre.pdf" not in page
+        status, body, _ = await get(bot, f"/ateliers/{other_id}?lang=en")
+        assert status == 200 and "https://example.org/autre.pdf" in body.decode()
+        assert "guide.pdf" not in body.decode()

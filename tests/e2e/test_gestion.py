@@ -78,6 +78,32 @@ async def test_cohost_registers_and_removes_a_member_by_hand(
         other = await text_of(slash("presences", server.alice, atelier=str(other_id)))
         assert "Réservé à l'équipe d'animation" in other
 
+        # /atelier documents: the co-host attaches a link to her atelier, not to another one.
+        attached = await text_of(
+            slash(
+                "documents",
+                server.alice,
+                atelier=str(atelier_id),
+                titre="Guide d'accueil",
+                lien="https://example.org/guide.pdf",
+            )
+        )
+        assert fr("Document « Guide d'accueil » ajouté à l'atelier") in attached
+        elsewhere = await text_of(
+            slash(
+                "documents",
+                server.alice,
+                atelier=str(other_id),
+                titre="Autre",
+                lien="https://example.org/autre.pdf",
+            )
+        )
+        assert "Réservé à l'équipe d'animation" in elsewhere
+        assert [d.titre for d in await bot.services.bibliotheque.of_atelier(atelier_id)] == [
+            "Guide d'accueil"
+        ]
+        assert await bot.services.bibliotheque.of_atelier(other_id) == []
+
         # The co-host removes Carole, who is told.
         removed = await text_of(
             slash("retirer", server.alice, atelier=str(atelier_id), membre=carole)
