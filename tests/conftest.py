@@ -105,6 +105,8 @@ LONG_MODULES = (
     "tests/e2e/test_reminders_faults.py",
     "tests/e2e/test_reminders_processes.py",
     "tests/e2e/test_crash_writes.py",
+    "tests/e2e/test_series_crash.py",
+    "tests/e2e/test_questions_crash.py",
     "tests/e2e/test_processes.py",
     "tests/e2e/test_restart.py",
     "tests/e2e/test_reminders.py",
