@@ -148,6 +148,7 @@ async def test_a_closed_dm_turns_the_option_off_and_is_told_once(
         thread = fake.add_thread(chantier.channel_id, "Gestion des actifs")
         start = bot.clock.now() + timedelta(seconds=8)
         atelier_id = await new_atelier(bot, server, start)
+        await settle(fake, bot)  # the announcement's own thread first (see below)
         await bot.services.ateliers.set_announcement(
             atelier_id, channel_id=chantier.channel_id, message_id=None, thread_id=thread.id
         )
@@ -250,6 +251,9 @@ async def test_after_the_last_seance_a_follow_up_in_the_atelier_thread(
         assert chantier is not None and chantier.channel_id
         thread = fake.add_thread(chantier.channel_id, "Gestion des actifs")
         atelier_id = await new_atelier(bot, server, bot.clock.now() + timedelta(hours=3))
+        # The announcement (an outbox row) is posted first: its delivery records its own thread,
+        # which would otherwise replace the test's when it comes late on a loaded machine.
+        await settle(fake, bot)
         await bot.services.ateliers.set_announcement(
             atelier_id, channel_id=chantier.channel_id, message_id=None, thread_id=thread.id
         )
