@@ -111,6 +111,14 @@ LONG_MODULES = (
     "tests/e2e/test_restart.py",
     "tests/e2e/test_reminders.py",
     "tests/e2e/test_reminders_changes.py",
+    # Not as long, but each has tests of 5 to 15 s (processes, a browser, Discord held up): they
+    # must not be the last to start.
+    "tests/bot/test_cli.py",
+    "tests/e2e/test_between.py",
+    "tests/e2e/test_calendrier_browser.py",
+    "tests/e2e/test_operator_failures.py",
+    "tests/test_backup.py",
+    "tests/test_wheel.py",
 )
 
 
