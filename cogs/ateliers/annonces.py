@@ -9,11 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import N_, NotFound
+from cogs.ateliers.info import ATELIERS
 from db.models import Annonce, Atelier
 from db.session import notify_after_commit
-
-#: The topic of the ateliers' write use cases (``service.ATELIERS``).
-ATELIERS = "ateliers"
 
 
 class AnnonceSteps:

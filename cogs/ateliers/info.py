@@ -9,8 +9,24 @@ from datetime import date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import N_, InvalidInput
+from bot.shown_text import check_shown
 from db import repositories as repo
 from db.models import Atelier, EtatAtelier, EtatInscription, Genre, Reponse, Seance
+
+#: The topic the ateliers' write use cases name (``notify_after_commit``): the service's caches
+#: are cleared when a transaction naming it commits.
+ATELIERS = "ateliers"
+RAISON_MAX = 500
+
+
+def check_raison(raison: str | None) -> None:
+    """A cancellation's reason, as members will read it: shown text, at most ``RAISON_MAX``."""
+    check_shown(raison)
+    if raison is not None and len(raison) > RAISON_MAX:
+        raise InvalidInput(
+            N_("La raison dépasse {max} caractères ({n})."), max=RAISON_MAX, n=len(raison)
+        )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ answers ``portee:la-suite`` and « Toute la série ». No Discord here."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -12,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import N_, InvalidInput, NotFound, UserError
-from bot.shown_text import check_shown
-from cogs.ateliers.info import CancelResult, ModifyResult
+from cogs.ateliers.info import ATELIERS, CancelResult, ModifyResult, check_raison
 from db.models import Atelier, EtatAtelier, Seance
 from db.session import notify_after_commit
 
@@ -22,36 +21,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The topic of the ateliers' write use cases (``service.ATELIERS``).
-ATELIERS = "ateliers"
-RAISON_MAX = 500
-
 
 class SeriesSteps:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
 
-    async def _modify_in(
-        self,
-        session: AsyncSession,
-        guild_id: int,
-        atelier_id: int,
-        changes: AtelierChanges,
-        actor_user_id: int | None,
-        now: datetime,
-    ) -> ModifyResult:
-        raise NotImplementedError
-
-    async def _cancel_in(
-        self,
-        session: AsyncSession,
-        guild_id: int,
-        atelier_id: int,
-        raison: str | None,
-        actor_user_id: int | None,
-        now: datetime,
-    ) -> CancelResult:
-        raise NotImplementedError
+    # AtelierService's own steps, which each use case here runs for one atelier of the series.
+    _modify_in: Callable[..., Awaitable[ModifyResult]]
+    _cancel_in: Callable[..., Awaitable[CancelResult]]
 
     async def series_rest(self, guild_id: int, atelier_id: int) -> list[int]:
         """This atelier and the later planned ateliers of its series (only itself when it is
@@ -140,11 +117,7 @@ class SeriesSteps:
     ) -> list[CancelResult]:
         """``cancel`` this atelier and each later planned one of its series, in one
         transaction."""
-        check_shown(raison)
-        if raison is not None and len(raison) > RAISON_MAX:
-            raise InvalidInput(
-                N_("La raison dépasse {max} caractères ({n})."), max=RAISON_MAX, n=len(raison)
-            )
+        check_raison(raison)
         ids = await self.series_rest(guild_id, atelier_id)
         now = self.clock.now()
         async with self.sessions.begin() as session:

@@ -21,6 +21,7 @@ from cogs.ateliers import calendar_checks, closing, notices
 from cogs.ateliers import changes as changes_of
 from cogs.ateliers.annonces import AnnonceSteps
 from cogs.ateliers.info import (
+    ATELIERS,
     AtelierChoice,
     AtelierInfo,
     CancelResult,
@@ -28,6 +29,7 @@ from cogs.ateliers.info import (
     ParticipantRow,
     ParticipantsExport,
     Recipient,
+    check_raison,
     load_info,
     load_infos,
 )
@@ -54,15 +56,12 @@ TITRE_MAX = 200
 DESCRIPTION_MAX = 2000
 LIEU_MAX = 200
 LIEN_MAX = 512
-RAISON_MAX = 500
 CAPACITE_MAX = 10_000
 DUREE_MIN, DUREE_MAX = 15, 720
 SEANCES_MAX = 20
 DEFAULT_LIEU = "visioconférence"
 
 
-#: The topic this service's write use cases name (``notify_after_commit``).
-ATELIERS = "ateliers"
 #: How long the next-atelier copy is trusted (a séance ending, another process's change).
 NEXT_CACHE_SECONDS = 30.0
 
@@ -534,11 +533,7 @@ class AtelierService(SeriesSteps, AnnonceSteps):
         raison: str | None = None,
         actor_user_id: int | None = None,
     ) -> CancelResult:
-        check_shown(raison)
-        if raison is not None and len(raison) > RAISON_MAX:
-            raise InvalidInput(
-                N_("La raison dépasse {max} caractères ({n})."), max=RAISON_MAX, n=len(raison)
-            )
+        check_raison(raison)
         now = self.clock.now()
         async with self.sessions.begin() as session:
             notify_after_commit(session, ATELIERS)
