@@ -423,10 +423,7 @@ class I18n:
     def for_reader(self, discord_locale: str | Locale | None) -> Translations:
         """The texts of a Discord user's locale (an interaction's): English for any English
         one, dates day first for en-GB (« 2 December 2026 »); French for every other."""
-        value = discord_locale.value if isinstance(discord_locale, Locale) else discord_locale
-        if value is not None and value.replace("_", "-").lower() == BRITISH.lower():
-            return self._british
-        return self.for_locale(locale_for(discord_locale))
+        return self.for_locale(reader_locale(discord_locale))
 
     def translator(self) -> PartageTranslator:
         """The translator to set on the command tree."""

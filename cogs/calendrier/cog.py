@@ -121,6 +121,6 @@ class CalendrierCog(commands.Cog):
             if await self.service.default_guild() != guild_id:
                 prefix = f"/s/{guild_id}"
             url = f"{self.site.base_url}{prefix}/calendrier/{address.token}.ics"
-            if locale_of(interaction) == "en":  # the events' texts in the member's language
+            if tr.locale == "en":  # the events' texts in the member's language
                 url += "?lang=en"
         await reply(interaction, address_text(tr, address, url))

@@ -23,6 +23,7 @@ from bot.errors import N_, Conflict, InvalidInput
 from bot.interactions import (
     commit_then_defer,
     is_staff,
+    locale_of,
     reply,
     tr_of,
 )
@@ -189,7 +190,7 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
                 texte,
                 contexte,
                 display_name=getattr(user, "display_name", None),
-                locale=tr.locale,
+                locale=locale_of(interaction),
             ),
         )
         thread_id = await self._posted(post.question_id)

@@ -54,7 +54,14 @@ def _pinged(message: Message) -> set[int]:
 
 
 async def _ask(
-    fake: FakeDiscord, server: Server, who: Member, titre: str, texte: str, contexte: str = ""
+    fake: FakeDiscord,
+    server: Server,
+    who: Member,
+    titre: str,
+    texte: str,
+    contexte: str = "",
+    *,
+    locale: str = "fr",
 ) -> str:
     opened = fake.slash(
         "question poser",
@@ -68,6 +75,7 @@ async def _ask(
         fake,
         opened,
         {"question:titre": titre, "question:texte": texte, "question:contexte": contexte},
+        locale=locale,
     )
     return await text_of(sent)
 
@@ -538,3 +546,25 @@ async def test_a_question_and_a_nudge_held_up_by_discord_go_out_once(
             ]
             assert [c.status for c in tries] == [503] * refusals + [200]
             assert {c.json["nonce"] for c in tries} == {sent.nonce}  # one nonce: never twice
+
+
+async def test_a_british_member_asking_keeps_the_day_first_date_order(
+    fake_discord: FakeDiscord, server: Server, between_settings: Any
+) -> None:
+    """Asking a question records the member's language as the other commands do: « en-GB »
+    stays « en-GB » (later reminders write « 3 December »), it is not cut down to « en »."""
+    from sqlalchemy import select
+
+    from db.models import Membre
+
+    fake = fake_discord
+    async with partage(fake, between_settings) as bot:
+        await settle(fake, bot)
+        await _ask(
+            fake, server, server.alice, "Logement", "Le logement des familles", locale="en-GB"
+        )
+        async with bot.sessions() as session:
+            stored = await session.scalar(
+                select(Membre.locale).where(Membre.user_id == server.alice.id)
+            )
+    assert stored == "en-GB"

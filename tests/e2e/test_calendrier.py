@@ -128,7 +128,7 @@ async def test_agenda_pages_and_feeds_follow_an_atelier_through_its_changes(
         assert alice_url.startswith(f"https://{DOMAIN}/calendrier/")
         alice_path = alice_url.removeprefix(f"https://{DOMAIN}")
         bob_text = await text_of(
-            fake.slash("calendrier", user=server.bob, channel=server.general, locale="en-US")
+            fake.slash("calendrier", user=server.bob, channel=server.general, locale="en-GB")
         )
         assert "Subscribe" in bob_text or "subscribe" in bob_text
         bob_path = feed_url_of(bob_text).removeprefix(f"https://{DOMAIN}")
