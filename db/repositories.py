@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -189,8 +189,10 @@ async def upcoming_ateliers(
     *,
     chantier_id: int | None = None,
     limit: int | None = None,
+    published_only: bool = False,
 ) -> Sequence[Atelier]:
-    """Planned ateliers with at least one séance not over, soonest first."""
+    """Planned ateliers with at least one séance not over, soonest first; ``published_only``:
+    not those whose publication (``publie_le``) is still ahead."""
     next_start = (
         select(Seance.atelier_id, func.min(Seance.starts_at).label("first"))
         .where(still_running(now))
@@ -205,6 +207,8 @@ async def upcoming_ateliers(
     )
     if chantier_id is not None:
         stmt = stmt.where(Atelier.chantier_id == chantier_id)
+    if published_only:
+        stmt = stmt.where(or_(Atelier.publie_le.is_(None), Atelier.publie_le <= now))
     if limit is not None:
         stmt = stmt.limit(limit)
     return (await session.execute(stmt)).scalars().all()

@@ -361,10 +361,13 @@ class AtelierService(SeriesSteps, AnnonceSteps):
         now = self.clock.now()
         async with self.sessions() as session:
             ateliers = await repo.upcoming_ateliers(
-                session, guild_id, now, chantier_id=chantier_id, limit=limit
+                session,
+                guild_id,
+                now,
+                chantier_id=chantier_id,
+                limit=limit,
+                published_only=published_only,
             )
-            if published_only:
-                ateliers = [a for a in ateliers if not closing.unpublished(a.publie_le, now)]
             return await load_infos(session, ateliers)
 
     async def next_by_chantier(self, guild_id: int) -> dict[int, tuple[str, datetime]]:

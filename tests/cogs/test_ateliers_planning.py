@@ -266,9 +266,19 @@ async def test_before_its_publication_an_atelier_is_in_no_list_nor_digest_and_ha
             )
         ).scalars()
     assert due == publie_le
+    later = await ateliers.create(
+        GUILD, AtelierDraft(titre="Plus tard", seances=[seance(day + timedelta(days=7))])
+    )
+    # The unpublished one comes first but takes no room in the members' list.
+    assert [a.id for a in await ateliers.upcoming(GUILD, limit=1, published_only=True)] == [
+        later.id
+    ]
     clock.set(publie_le + timedelta(seconds=1))
-    assert [a.id for a in await ateliers.upcoming(GUILD, published_only=True)] == [info.id]
-    assert [e.atelier.id for e in await rappels.digest(GUILD)] == [info.id]
+    assert [a.id for a in await ateliers.upcoming(GUILD, published_only=True)] == [
+        info.id,
+        later.id,
+    ]
+    assert [e.atelier.id for e in await rappels.digest(GUILD)] == [info.id, later.id]
 
 
 async def test_a_closing_delay_counts_from_the_seances_as_they_are_after_the_change(
