@@ -39,6 +39,7 @@ from cogs.ateliers.text import (
 from cogs.ateliers.views import announcement_view
 from cogs.gestion import text as gestion_text
 from cogs.inscriptions import offres
+from cogs.inscriptions.buttons import offer_custom_id
 from db.models import EtatInscription, OutboxKind
 from db.outbox import OutboxItem
 
@@ -181,10 +182,14 @@ class AtelierDelivery:
         info = await self.bot.services.ateliers.get(item.payload["atelier_id"])
         label, _, _ = await self._chantier(info)
         extras = await self.bot.services.ateliers.annonces(info.id)
+        # Every live announcement shows the same embed: built (and its co-hosts read) once.
+        embed = announcement_embed(
+            self.tr, info, chantier=label, cohosts=await self.bot.services.gestion.cohosts(info.id)
+        )
         edited = None
         if info.announcement_channel_id is not None and info.announcement_message_id is not None:
             if await self._edit(
-                info, label, info.announcement_channel_id, info.announcement_message_id
+                info, embed, info.announcement_channel_id, info.announcement_message_id
             ):
                 edited = info.announcement_message_id
             else:
@@ -192,7 +197,7 @@ class AtelierDelivery:
                     info.id, channel_id=None, message_id=None
                 )
         for channel_id, message_id in extras:
-            if not await self._edit(info, label, channel_id, message_id):
+            if not await self._edit(info, embed, channel_id, message_id):
                 await self.bot.services.ateliers.set_annonce(info.id, channel_id, None)
         log.debug(
             "atelier %s: %d announcement(s) edited (%d/%d registered, %d waiting)",
@@ -205,18 +210,13 @@ class AtelierDelivery:
         return edited
 
     async def _edit(
-        self, info: AtelierInfo, label: str | None, channel_id: int, message_id: int
+        self, info: AtelierInfo, embed: discord.Embed, channel_id: int, message_id: int
     ) -> bool:
         """Edit one announcement; False when it was deleted (then it is forgotten)."""
         channel = self.bot.get_partial_messageable(channel_id, guild_id=info.guild_id)
         try:
             await channel.get_partial_message(message_id).edit(
-                embed=announcement_embed(
-                    self.tr,
-                    info,
-                    chantier=label,
-                    cohosts=await self.bot.services.gestion.cohosts(info.id),
-                ),
+                embed=embed,
                 view=announcement_view(self.tr, info),
             )
         except discord.NotFound:
@@ -324,7 +324,7 @@ def _offer_view(tr: Translations, inscription_id: int) -> discord.ui.View:
     ):
         view.add_item(
             discord.ui.Button(
-                label=label, style=style, custom_id=f"offre:{inscription_id}:{choice}"
+                label=label, style=style, custom_id=offer_custom_id(inscription_id, choice)
             )
         )
     return view

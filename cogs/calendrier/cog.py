@@ -76,7 +76,7 @@ class CalendrierCog(commands.Cog):
     ) -> discord.File | None:
         """The atelier's ``.ics`` (``bot.ports.CalendarFiles``), attached to a registration's
         confirmation and to a promotion's message."""
-        atelier = await self.service.atelier(guild_id, atelier_id, private=lien)
+        atelier = await self.service.atelier(guild_id, atelier_id, private=lien, counts=False)
         if atelier is None:
             return None
         prefix = "" if await self.service.default_guild() == guild_id else f"/s/{guild_id}"

@@ -189,15 +189,19 @@ class CalendrierService:
             return await self._read(session, ateliers, counts=True, since=None)
 
     async def atelier(
-        self, guild_id: int, atelier_id: int, *, private: bool = False
+        self, guild_id: int, atelier_id: int, *, private: bool = False, counts: bool = True
     ) -> FeedAtelier | None:
         """One atelier with all its séances (for its page and its file); ``private``: with
-        the meeting link, for a member who holds a place."""
+        the meeting link, for a member who holds a place; ``counts``: with its places (the
+        page shows them, a file does not, and without them the file's events stay cached
+        while answers come in)."""
         async with self.sessions() as session:
             atelier = await session.get(Atelier, atelier_id)
             if atelier is None or atelier.guild_id != guild_id:
                 return None
-            [found] = await self._read(session, [atelier], counts=True, since=None, private=private)
+            [found] = await self._read(
+                session, [atelier], counts=counts, since=None, private=private
+            )
             return found
 
     # --- feeds --------------------------------------------------------------------------

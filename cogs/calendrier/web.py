@@ -244,7 +244,7 @@ class Site:
         lang = self._lang(request)
 
         async def feed() -> Feed | None:
-            atelier = await self.service.atelier(guild_id, atelier_id)
+            atelier = await self.service.atelier(guild_id, atelier_id, counts=False)
             return None if atelier is None else Feed(atelier.titre, (atelier,))
 
         return await self._ics(

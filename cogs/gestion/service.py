@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.errors import N_, Conflict, NotFound, UserError
 from cogs.ateliers import notices
-from cogs.ateliers.info import Recipient
+from cogs.ateliers.info import ATELIERS, Recipient
 from cogs.gestion.text import INSCRIPTION_MAIN, RETRAIT_MAIN
 from cogs.inscriptions import waitlist
 from cogs.inscriptions.batch import Answer, AnswerBatch
@@ -24,7 +24,7 @@ from db.session import notify_after_commit
 log = logging.getLogger(__name__)
 
 #: Topics named by these writes (the ateliers' cache of next ateliers is cleared).
-TOPICS = ("ateliers",)
+TOPICS = (ATELIERS,)
 
 
 @dataclass(frozen=True)

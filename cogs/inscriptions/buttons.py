@@ -13,6 +13,8 @@ LINK_TEMPLATE = r"lien:(?P<atelier>[0-9]{1,20})"
 #: « Toute la série »: « oui » to this atelier and the later ones of its series.
 SERIE_TEMPLATE = r"rsvp:(?P<atelier>[0-9]{1,20}):serie"
 ANSWERS = (Reponse.OUI, Reponse.PEUT_ETRE, Reponse.NON)
+#: A place offered from the waiting list (``ateliers.offer_hours``): take it, or pass.
+OFFER_TEMPLATE = r"offre:(?P<id>[0-9]{1,18}):(?P<choix>oui|non)"
 
 
 def answer_custom_id(atelier_id: int, reponse: Reponse) -> str:
@@ -25,6 +27,11 @@ def link_custom_id(atelier_id: int) -> str:
 
 def serie_custom_id(atelier_id: int) -> str:
     return f"rsvp:{atelier_id}:serie"
+
+
+def offer_custom_id(inscription_id: int, choice: str) -> str:
+    """``offre:<inscription_id>:oui`` or ``:non``."""
+    return f"offre:{inscription_id}:{choice}"
 
 
 def answer_label(tr: Translations, reponse: Reponse) -> str:

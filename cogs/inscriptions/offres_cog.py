@@ -14,6 +14,7 @@ import discord
 from discord.ext import commands
 
 from bot.interactions import cog_of, commit_then_defer, reply, run_safely, tr_of
+from cogs.inscriptions.buttons import OFFER_TEMPLATE, offer_custom_id
 from cogs.inscriptions.offres import OFFRES, job_id
 
 if TYPE_CHECKING:
@@ -26,12 +27,10 @@ SWEEP_SECONDS = 60.0
 Button = discord.ui.Button[Any]
 
 
-class OfferButton(
-    discord.ui.DynamicItem[Button], template=r"offre:(?P<id>[0-9]{1,18}):(?P<choix>oui|non)"
-):
+class OfferButton(discord.ui.DynamicItem[Button], template=OFFER_TEMPLATE):
     def __init__(self, inscription_id: int, take: bool) -> None:
         choice = "oui" if take else "non"
-        super().__init__(discord.ui.Button(custom_id=f"offre:{inscription_id}:{choice}"))
+        super().__init__(discord.ui.Button(custom_id=offer_custom_id(inscription_id, choice)))
         self.inscription_id = inscription_id
         self.take = take
 

@@ -10,7 +10,12 @@ from typing import Any
 import discord
 
 from bot.interactions import cog_of, run_safely
-from cogs.inscriptions.buttons import ANSWER_TEMPLATE, LINK_TEMPLATE, SERIE_TEMPLATE
+from cogs.inscriptions.buttons import (
+    ANSWER_TEMPLATE,
+    LINK_TEMPLATE,
+    SERIE_TEMPLATE,
+    serie_custom_id,
+)
 from db.models import Reponse
 
 Button = discord.ui.Button[Any]
@@ -42,7 +47,7 @@ class SerieButton(discord.ui.DynamicItem[Button], template=SERIE_TEMPLATE):
     one intent before it is acknowledged, like the other answers (``InscriptionsCog``)."""
 
     def __init__(self, atelier_id: int) -> None:
-        super().__init__(discord.ui.Button(custom_id=f"rsvp:{atelier_id}:serie"))
+        super().__init__(discord.ui.Button(custom_id=serie_custom_id(atelier_id)))
         self.atelier_id = atelier_id
 
     @classmethod
