@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -338,7 +338,7 @@ class QuestionService(BumpSteps):
             score = len(question_stems & expertise_stems(expertise or ()))
             if score == 0:
                 continue
-            candidates.append(Ressource(membre_id, user_id, town, _aware(last_at), score))
+            candidates.append(Ressource(membre_id, user_id, town, last_at, score))
         epoch = datetime.min.replace(tzinfo=now.tzinfo)
 
         def order(r: Ressource) -> tuple[bool, datetime, int, int]:
@@ -480,7 +480,7 @@ class QuestionService(BumpSteps):
                 .order_by(Question.resolved_at.desc(), Question.id.desc())
             )
             found = [
-                FaqItem(qid, thread_id, chantier_id, _aware(at), asker)
+                FaqItem(qid, thread_id, chantier_id, at, asker)
                 for qid, thread_id, chantier_id, at, words, asker in rows.tuples()
                 if wanted <= set(words or ())
             ]
@@ -494,12 +494,6 @@ async def _chantier(session: AsyncSession, guild_id: int, slug: str) -> Chantier
     if chantier is None or chantier.archived:
         raise NotFound(N_("Chantier « {slug} » introuvable."), slug=slug[:40])
     return chantier
-
-
-def _aware(at: datetime | None) -> datetime | None:
-    if at is None or at.tzinfo is not None:
-        return at
-    return at.replace(tzinfo=UTC)
 
 
 async def erase_membre(session: AsyncSession, membre_id: int) -> None:

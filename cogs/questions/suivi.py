@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,6 +36,8 @@ NUDGE_BEFORE = timedelta(days=2)
 #: An atelier whose last séance ended longer ago than this gets no follow-up (history, imports).
 FOLLOWUP_WINDOW = timedelta(days=3)
 POLL_HOURS = 48
+#: How long after a poll closed its final results are still read (the bot may have been down).
+POLL_READ_DAYS = 7
 #: The follow-up's messages, one outbox row each (each posted once with its own nonce).
 FOLLOWUP_POLL = "poll"
 FOLLOWUP_CONTINUER = "continuer"
@@ -186,13 +188,13 @@ class SuiviService:
                     "user_id": row.user_id,
                     "locale": row.locale,
                     "titre": row.titre,
-                    "starts_at": _aware(row.starts_at).isoformat(),
+                    "starts_at": row.starts_at.isoformat(),
                 },
                 now=now,
                 guild_id=row.guild_id,
                 user_id=row.user_id,
                 # A nudge after its séance began is no use.
-                ttl=max(_aware(row.starts_at) - now, timedelta(minutes=1)),
+                ttl=max(row.starts_at - now, timedelta(minutes=1)),
             )
             return True
 
@@ -223,14 +225,15 @@ class SuiviService:
                     Atelier.thread_id.is_not(None),
                     AtelierSuivi.atelier_id.is_(None),
                     last.c.last_end <= now,
+                    # Older ateliers never get one: the scan stays as short as the window.
+                    last.c.last_end >= now - FOLLOWUP_WINDOW,
                 )
                 .order_by(Atelier.id)
             )
-            out = []
-            for atelier_id, guild_id, thread_id, titre, organizer, last_end in rows.tuples():
-                if _aware(last_end) >= now - FOLLOWUP_WINDOW:
-                    out.append(Followup(atelier_id, guild_id, thread_id, titre, organizer))
-            return out
+            return [
+                Followup(atelier_id, guild_id, thread_id, titre, organizer)
+                for atelier_id, guild_id, thread_id, titre, organizer, _ in rows.tuples()
+            ]
 
     async def claim_followup(self, atelier_id: int) -> bool:
         """Claim the follow-up of an atelier (False: claimed before); its two messages, the
@@ -306,7 +309,10 @@ class SuiviService:
     # -- poll results --
 
     async def polls_to_read(self) -> list[PollRef]:
-        """Polls, on every server, whose final results are not read yet."""
+        """Polls, on every server, whose final results are not read yet; only the recent ones
+        (a poll lasts ``POLL_HOURS``; ``POLL_READ_DAYS`` more allow for a bot stopped
+        meanwhile), so the job does not re-read every poll ever posted."""
+        since = self.clock.now() - timedelta(hours=POLL_HOURS, days=POLL_READ_DAYS)
         async with self.sessions() as session:
             rows = await session.execute(
                 select(
@@ -317,7 +323,7 @@ class SuiviService:
                     AtelierSuivi.resultats,
                 )
                 .join(Atelier, Atelier.id == AtelierSuivi.atelier_id)
-                .where(AtelierSuivi.poll_message_id.is_not(None))
+                .where(AtelierSuivi.poll_message_id.is_not(None), AtelierSuivi.claimed_at >= since)
                 .order_by(AtelierSuivi.atelier_id)
             )
             return [
@@ -346,7 +352,3 @@ class SuiviService:
                 PollResult(t, dict((r or {}).get("counts") or {}), bool((r or {}).get("final")))
                 for t, r in rows.tuples()
             ]
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

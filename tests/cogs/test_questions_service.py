@@ -390,6 +390,9 @@ async def test_followup_after_the_last_seance_once(sessions, clock: ManualClock)
     assert not await suivi.set_gathering_thread(atelier.id, 778)
     await suivi.set_results(atelier.id, {"Excellent": 3, "Bien": 1}, final=False)
     assert len(await suivi.polls_to_read()) == 1  # read again until it closes
+    clock.advance(timedelta(days=10))  # unread for long after it closed: no longer read
+    assert await suivi.polls_to_read() == []
+    clock.advance(timedelta(days=-10))
     await suivi.set_results(atelier.id, {"Excellent": 4, "Bien": 1}, final=True)
     assert await suivi.polls_to_read() == []
     (result,) = await suivi.results(GUILD)
