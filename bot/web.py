@@ -65,9 +65,8 @@ class WebServer:
             await runner.cleanup()
             return
         self._runner = runner
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.requested_port
+        addresses = runner.addresses  # the bound sockets' (host, port, …): port 0 resolved
+        self.port = int(addresses[0][1]) if addresses else self.requested_port
         log.info("web server listening on %s:%s", self.host, self.port)
 
     async def stop(self) -> None:

@@ -18,6 +18,15 @@ from bot.config import QuestionsConfig
 from db.models import EtatQuestion, Membre, OutboxKind, Question, QuestionMention
 from db.outbox import enqueue
 
+#: The outbox topic of a question's post and bump rows.
+QUESTION_TOPIC = "question:"
+
+
+def question_topic(question_id: int) -> str:
+    """``question:42``: the outbox topic of question 42's rows."""
+    return f"{QUESTION_TOPIC}{question_id}"
+
+
 if TYPE_CHECKING:
     from cogs.questions.service import Ressource
 
@@ -146,7 +155,7 @@ class BumpSteps:
                 },
                 now=now,
                 guild_id=question.guild_id,
-                topic=f"question:{question_id}",
+                topic=question_topic(question_id),
                 user_id=extra.user_id if extra else None,
             )
             log.info(

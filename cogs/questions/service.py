@@ -23,7 +23,7 @@ from bot.shown_text import check_shown
 from cogs.membres.queries import profil_of
 from cogs.membres.service import CONSENT_FIRST, ConsentRequired
 from cogs.questions.mots import expertise_stems, stems
-from cogs.questions.relance import BumpSteps
+from cogs.questions.relance import QUESTION_TOPIC, BumpSteps, question_topic
 from db import repositories as repo
 from db.models import (
     Chantier,
@@ -54,11 +54,6 @@ PAGE_SIZE = 5
 UNPOSTED_AFTER = timedelta(minutes=15)
 #: How long the outbox tries to post a question (Discord down longer: it is dropped).
 POST_TTL = timedelta(hours=1)
-
-
-def question_topic(question_id: int) -> str:
-    """The outbox topic of a question's post and bump."""
-    return f"question:{question_id}"
 
 
 NOT_A_QUESTION = N_(
@@ -402,7 +397,7 @@ class QuestionService(BumpSteps):
         cutoff = self.clock.now() - older_than
         waiting = select(OutboxMessage.id).where(
             OutboxMessage.kind == OutboxKind.QUESTION,
-            OutboxMessage.topic == literal("question:") + cast(Question.id, String),
+            OutboxMessage.topic == literal(QUESTION_TOPIC) + cast(Question.id, String),
             OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         )
         async with self.sessions.begin() as session:

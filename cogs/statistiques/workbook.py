@@ -75,7 +75,7 @@ def stats_xlsx(tr: Translations, stats: Stats, labels: ChartLabels, period: str)
         [tr._("Présences de personnes inscrites"), stats.presences_inscrits],
         [tr._("Présences sans inscription"), stats.presences_sans_inscription],
         [tr._("Présences attendues (inscrits × séances notées)"), stats.presences_attendues],
-        [tr._("Taux de présence"), _rate(stats.taux_presence)],
+        rate_row := [tr._("Taux de présence"), _rate(stats.taux_presence)],
         [tr._("Personnes venues (différentes)"), stats.presents],
         [
             tr._("Note"),
@@ -88,7 +88,8 @@ def stats_xlsx(tr: Translations, stats: Stats, labels: ChartLabels, period: str)
         ],
     ]
     ws = _sheet(book, tr._("Résumé"), [tr._("Indicateur"), tr._("Valeur")], summary)
-    ws["B13"].number_format = "0.0 %"
+    # Row 1 is the header: the rate's row is its index in ``summary`` plus 2.
+    ws[f"B{summary.index(rate_row) + 2}"].number_format = "0.0 %"
     ws[f"B{len(summary) + 1}"].alignment = Alignment(wrap_text=True, vertical="top")
     regions: dict[Region | None, str] = {r: r.nom for r in Region}
     regions[None] = labels.non_precise
