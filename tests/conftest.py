@@ -12,15 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import ManualClock
 from db.session import create_engine, session_factory
 from tests.dbutil import (
+    DATABASES,
     POSTGRES_SKIP_REASON,
+    copy_of_template,
     fresh_postgres_database,
     postgres_template,
     postgres_url,
-    sqlite_copy,
     sqlite_template,
 )
-
-DATABASES = ["sqlite", "postgresql"]
 
 
 @pytest.fixture(params=DATABASES)
@@ -55,13 +54,7 @@ async def schema_db_url(
 ) -> AsyncIterator[str]:
     """A database holding the current schema (a copy of this process's template), once per
     backend."""
-    if request.param == "sqlite":
-        yield sqlite_copy(_schema_sqlite, tmp_path / "partage.db")
-        return
-    base = postgres_url()
-    if base is None or _schema_postgres is None:
-        pytest.skip(POSTGRES_SKIP_REASON)
-    async with fresh_postgres_database(base, template=_schema_postgres) as url:
+    async with copy_of_template(request.param, tmp_path, _schema_sqlite, _schema_postgres) as url:
         yield url
 
 

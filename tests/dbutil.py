@@ -22,6 +22,10 @@ POSTGRES_SKIP_REASON = (
 )
 
 
+#: Every database test runs on both.
+DATABASES = ["sqlite", "postgresql"]
+
+
 def postgres_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
@@ -129,3 +133,21 @@ def postgres_template(base_url: str | None, *, migrate: bool) -> Iterator[str | 
         yield name
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@asynccontextmanager
+async def copy_of_template(
+    backend: str, directory: Path, sqlite: Path, postgres: str | None
+) -> AsyncIterator[str]:
+    """A database copied from this process's template of ``backend`` (``sqlite`` or
+    ``postgresql``); the test is skipped without PostgreSQL."""
+    if backend == "sqlite":
+        yield sqlite_copy(sqlite, directory / "partage.db")
+        return
+    base = postgres_url()
+    if base is None or postgres is None:
+        import pytest
+
+        pytest.skip(POSTGRES_SKIP_REASON)
+    async with fresh_postgres_database(base, template=postgres) as url:
+        yield url

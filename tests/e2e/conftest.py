@@ -9,11 +9,10 @@ import pytest
 
 from bot.config import Settings
 from tests.dbutil import (
-    POSTGRES_SKIP_REASON,
-    fresh_postgres_database,
+    DATABASES,
+    copy_of_template,
     postgres_template,
     postgres_url,
-    sqlite_copy,
     sqlite_template,
 )
 from tests.e2e.harness import Server, build_server, settings_for
@@ -31,7 +30,7 @@ def _postgres_template() -> Iterator[str | None]:
     yield from postgres_template(postgres_url(), migrate=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 async def db_url(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -39,13 +38,9 @@ async def db_url(
     _postgres_template: str | None,
 ) -> AsyncIterator[str]:
     """A database at the head migration (a copy of this process's template), once per backend."""
-    if request.param == "sqlite":
-        yield sqlite_copy(_sqlite_template, tmp_path / "partage.db")
-        return
-    base = postgres_url()
-    if base is None or _postgres_template is None:
-        pytest.skip(POSTGRES_SKIP_REASON)
-    async with fresh_postgres_database(base, template=_postgres_template) as url:
+    async with copy_of_template(
+        request.param, tmp_path, _sqlite_template, _postgres_template
+    ) as url:
         yield url
 
 
