@@ -21,6 +21,7 @@ from db.models import (
     Guild,
     Inscription,
     Membre,
+    Reponse,
     Seance,
     SeanceReponse,
 )
@@ -281,6 +282,20 @@ async def seance_reponses(
     if membre_id is not None:
         stmt = stmt.where(SeanceReponse.membre_id == membre_id)
     return (await session.execute(stmt)).scalars().all()
+
+
+async def expected_members(session: AsyncSession, atelier_id: int, seance_id: int) -> list[Membre]:
+    """Who is expected at a séance (the inscriptions' rule of attendance): registered members
+    who did not skip it, plus those who said « oui » to it alone; by member id."""
+    registered = {
+        m.id: m for _, m in await members_with_etat(session, atelier_id, [EtatInscription.INSCRIT])
+    }
+    answers = {r.membre_id: r.reponse for r in await seance_reponses(session, [seance_id])}
+    out = [m for i, m in registered.items() if answers.get(i, Reponse.OUI) == Reponse.OUI]
+    only_this = [i for i, r in answers.items() if r == Reponse.OUI and i not in registered]
+    if only_this:
+        out += (await session.execute(select(Membre).where(Membre.id.in_(only_this)))).scalars()
+    return sorted(out, key=lambda m: m.id)
 
 
 # --- bot state ---------------------------------------------------------------------------------

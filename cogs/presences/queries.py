@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import repositories as repo
-from db.models import Atelier, EtatInscription, Membre, Presence, Reponse, Seance
+from db.models import Atelier, Membre, Presence, Seance
 
 #: The « Je suis là » button is accepted from this long before a séance's start …
 OPEN_BEFORE = timedelta(minutes=15)
@@ -38,17 +38,8 @@ def window(seance: Seance, atelier: Atelier) -> tuple[datetime, datetime]:
 async def expected(session: AsyncSession, atelier_id: int, seance_id: int) -> list[Membre]:
     """Those expected at a séance: registered members who did not skip it, plus those who said
     « oui » to it alone (the inscriptions' rule of attendance), ordered by name."""
-    registered = {
-        m.id: m
-        for _, m in await repo.members_with_etat(session, atelier_id, [EtatInscription.INSCRIT])
-    }
-    answers = {r.membre_id: r.reponse for r in await repo.seance_reponses(session, [seance_id])}
-    out = [m for i, m in registered.items() if answers.get(i, Reponse.OUI) == Reponse.OUI]
-    for membre_id, reponse in answers.items():
-        if reponse == Reponse.OUI and membre_id not in registered:
-            membre = await session.get(Membre, membre_id)
-            out += [membre] if membre is not None else []
-    return sorted(out, key=lambda m: ((m.display_name or "").casefold(), m.id))
+    members = await repo.expected_members(session, atelier_id, seance_id)
+    return sorted(members, key=lambda m: ((m.display_name or "").casefold(), m.id))
 
 
 async def presences_of(

@@ -18,13 +18,11 @@ from db import repositories as repo
 from db.models import (
     Atelier,
     DeliveryStatus,
-    EtatInscription,
     Livraison,
     Membre,
     Rappel,
     RappelKind,
     RappelStatus,
-    Reponse,
     Seance,
 )
 from db.outbox import backoff
@@ -33,21 +31,6 @@ log = logging.getLogger(__name__)
 
 
 # A delivery waiting to be sent, and one a sender holds.
-async def _attendees(s: AsyncSession, atelier_id: int, seance_id: int) -> list[Membre]:
-    """Registered members who did not skip the séance, plus those who said ``oui`` to it alone
-    (the inscriptions' rule of attendance)."""
-    registered = {
-        m.id: m for _, m in await repo.members_with_etat(s, atelier_id, [EtatInscription.INSCRIT])
-    }
-    answers = {r.membre_id: r.reponse for r in await repo.seance_reponses(s, [seance_id])}
-    out = [m for i, m in registered.items() if answers.get(i, Reponse.OUI) == Reponse.OUI]
-    for membre_id, reponse in answers.items():
-        if reponse == Reponse.OUI and membre_id not in registered:
-            membre = await s.get(Membre, membre_id)
-            out += [membre] if membre is not None else []
-    return sorted(out, key=lambda m: m.id)
-
-
 async def _add_deliveries(s: AsyncSession, row: Rappel, now: datetime) -> None:
     """The channel post and a DM per recipient, created once (``on conflict do nothing``); a
     waiting DM to someone no longer expected is closed."""
@@ -58,7 +41,7 @@ async def _add_deliveries(s: AsyncSession, row: Rappel, now: datetime) -> None:
         atelier = await s.get(Atelier, seance.atelier_id)
         if atelier is not None and atelier.thread_id is not None:
             targets[THREAD] = None  # « Je suis là » in the atelier's thread (attendance)
-    for m in await _attendees(s, seance.atelier_id, seance.id):
+    for m in await repo.expected_members(s, seance.atelier_id, seance.id):
         if m.dm_reminders and m.user_id is not None:
             targets[f"dm:{m.id}"] = m.id
     values = [

@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from cogs.ateliers.info import load_info, seance_info
 from cogs.reminders import plan
-from cogs.reminders.deliveries import DeliverySteps, _attendees
+from cogs.reminders.deliveries import DeliverySteps
 from cogs.reminders.digest import DigestSteps
 from cogs.reminders.plan import (
     CHANNEL,
@@ -271,7 +271,7 @@ class RappelService(DeliverySteps, DigestSteps, StartupSteps):
                 log.info("rappel %s missed: séance %s has begun", rappel_id, seance.id)
                 return None
             info = await load_info(s, atelier)
-            attending = len(await _attendees(s, atelier.id, seance.id))
+            attending = len(await repo.expected_members(s, atelier.id, seance.id))
         log.info("rappel %s claimed by %s (resumed: %s)", rappel_id, self.worker, resumed)
         return ClaimedRappel(
             id=rappel_id,
