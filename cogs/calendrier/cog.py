@@ -71,6 +71,10 @@ class CalendrierCog(commands.Cog):
             bot.web.add_routes(self.site.routes())
         bot.ports.provide(CalendarFiles, self)
 
+    async def _prefix(self, guild_id: int) -> str:
+        """``/s/<guild id>`` in the site's addresses, unless it is the default server."""
+        return "" if await self.service.default_guild() == guild_id else f"/s/{guild_id}"
+
     async def atelier_file(
         self, guild_id: int, atelier_id: int, locale: str, *, lien: bool
     ) -> discord.File | None:
@@ -79,7 +83,7 @@ class CalendrierCog(commands.Cog):
         atelier = await self.service.atelier(guild_id, atelier_id, private=lien, counts=False)
         if atelier is None:
             return None
-        prefix = "" if await self.service.default_guild() == guild_id else f"/s/{guild_id}"
+        prefix = await self._prefix(guild_id)
         data = self.site.render(Feed(atelier.titre, (atelier,)), locale, prefix=prefix)
         return discord.File(io.BytesIO(data), filename=f"atelier-{atelier_id}.ics")
 
@@ -116,11 +120,6 @@ class CalendrierCog(commands.Cog):
             renew=renouveler,
         )
         url = None
-        if address.token is not None:
-            prefix = ""
-            if await self.service.default_guild() != guild_id:
-                prefix = f"/s/{guild_id}"
-            url = f"{self.site.base_url}{prefix}/calendrier/{address.token}.ics"
-            if tr.locale == "en":  # the events' texts in the member's language
-                url += "?lang=en"
+        if address.token is not None:  # the events' texts in the member's language
+            url = self.site.feed_url(address.token, await self._prefix(guild_id), tr.locale)
         await reply(interaction, address_text(tr, address, url))

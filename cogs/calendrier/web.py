@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from aiohttp import web
 from bot.i18n import I18n, Translations
 from cogs.calendrier import text
 from cogs.calendrier.cache import EventCache
-from cogs.calendrier.service import CalendrierService, Feed, Stamp
+from cogs.calendrier.service import CalendrierService, Feed, Stamp, token_hash
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -105,7 +104,7 @@ class Site:
         parts = urlsplit(self.base_url)
         self.domain = parts.hostname or "partage"
         self.base_path = parts.path.rstrip("/")
-        self._cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._cache = EventCache(CACHE_SIZE)  # the last public files, by key and version
         #: Each atelier's VEVENTs, so that a feed after one change renders one atelier.
         self.events = EventCache()
         #: Feeds rendered (not served from the cache): tests and the benchmark read it.
@@ -278,7 +277,7 @@ class Site:
         lang = self._lang(request)
         return await self._ics(
             request,
-            ("membre", guild_id, hashlib.sha256(token.encode()).hexdigest(), lang),
+            ("membre", guild_id, token_hash(token), lang),
             lambda: self.service.member_stamp(guild_id, token),
             lambda: self.service.member_feed(guild_id, token),
             lang,
@@ -320,11 +319,7 @@ class Site:
             if feed is None:
                 return _not_found()
             data = self.render(feed, lang, prefix=prefix)
-            self._cache[cache_key] = data
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(cache_key)
+            self._cache.put(cache_key, data)
         return web.Response(body=data, content_type=ICS_TYPE, charset="utf-8", headers=headers)
 
     def page_url(self, guild_prefix: str = "") -> Callable[[int], str]:
@@ -348,8 +343,11 @@ class Site:
             cache=(self.events, lang),
         )
 
-    def feed_url(self, token: str) -> str:
-        return f"{self.base_url}/calendrier/{token}.ics"
+    def feed_url(self, token: str, guild_prefix: str = "", lang: str = "fr") -> str:
+        """A member's private feed address (``guild_prefix``: ``/s/<guild id>`` when the
+        server is not the default one), in their language."""
+        query = "?lang=en" if lang == "en" else ""
+        return f"{self.base_url}{guild_prefix}/calendrier/{token}.ics{query}"
 
 
 def _matches(request: web.Request, etag: str) -> bool:
