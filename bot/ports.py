@@ -4,9 +4,12 @@ implementation when its cog loads; a caller asks for the interface by its class.
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol, TypeVar, cast
 
 import discord
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -28,6 +31,22 @@ class CalendarFiles(Protocol):
     async def atelier_file(
         self, guild_id: int, atelier_id: int, locale: str, *, lien: bool
     ) -> discord.File | None: ...
+
+
+async def calendar_file(
+    ports: Ports, guild_id: int, atelier_id: int, locale: str, *, user_id: int
+) -> discord.File | None:
+    """The atelier's ``.ics`` with its meeting link for a member who holds a place, when the
+    calendars feature is loaded; None otherwise, or when the file cannot be made (the message
+    it rides on goes out without it)."""
+    files = ports.find(CalendarFiles)
+    if files is None:
+        return None
+    try:
+        return await files.atelier_file(guild_id, atelier_id, locale, lien=True)
+    except Exception:
+        log.exception("atelier %s: no .ics for user %s", atelier_id, user_id)
+        return None
 
 
 class Ports:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.delivery import DM_CLOSED_CODE, SendFailed, failure_of, one_attempt
 from bot.i18n import Translations
-from bot.ports import CalendarFiles
+from bot.ports import calendar_file
 from bot.threads import MESSAGE_MAX, only_users
 from cogs.ateliers import notices
 from cogs.ateliers.events import EventMirror
@@ -245,7 +245,17 @@ class AtelierDelivery:
         try:
             channel = await one_attempt(self.bot.create_dm(discord.Object(user_id)))
             # A promotion carries the atelier's .ics, rendered now (« Ajouter à mon calendrier »).
-            file = await self._calendar_file(info, p) if p["what"] == notices.PROMOTION else None
+            file = (
+                await calendar_file(
+                    self.bot.ports,
+                    info.guild_id,
+                    info.id,
+                    str(p.get("locale") or SERVER_LOCALE),
+                    user_id=user_id,
+                )
+                if p["what"] == notices.PROMOTION
+                else None
+            )
             message = await one_attempt(
                 channel.send(
                     text[:MESSAGE_MAX],
@@ -267,18 +277,6 @@ class AtelierDelivery:
             return await self._in_thread(info, user_id, text, item.nonce, view)
         log.info("atelier %s: %s told to user %s by DM", info.id, p["what"], user_id)
         return message.id
-
-    async def _calendar_file(self, info: AtelierInfo, p: dict[str, Any]) -> discord.File | None:
-        files = self.bot.ports.find(CalendarFiles)
-        if files is None:
-            return None
-        try:
-            return await files.atelier_file(
-                info.guild_id, info.id, str(p.get("locale") or SERVER_LOCALE), lien=True
-            )
-        except Exception:  # the notice goes out even when its file cannot be made
-            log.exception("atelier %s: no .ics for user %s", info.id, p["user_id"])
-            return None
 
     async def _in_thread(
         self,

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Translations
 from bot.spreadsheets import csv_bytes, xlsx_bytes
 from cogs.ateliers.info import ParticipantRow, ParticipantsExport, SeanceInfo
-from db.models import EtatInscription, Reponse
+from cogs.ateliers.text import reponse_label
+from db.models import EtatInscription
 
 _ORDER = {
     EtatInscription.INSCRIT: 0,
@@ -30,15 +31,6 @@ def etat_label(tr: Translations, etat: EtatInscription | None) -> str:
         EtatInscription.NON: tr.p_("réponse", "non"),
     }
     return labels[etat] if etat is not None else tr.p_("réponse", "une séance seulement")
-
-
-def reponse_label(tr: Translations, reponse: Reponse) -> str:
-    labels = {
-        Reponse.OUI: tr.p_("réponse", "oui"),
-        Reponse.PEUT_ETRE: tr.p_("réponse", "peut-être"),
-        Reponse.NON: tr.p_("réponse", "non"),
-    }
-    return labels[reponse]
 
 
 def _when(moment: datetime | None, zone: str) -> str:

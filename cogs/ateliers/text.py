@@ -176,7 +176,8 @@ def short_status(tr: Translations, etat: EtatInscription | None, position: int |
 # --- notices (direct message, or the atelier's thread when DMs are closed) --------------------
 
 
-def _footer(tr: Translations, info: AtelierInfo) -> list[str]:
+def footer_lines(tr: Translations, info: AtelierInfo) -> list[str]:
+    """The closing line of a member's message: the link to the atelier's announcement."""
     url = jump_url(info)
     return [tr._("L'annonce : {url}", url=url)] if url else []
 
@@ -200,7 +201,7 @@ def promoted_text(tr: Translations, info: AtelierInfo) -> str:
                 "de l'annonce."
             )
         )
-    return "\n".join(lines + _footer(tr, info))
+    return "\n".join(lines + footer_lines(tr, info))
 
 
 def change_label(tr: Translations, change: str) -> str:
@@ -247,7 +248,7 @@ def changed_text(
         lines.extend(seance_lines(tr, info.seances))
     lines.extend(moved_lines(tr, moves))
     lines.append(short_status(tr, etat, position))
-    return "\n".join(lines + _footer(tr, info))
+    return "\n".join(lines + footer_lines(tr, info))
 
 
 def _places(tr: Translations, capacite: int | None) -> str | int:
@@ -319,13 +320,14 @@ def _change_lines(tr: Translations, name: str, values: Any, info: AtelierInfo) -
     ]
 
 
-def _reponse_label(tr: Translations, reponse: str) -> str:
+def reponse_label(tr: Translations, reponse: Reponse) -> str:
+    """« oui », « peut-être » or « non » in the reader's language."""
     labels = {
-        Reponse.OUI.value: tr.p_("réponse", "oui"),
-        Reponse.PEUT_ETRE.value: tr.p_("réponse", "peut-être"),
-        Reponse.NON.value: tr.p_("réponse", "non"),
+        Reponse.OUI: tr.p_("réponse", "oui"),
+        Reponse.PEUT_ETRE: tr.p_("réponse", "peut-être"),
+        Reponse.NON: tr.p_("réponse", "non"),
     }
-    return labels.get(reponse, reponse)
+    return labels[reponse]
 
 
 def moved_lines(tr: Translations, moves: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -335,7 +337,7 @@ def moved_lines(tr: Translations, moves: Sequence[Mapping[str, Any]]) -> list[st
             "Votre réponse « {reponse} » pour la séance du {avant} vaut maintenant pour "
             "la séance déplacée au {apres} ; si elle change, répondez de nouveau avec /rsvp "
             "et l'option seance.",
-            reponse=_reponse_label(tr, str(m["reponse"])),
+            reponse=reponse_label(tr, Reponse(str(m["reponse"]))),
             avant=seance_when(tr, seance_from_payload(m["from"])),
             apres=seance_when(tr, seance_from_payload(m["to"])),
         )
@@ -347,7 +349,7 @@ def moved_text(tr: Translations, info: AtelierInfo, moves: Sequence[Mapping[str,
     """For a member who answered a moved séance alone."""
     lines = [tr._("Une séance de l'atelier « {titre} » a été déplacée.", titre=info.titre)]
     lines.extend(moved_lines(tr, moves))
-    return "\n".join(lines + _footer(tr, info))
+    return "\n".join(lines + footer_lines(tr, info))
 
 
 def cancelled_text(tr: Translations, info: AtelierInfo) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.i18n import Translations
 from cogs.ateliers.info import AtelierInfo
-from cogs.ateliers.text import jump_url, seance_lines
+from cogs.ateliers.text import footer_lines, seance_lines
 from db.models import EtatInscription
 
 #: The ``what`` of these notices in the outbox (``cogs.ateliers.notices.tell``).
@@ -33,10 +33,7 @@ def registered_text(
         *seance_lines(tr, info.seances),
         tr._("Si vous ne pouvez pas venir, répondez « Non » dans l'annonce ou avec /rsvp."),
     ]
-    url = jump_url(info)
-    if url:
-        lines.append(tr._("L'annonce : {url}", url=url))
-    return "\n".join(lines)
+    return "\n".join(lines + footer_lines(tr, info))
 
 
 def removed_text(tr: Translations, info: AtelierInfo) -> str:
@@ -50,7 +47,4 @@ def removed_text(tr: Translations, info: AtelierInfo) -> str:
             "(les règles de la liste d'attente s'appliquent)."
         ),
     ]
-    url = jump_url(info)
-    if url:
-        lines.append(tr._("L'annonce : {url}", url=url))
-    return "\n".join(lines)
+    return "\n".join(lines + footer_lines(tr, info))

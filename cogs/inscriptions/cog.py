@@ -36,7 +36,7 @@ from bot.errors import UserError
 from bot.groupcommit import GroupCommit
 from bot.i18n import Translations
 from bot.interactions import NO_MENTIONS, edit_original, locale_of, reply, tr_of
-from bot.ports import CalendarFiles
+from bot.ports import calendar_file
 from cogs.ateliers.text import (
     compact_line,
     jump_url,
@@ -248,16 +248,9 @@ class InscriptionsCog(commands.Cog):
             or result.etat != EtatInscription.INSCRIT
         ):
             return None
-        files = self.bot.ports.find(CalendarFiles)
-        if files is None:
-            return None
-        try:
-            return await files.atelier_file(
-                click.guild_id, click.atelier_id, click.locale, lien=True
-            )
-        except Exception:  # the answer is told even when its file cannot be made
-            log.exception("atelier %s: no .ics for user %s", click.atelier_id, click.user_id)
-            return None
+        return await calendar_file(
+            self.bot.ports, click.guild_id, click.atelier_id, click.locale, user_id=click.user_id
+        )
 
     def _text(self, tr: Translations, result: AnswerResult) -> str:
         info = result.atelier

@@ -24,7 +24,7 @@ from bot.errors import N_, Conflict, NotFound
 from bot.i18n import Translations, discord_timestamp
 from cogs.ateliers import notices
 from cogs.ateliers.info import AtelierInfo
-from cogs.ateliers.text import jump_url, seance_lines
+from cogs.ateliers.text import footer_lines, seance_lines
 from db import repositories as repo
 from db.models import Atelier, EtatInscription, Inscription, Membre, OutboxKind
 from db.outbox import enqueue
@@ -279,10 +279,7 @@ def offer_text(tr: Translations, info: AtelierInfo, expires_at: datetime) -> str
             "« Je passe mon tour ». Sans réponse avant l'échéance, elle passe à la suivante."
         ),
     ]
-    url = jump_url(info)
-    if url:
-        lines.append(tr._("L'annonce : {url}", url=url))
-    return "\n".join(lines)
+    return "\n".join(lines + footer_lines(tr, info))
 
 
 def expired_text(tr: Translations, info: AtelierInfo) -> str:
