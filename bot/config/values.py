@@ -248,13 +248,25 @@ def _parse_flag(value: object) -> bool:
 
 Flag = Annotated[bool, PlainValidator(_parse_flag, json_schema_input_type=bool)]
 
-_DURATION_RE = re.compile(r"\s*(\d+)\s*([smhd])\s*", re.IGNORECASE)
+_DURATION_RE = re.compile(r"\s*(\d+)\s*([smhdj])\s*", re.IGNORECASE)
 _DURATION_UNITS = {
     "d": timedelta(days=1),
+    "j": timedelta(days=1),  # « jours »
     "h": timedelta(hours=1),
     "m": timedelta(minutes=1),
     "s": timedelta(seconds=1),
 }
+
+
+def match_duration(text: str) -> tuple[int, timedelta] | None:
+    """``"7d"`` (or ``"7j"``), ``"1h"``, ``"30m"``, ``"45s"``: the amount and the unit; None
+    when ``text`` is not a duration (each caller says what bounds it wants)."""
+    match = _DURATION_RE.fullmatch(text)
+    if match is None:
+        return None
+    return int(match.group(1)), _DURATION_UNITS[match.group(2).lower()]
+
+
 MAX_OFFSET = timedelta(days=365)
 _DURATION_EXPECTED = N_("une durée est attendue, comme « 7d », « 1h » ou « 30m »")
 _DURATION_POSITIVE = N_(
@@ -268,15 +280,15 @@ _DURATION_BETWEEN = N_("une durée de 1s à 365d est attendue, comme « 7d », �
 
 def parse_duration(text: str) -> timedelta:
     """Parse ``"7d"``, ``"1h"``, ``"30m"``, ``"45s"`` into a positive ``timedelta``."""
-    match = _DURATION_RE.fullmatch(text)
-    if match is None:
+    found = match_duration(text)
+    if found is None:
         raise ConfigValueError(_DURATION_EXPECTED)
-    amount, unit = int(match.group(1)), match.group(2).lower()
+    amount, unit = found
     if amount == 0:
         raise ConfigValueError(_DURATION_POSITIVE)
-    if amount > MAX_OFFSET // _DURATION_UNITS[unit]:
+    if amount > MAX_OFFSET // unit:
         raise ConfigValueError(_DURATION_AT_MOST)
-    return amount * _DURATION_UNITS[unit]
+    return amount * unit
 
 
 def format_duration(delta: timedelta) -> str:

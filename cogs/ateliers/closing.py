@@ -12,24 +12,18 @@ Discord here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.config.values import match_duration
 from bot.dates import SeanceSpec, localize, parse_seances
 from bot.errors import N_, Conflict, InvalidInput, UserError
 from bot.i18n import discord_timestamp
 from cogs.ateliers.info import AtelierInfo
 from db.models import Reponse
 
-_DELAY = re.compile(r"\s*(\d{1,4})\s*([smhdj])\s*", re.IGNORECASE)
-_UNITS = {
-    "s": timedelta(seconds=1),
-    "m": timedelta(minutes=1),
-    "h": timedelta(hours=1),
-    "d": timedelta(days=1),
-    "j": timedelta(days=1),
-}
+#: A delay has at most this many units (« 9999h »); longer, the text is read as a date.
+DELAY_AMOUNT_MAX = 9999
 
 
 def _one(text: str, *, zone: str, now: datetime, horizon_years: int) -> SeanceSpec:
@@ -41,13 +35,13 @@ def _one(text: str, *, zone: str, now: datetime, horizon_years: int) -> SeanceSp
 
 def cloture_delay(text: str) -> timedelta | None:
     """``2d``, ``12h``: the delay before the first séance; None when ``text`` is a date."""
-    match = _DELAY.fullmatch(text)
-    if match is None:
+    found = match_duration(text)
+    if found is None or found[0] > DELAY_AMOUNT_MAX:
         return None
-    amount = int(match.group(1))
+    amount, unit = found
     if amount == 0:
         raise InvalidInput(N_("Le délai de clôture doit être positif (par exemple 2d ou 12h)."))
-    return amount * _UNITS[match.group(2).lower()]
+    return amount * unit
 
 
 def cloture_at(
