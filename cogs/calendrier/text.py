@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.i18n import Translations
+from cogs.ateliers import text as atelier_text
 from cogs.ateliers.info import Counts
 from cogs.calendrier.service import FeedAtelier, FeedSeance
 from db.models import Genre
@@ -48,14 +49,8 @@ def labels(tr: Translations) -> dict[str, str]:
 
 
 def genre_label(tr: Translations, genre: str) -> str:
-    labels = {
-        Genre.ATELIER.value: tr.p_("genre", "Atelier"),
-        Genre.REFERENTIEL.value: tr.p_("genre", "Référentiel"),
-        Genre.FORMATION.value: tr.p_("genre", "Formation"),
-        Genre.ECHANGE.value: tr.p_("genre", "Échange"),
-        Genre.SYNTHESE.value: tr.p_("genre", "Synthèse"),
-    }
-    return labels.get(genre, genre)
+    """The genre as the announcements name it (``cogs.ateliers.text``)."""
+    return atelier_text.genre_label(tr, Genre(genre))
 
 
 def when(tr: Translations, seance: FeedSeance) -> str:
