@@ -109,6 +109,7 @@ _DATETIME_PATTERNS: Mapping[str, Mapping[str, str]] = {
         "medium": "d MMM y, HH:mm",
     },
 }
+_TIME_PATTERNS: Mapping[str, str] = {"fr": "H\u00a0'h'{mm}", "en": "h:mm a", BRITISH: "HH:mm"}
 _DATE_PATTERNS: Mapping[str, Mapping[str, str]] = {
     "fr": {"full": "EEEE d{er} MMMM y", "long": "d{er} MMMM y", "medium": "d{er} MMM y"},
     "en": {"full": "EEEE, MMMM d, y", "long": "MMMM d, y", "medium": "MMM d, y"},
@@ -314,6 +315,17 @@ class Translations:
         local = dt.astimezone(ZoneInfo(zone))
         pattern = self._pattern(_DATETIME_PATTERNS, fmt, local.day)
         pattern = pattern.replace("{mm}", "\u00a0mm" if local.minute else "")
+        return babel.dates.format_datetime(
+            local, pattern, tzinfo=local.tzinfo, locale=self._dates_babel_locale
+        )
+
+    def format_time(self, dt: datetime, zone: str) -> str:
+        """The time of day alone, as in :meth:`format_datetime`: « 15 h », « 15 h 30 »,
+        "3:30 PM", "15:30"."""
+        if dt.tzinfo is None or dt.utcoffset() is None:
+            raise ValueError(f"format_time needs an aware datetime, got {dt!r}")
+        local = dt.astimezone(ZoneInfo(zone))
+        pattern = _TIME_PATTERNS[self.dates].replace("{mm}", "\u00a0mm" if local.minute else "")
         return babel.dates.format_datetime(
             local, pattern, tzinfo=local.tzinfo, locale=self._dates_babel_locale
         )

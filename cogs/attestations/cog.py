@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
-import unicodedata
 from typing import TYPE_CHECKING
 
 import discord
@@ -20,6 +18,7 @@ from bot.command_text import p_
 from bot.interactions import PartageModal, bot_of, reply, tr_of
 from cogs.attestations.pdf import attestation_pdf
 from cogs.attestations.service import NOM_MAX
+from cogs.chantiers.service import slugify
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -29,9 +28,7 @@ log = logging.getLogger(__name__)
 
 def file_name(titre: str) -> str:
     """« attestation-territoire-et-immigration.pdf »: ASCII, no spaces."""
-    ascii_text = unicodedata.normalize("NFKD", titre).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "atelier"
-    return f"attestation-{slug}.pdf"
+    return f"attestation-{slugify(titre) or 'atelier'}.pdf"
 
 
 class NameModal(PartageModal):

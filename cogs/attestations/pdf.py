@@ -5,7 +5,6 @@ non-breaking spaces French typography puts in the texts). No Discord here; safe 
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,12 +40,6 @@ def duration(tr: Translations, minutes: int) -> str:
     return tr._("{h} h {m}", h=hours, m=f"{rest:02d}")
 
 
-def _clock(tr: Translations, moment: datetime, zone: str) -> str:
-    """The time of day alone: « 15 h », « 15 h 30 »; "3:30 PM"."""
-    full = tr.format_datetime(moment, zone, "long")
-    return full.rsplit(" à ", 1)[-1] if tr.locale == "fr" else full.rsplit(" at ", 1)[-1]
-
-
 def seance_line(tr: Translations, attended: Attended, zone: str) -> str:
     s = attended.seance
     if s.local_time is None:
@@ -58,8 +51,8 @@ def seance_line(tr: Translations, attended: Attended, zone: str) -> str:
     return tr._(
         "{date}, de {debut} à {fin} ({duree})",
         date=tr.format_date(s.local_date),
-        debut=_clock(tr, s.starts_at, s.zone),
-        fin=_clock(tr, attended.ends_at, s.zone),
+        debut=tr.format_time(s.starts_at, s.zone),
+        fin=tr.format_time(attended.ends_at, s.zone),
         duree=duration(tr, attended.minutes),
     )
 

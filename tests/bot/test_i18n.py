@@ -402,3 +402,19 @@ def test_the_stored_reader_locale_keeps_the_british_date_order(
         written
         == {"fr": "3 décembre 2026", "en": "December 3, 2026", "en-GB": "3 December 2026"}[stored]
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "at", "written"),
+    [
+        ("fr", datetime(2026, 12, 3, 20, 0, tzinfo=UTC), "15\u00a0h"),
+        ("fr", datetime(2026, 12, 3, 20, 30, tzinfo=UTC), "15\u00a0h\u00a030"),
+        ("en-GB", datetime(2026, 12, 3, 20, 30, tzinfo=UTC), "15:30"),
+    ],
+)
+def test_a_time_of_day_alone_is_written_as_in_a_full_date(
+    locale: str, at: datetime, written: str
+) -> None:
+    tr = I18n.load().for_locale(locale)
+    assert tr.format_time(at, "America/Toronto") == written
+    assert tr.format_datetime(at, "America/Toronto", "long").endswith(written)
