@@ -19,7 +19,6 @@ from discord.ext import commands
 
 from bot.choices import chantier_choices
 from bot.command_text import command, p_
-from bot.errors import N_, Conflict, InvalidInput
 from bot.interactions import (
     commit_then_defer,
     is_staff,
@@ -150,17 +149,8 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
     )
     @app_commands.describe(chantier=p_("option-description", "Le chantier de la question"))
     async def poser(self, interaction: discord.Interaction, chantier: str) -> None:
-        guild_id = interaction.guild_id or 0
-        found = await self.bot.services.chantiers.by_slug(guild_id, chantier.strip())
-        if found is None or found.archived:
-            raise InvalidInput(N_("Chantier « {slug} » introuvable."), slug=chantier[:40])
-        if found.forum_id is None:
-            raise Conflict(
-                N_("Le chantier « {nom} » n'a pas de forum de questions."), nom=found.nom
-            )
-        await interaction.response.send_modal(
-            QuestionModal(tr_of(interaction), found.slug, found.nom)
-        )
+        slug, nom = await self.service.askable_chantier(interaction.guild_id or 0, chantier)
+        await interaction.response.send_modal(QuestionModal(tr_of(interaction), slug, nom))
 
     @poser.autocomplete("chantier")
     async def _poser_chantier(

@@ -190,6 +190,13 @@ class QuestionService(BumpSteps):
 
     # -- asking --
 
+    async def askable_chantier(self, guild_id: int, slug: str) -> tuple[str, str]:
+        """The slug and name of a chantier one may ask a question on (``/question poser``
+        checks before its form opens; ``ask`` checks again)."""
+        async with self.sessions() as session:
+            chantier = await _askable(session, guild_id, slug)
+            return chantier.slug, chantier.nom
+
     async def ask(
         self,
         guild_id: int,
@@ -217,11 +224,7 @@ class QuestionService(BumpSteps):
         check_shown(titre, texte, contexte)
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            chantier = await _chantier(session, guild_id, slug)
-            if chantier.forum_id is None:
-                raise Conflict(
-                    N_("Le chantier « {nom} » n'a pas de forum de questions."), nom=chantier.nom
-                )
+            chantier = await _askable(session, guild_id, slug)
             asker = await repo.upsert_membre(
                 session, guild_id, user_id, now, display_name=display_name, locale=locale
             )
@@ -482,6 +485,14 @@ class QuestionService(BumpSteps):
         page = max(0, min(page, max(0, (len(found) - 1) // PAGE_SIZE)))
         start = page * PAGE_SIZE
         return FaqPage(tuple(found[start : start + PAGE_SIZE]), len(found), page)
+
+
+async def _askable(session: AsyncSession, guild_id: int, slug: str) -> Chantier:
+    """A chantier one may ask a question on: known, not archived, with its forum."""
+    chantier = await _chantier(session, guild_id, slug)
+    if chantier.forum_id is None:
+        raise Conflict(N_("Le chantier « {nom} » n'a pas de forum de questions."), nom=chantier.nom)
+    return chantier
 
 
 async def _chantier(session: AsyncSession, guild_id: int, slug: str) -> Chantier:
