@@ -104,6 +104,8 @@ class _Sql:
     rename: Any  # name and locale refreshed (executemany)
     create: Any  # new members, RETURNING their ids (see ``_sql``)
     create_one: Any  # one new member (see ``_sql``)
+    #: PostgreSQL: a newcomer's member row and inscription in one statement (see ``_membres``)
+    create_with_inscription: Any
     update: Any  # inscriptions already there (executemany)
     insert: Any  # new inscriptions (executemany; the atelier's lock makes them new)
     insert_one: Any  # one new inscription (its id from the driver, no RETURNING on SQLite)
@@ -146,8 +148,47 @@ def _sql(dialect: str) -> _Sql:
         )
         .columns(MEMBRE.c.id)
     )
+    create_with_inscription: Any = (
+        text(
+            "WITH m AS (INSERT INTO membre (guild_id, user_id, display_name, locale,"
+            " dm_reminders, created_at) VALUES (:guild_id, :user_id, :display_name, :locale,"
+            " :dm_reminders, :created_at) ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+            " display_name = coalesce(excluded.display_name, membre.display_name),"
+            " locale = excluded.locale RETURNING id)"
+            " INSERT INTO inscription (atelier_id, membre_id, etat, rang_attente, inscrit_at,"
+            " created_at, updated_at) SELECT :atelier_id, m.id, :etat, :rang_attente,"
+            " :inscrit_at, :created_at, :created_at FROM m RETURNING id, membre_id"
+        )
+        .bindparams(
+            bindparam("user_id", type_=MEMBRE.c.user_id.type),
+            bindparam("dm_reminders", type_=MEMBRE.c.dm_reminders.type),
+            bindparam("created_at", type_=MEMBRE.c.created_at.type),
+            bindparam("etat", type_=INSCRIPTION.c.etat.type),
+            bindparam("rang_attente", type_=INSCRIPTION.c.rang_attente.type),
+            bindparam("inscrit_at", type_=INSCRIPTION.c.inscrit_at.type),
+        )
+        .columns(INSCRIPTION.c.id, INSCRIPTION.c.membre_id)
+    )
+    #: SQLite: the member's id is given (the batch holds the write lock and read the next id).
+    next_membre: list[Any] = []
     if dialect == "sqlite":
         create, create_one = insert(MEMBRE).returning(MEMBRE.c.id, MEMBRE.c.user_id), insert(MEMBRE)
+        create_with_inscription = text(
+            "INSERT INTO reponse_nouveau_membre (membre_id, guild_id, user_id, display_name,"
+            " locale, dm_reminders, created_at, atelier_id, etat, rang_attente, inscrit_at)"
+            " VALUES (:membre_id, :guild_id, :user_id, :display_name, :locale, :dm_reminders,"
+            " :created_at, :atelier_id, :etat, :rang_attente, :inscrit_at)"
+        ).bindparams(
+            bindparam("user_id", type_=MEMBRE.c.user_id.type),
+            bindparam("dm_reminders", type_=MEMBRE.c.dm_reminders.type),
+            bindparam("created_at", type_=MEMBRE.c.created_at.type),
+            bindparam("etat", type_=INSCRIPTION.c.etat.type),
+            bindparam("rang_attente", type_=INSCRIPTION.c.rang_attente.type),
+            bindparam("inscrit_at", type_=INSCRIPTION.c.inscrit_at.type),
+        )
+        next_membre = [
+            select(func.coalesce(func.max(MEMBRE.c.id), 0) + 1).scalar_subquery().label("next")
+        ]
     lock = None
     if dialect != "sqlite":
         lock = select(ATELIER.c.id).where(ATELIER.c.id == bindparam("atelier_id")).with_for_update()
@@ -174,9 +215,27 @@ def _sql(dialect: str) -> _Sql:
             EtatInscription.NON,
         )
     ]
+    # The last rank: the end of the index's range, read backwards (``max()`` walks the whole
+    # range on PostgreSQL whenever its statistics are stale, as they are during a burst).
     last_rank = func.coalesce(
-        of_atelier(func.max(every.c.rang_attente), EtatInscription.ATTENTE), 0
+        select(every.c.rang_attente)
+        .where(
+            every.c.atelier_id == bindparam("atelier_id"),
+            every.c.etat == EtatInscription.ATTENTE,
+            every.c.rang_attente.is_not(None),
+        )
+        .order_by(every.c.rang_attente.desc())
+        .limit(1)
+        .scalar_subquery(),
+        0,
     ).label("last_rank")
+    # Each member's inscription: by the unique (atelier, member) key, then by its id. Joined on
+    # both columns, PostgreSQL with stale statistics read every inscription of the atelier.
+    own = (
+        select(every.c.id)
+        .where(every.c.atelier_id == bindparam("atelier_id"), every.c.membre_id == MEMBRE.c.id)
+        .scalar_subquery()
+    )
     return _Sql(
         read=select(
             *(ATELIER.c[name] for name in _ATELIER),
@@ -191,6 +250,7 @@ def _sql(dialect: str) -> _Sql:
             INSCRIPTION.c.etat,
             INSCRIPTION.c.rang_attente,
             INSCRIPTION.c.inscrit_at,
+            *next_membre,
         )
         .select_from(ATELIER)
         .outerjoin(SEANCE, SEANCE.c.atelier_id == ATELIER.c.id)
@@ -201,7 +261,7 @@ def _sql(dialect: str) -> _Sql:
             (MEMBRE.c.guild_id == ATELIER.c.guild_id)
             & MEMBRE.c.user_id.in_(bindparam("users", expanding=True)),
         )
-        .outerjoin(INSCRIPTION, (INSCRIPTION.c.membre_id == MEMBRE.c.id) & atelier)
+        .outerjoin(INSCRIPTION, INSCRIPTION.c.id == own)
         # No ORDER BY: SQLite would walk every séance in date order to avoid a sort; the few
         # séances of one atelier are put in order here.
         .where(ATELIER.c.id == bindparam("atelier_id")),
@@ -211,6 +271,7 @@ def _sql(dialect: str) -> _Sql:
         .values(display_name=bindparam("name"), locale=bindparam("lang")),
         create=create,
         create_one=create_one,
+        create_with_inscription=create_with_inscription,
         update=update(INSCRIPTION)
         .where(INSCRIPTION.c.id == bindparam("inscription"))
         .values(
@@ -242,6 +303,10 @@ def seance_started(seance: SeanceInfo, now: datetime) -> bool:
     if seance.local_time is not None:
         return seance.starts_at <= now
     return seance.local_date <= now.astimezone(ZoneInfo(seance.zone)).date()
+
+
+#: The member id of a newcomer whose row is not written yet (``AnswerBatch._membres``).
+_NEWCOMER = -1
 
 
 @dataclass(frozen=True)
@@ -322,6 +387,11 @@ class AnswerBatch:
         self._atelier_id = 0
         self._sql = _sql(session.bind.dialect.name)
         self._conn: AsyncConnection | None = None
+        #: PostgreSQL, one answer by a newcomer: their member row, written with the inscription.
+        self._newcomer: dict[str, Any] | None = None
+        self._newcomer_id = _NEWCOMER
+        #: SQLite: the id a member created by this batch gets (read under the write lock).
+        self._next_membre: int | None = None
 
     async def run(
         self, atelier_id: int, answers: Sequence[Answer]
@@ -348,6 +418,10 @@ class AnswerBatch:
                 except UserError as err:
                     outcome.append(err)
         await self._flush(atelier.id)
+        if self._newcomer is not None:  # their member row now exists (``_membres``)
+            for d in outcome:
+                if isinstance(d, _Decided) and d.membre_id == _NEWCOMER:
+                    d.membre_id = self._newcomer_id
         recipients = await self._recipients(
             [m for d in outcome if isinstance(d, _Decided) for m in d.promoted]
         )
@@ -574,7 +648,9 @@ class AnswerBatch:
             seance = row[na : na + ns]
             if seance[0] is not None and seance[0] not in seances:
                 seances[seance[0]] = SeanceInfo(*seance)
-            membre_id, user_id, name, lang, row_id, etat, rang, inscrit_at = row[na + ns + 5 :]
+            membre_id, user_id, name, lang, row_id, etat, rang, inscrit_at = row[
+                na + ns + 5 : na + ns + 13
+            ]
             if membre_id is None or user_id in known:
                 continue
             known[user_id] = (membre_id, name, lang)
@@ -583,6 +659,8 @@ class AnswerBatch:
                     membre_id, EtatInscription(etat), rang, inscrit_at, id=row_id
                 )
         first = rows[0]
+        if len(first) > na + ns + 13:  # SQLite: the id the next new member gets
+            self._next_membre = first[na + ns + 13]
         inscrits, attente, peut_etre, non, self._max_rank = first[na + ns : na + ns + 5]
         self._counts = {
             EtatInscription.INSCRIT: inscrits,
@@ -637,6 +715,12 @@ class AnswerBatch:
             }
             for a in new
         ]
+        if len(answers) == 1 and new[0].seance_id is None:
+            # Written with the inscription, in one statement (``_flush``): nothing reads the
+            # member's row before, and a refused answer creates no member.
+            self._newcomer = params[0]
+            ids[new[0].user_id] = _NEWCOMER
+            return ids
         if len(params) == 1:
             result = await self._execute(self._sql.create_one, params[0])
             ids[new[0].user_id] = (
@@ -669,6 +753,26 @@ class AnswerBatch:
                 ],
             )
         new = [s for s in dirty if s.id is None]
+        newcomer = next((s for s in new if s.membre_id == _NEWCOMER), None)
+        if newcomer is not None:
+            assert self._newcomer is not None
+            values = self._newcomer | {
+                "atelier_id": atelier_id,
+                "etat": newcomer.etat,
+                "rang_attente": newcomer.rang,
+                "inscrit_at": newcomer.inscrit_at,
+            }
+            if self._next_membre is not None:  # SQLite: through the view, the member's id given
+                await self._execute(
+                    self._sql.create_with_inscription, values | {"membre_id": self._next_membre}
+                )
+                newcomer.membre_id = self._next_membre  # the inscription's id is not needed
+            else:
+                result = await self._execute(self._sql.create_with_inscription, values)
+                newcomer.id, newcomer.membre_id = result.one()
+            self._newcomer_id = newcomer.membre_id
+            self._standings[newcomer.membre_id] = self._standings.pop(_NEWCOMER)
+            new.remove(newcomer)
         params = [
             {
                 "atelier_id": atelier_id,

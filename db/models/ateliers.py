@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Date,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -107,6 +109,34 @@ class Inscription(Base):
     #: until this moment, then it goes to the next in line unless they took it. The row is the
     #: timer; the scheduler's job is rebuilt from it at start-up.
     offre_expire_le: Mapped[datetime | None] = mapped_column(index=True)
+
+
+#: SQLite: a newcomer's member row and their inscription in one statement (the answers' hot
+#: path, ``cogs.inscriptions.batch``): an insert into this view runs both inserts inside SQLite.
+#: The caller gives the member's id (it holds the write lock and read the next one). PostgreSQL
+#: does the same with a data-modifying WITH and needs no view. Migration 0010 creates them in
+#: existing databases.
+REPONSE_NOUVEAU_MEMBRE = (
+    "CREATE VIEW reponse_nouveau_membre AS SELECT m.id AS membre_id, m.guild_id, m.user_id,"
+    " m.display_name, m.locale, m.dm_reminders, m.created_at, i.atelier_id, i.etat,"
+    " i.rang_attente, i.inscrit_at FROM membre AS m JOIN inscription AS i ON i.membre_id = m.id",
+    "CREATE TRIGGER reponse_nouveau_membre_insert INSTEAD OF INSERT ON reponse_nouveau_membre"
+    " BEGIN"
+    " INSERT INTO membre (id, guild_id, user_id, display_name, locale, dm_reminders, created_at)"
+    " VALUES (NEW.membre_id, NEW.guild_id, NEW.user_id, NEW.display_name, NEW.locale,"
+    " NEW.dm_reminders, NEW.created_at);"
+    " INSERT INTO inscription (atelier_id, membre_id, etat, rang_attente, inscrit_at, created_at,"
+    " updated_at) VALUES (NEW.atelier_id, NEW.membre_id, NEW.etat, NEW.rang_attente,"
+    " NEW.inscrit_at, NEW.created_at, NEW.created_at);"
+    " END",
+)
+for _ddl in REPONSE_NOUVEAU_MEMBRE:
+    event.listen(Inscription.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))
+event.listen(
+    Inscription.__table__,
+    "before_drop",
+    DDL("DROP VIEW IF EXISTS reponse_nouveau_membre").execute_if(dialect="sqlite"),
+)
 
 
 class SeanceReponse(Base):
