@@ -29,7 +29,20 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Integer,
+    any_,
+    bindparam,
+    column,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.errors import N_, Conflict, NotFound, UserError
@@ -99,8 +112,9 @@ class _Sql:
     """The hot path's statements, built once per dialect (SQLAlchemy then compiles each once:
     building and compiling a statement costs more CPU than running it)."""
 
-    lock: Any  # PostgreSQL: the atelier's row lock, alone (see ``AnswerBatch._read``)
     read: Any  # the atelier, its séances and counts, the members already there
+    #: PostgreSQL: the atelier locked, then ``read``, in one round trip (see ``_Function``)
+    locked_read: _Function | None
     rename: Any  # name and locale refreshed (executemany)
     create: Any  # new members, RETURNING their ids (see ``_sql``)
     create_one: Any  # one new member (see ``_sql``)
@@ -189,12 +203,14 @@ def _sql(dialect: str) -> _Sql:
         next_membre = [
             select(func.coalesce(func.max(MEMBRE.c.id), 0) + 1).scalar_subquery().label("next")
         ]
-    lock = None
-    if dialect != "sqlite":
-        lock = select(ATELIER.c.id).where(ATELIER.c.id == bindparam("atelier_id")).with_for_update()
     atelier = INSCRIPTION.c.atelier_id == bindparam("atelier_id")
     waiting = INSCRIPTION.c.etat == EtatInscription.ATTENTE
     every = INSCRIPTION.alias("every")
+
+    def state(etat: EtatInscription) -> Any:
+        # Written in the SQL (our own constants): the statement's only parameters are the
+        # atelier and the users, as in the PostgreSQL function that runs it (``_Function``).
+        return literal_column(f"'{etat.value}'", INSCRIPTION.c.etat.type)
 
     def of_atelier(column: Any, etat: EtatInscription) -> Any:
         # One scalar subquery per state: each walks only its own range of the index on
@@ -202,7 +218,7 @@ def _sql(dialect: str) -> _Sql:
         # pass with four FILTERed counts costs four times more on SQLite).
         return (
             select(column)
-            .where(every.c.atelier_id == bindparam("atelier_id"), every.c.etat == etat)
+            .where(every.c.atelier_id == bindparam("atelier_id"), every.c.etat == state(etat))
             .scalar_subquery()
         )
 
@@ -221,13 +237,13 @@ def _sql(dialect: str) -> _Sql:
         select(every.c.rang_attente)
         .where(
             every.c.atelier_id == bindparam("atelier_id"),
-            every.c.etat == EtatInscription.ATTENTE,
+            every.c.etat == state(EtatInscription.ATTENTE),
             every.c.rang_attente.is_not(None),
         )
         .order_by(every.c.rang_attente.desc())
-        .limit(1)
+        .limit(literal_column("1"))
         .scalar_subquery(),
-        0,
+        literal_column("0", Integer),
     ).label("last_rank")
     # Each member's inscription: by the unique (atelier, member) key, then by its id. Joined on
     # both columns, PostgreSQL with stale statistics read every inscription of the atelier.
@@ -236,8 +252,8 @@ def _sql(dialect: str) -> _Sql:
         .where(every.c.atelier_id == bindparam("atelier_id"), every.c.membre_id == MEMBRE.c.id)
         .scalar_subquery()
     )
-    return _Sql(
-        read=select(
+    read = (
+        select(
             *(ATELIER.c[name] for name in _ATELIER),
             *(SEANCE.c[name].label(f"seance_{name}") for name in _SEANCE),
             *counts,
@@ -259,13 +275,20 @@ def _sql(dialect: str) -> _Sql:
         .outerjoin(
             MEMBRE,
             (MEMBRE.c.guild_id == ATELIER.c.guild_id)
-            & MEMBRE.c.user_id.in_(bindparam("users", expanding=True)),
+            & (
+                MEMBRE.c.user_id.in_(bindparam("users", expanding=True))
+                if dialect == "sqlite"
+                else MEMBRE.c.user_id == any_(bindparam("users", type_=ARRAY(BigInteger)))
+            ),
         )
         .outerjoin(INSCRIPTION, INSCRIPTION.c.id == own)
         # No ORDER BY: SQLite would walk every séance in date order to avoid a sort; the few
         # séances of one atelier are put in order here.
-        .where(ATELIER.c.id == bindparam("atelier_id")),
-        lock=lock,
+        .where(ATELIER.c.id == bindparam("atelier_id"))
+    )
+    return _Sql(
+        read=read,
+        locked_read=None if dialect == "sqlite" else _Function(read),
         rename=update(MEMBRE)
         .where(MEMBRE.c.id == bindparam("membre"))
         .values(display_name=bindparam("name"), locale=bindparam("lang")),
@@ -296,6 +319,64 @@ def _sql(dialect: str) -> _Sql:
         .where(INTAKE.c.id == bindparam("intake"), INTAKE.c.status == IntakeStatus.RECEIVED)
         .values(status=IntakeStatus.APPLIED, result=bindparam("outcome")),
     )
+
+
+class _Function:
+    """PostgreSQL: lock the atelier, then read (``_Sql.read``), in one round trip.
+
+    The read must begin after the lock is held: a statement that waited for a row lock still
+    sees the other tables (the counts) as they were when it began (READ COMMITTED), so the lock
+    cannot be taken in the read itself. A PL/pgSQL function can: each statement inside it
+    takes a fresh snapshot, and ``RETURN QUERY`` runs after ``PERFORM … FOR UPDATE``.
+
+    The function is made from the read itself (SQLAlchemy compiles it; its result types are
+    asked of PostgreSQL once per process), in ``pg_temp``: it belongs to its connection, needs
+    no migration and cannot drift from the read. It is created on a connection's first answer
+    and recreated if that transaction rolled back (``AnswerBatch.committed``)."""
+
+    NAME = "pg_temp.partage_lecture_reponses"
+
+    def __init__(self, read: Any) -> None:
+        self.read = read
+        self._create: str | None = None
+        self.call: Any = None
+
+    async def ensure(self, conn: AsyncConnection) -> dict[str, Any] | None:
+        """Create the function on this connection unless it is there. Returns the
+        connection's ``info`` to mark once the transaction committed (None: nothing to do)."""
+        info = conn.info
+        if info.get(self.NAME):
+            return None
+        if self._create is None:
+            await self._prepare(conn)
+        assert self._create is not None
+        await conn.exec_driver_sql(self._create)
+        return info
+
+    async def _prepare(self, conn: AsyncConnection) -> None:
+        compiled = self.read.compile(dialect=conn.dialect)
+        names = list(compiled.positiontup or ())
+        assert sorted(names) == ["atelier_id", "users"], names
+        body = str(compiled)
+        raw = await conn.get_raw_connection()
+        attributes = (await raw.driver_connection.prepare(body)).get_attributes()
+        returns = ", ".join(f"c{i} {a.type.schema}.{a.type.name}" for i, a in enumerate(attributes))
+        types = {"atelier_id": "integer", "users": "bigint[]"}
+        self._create = (
+            f"CREATE OR REPLACE FUNCTION {self.NAME}"
+            f"({', '.join(types[n] for n in names)}) RETURNS TABLE ({returns})"
+            " LANGUAGE plpgsql VOLATILE AS $partage$ BEGIN"
+            f" PERFORM 1 FROM atelier WHERE id = ${names.index('atelier_id') + 1} FOR UPDATE;"
+            f" RETURN QUERY {body}; END $partage$"
+        )
+        self.call = (
+            text(f"SELECT * FROM {self.NAME}({', '.join(f':{n}' for n in names)})")
+            .bindparams(
+                bindparam("atelier_id", type_=Integer()),
+                bindparam("users", type_=ARRAY(BigInteger)),
+            )
+            .columns(*(column(f"c{i}", c.type) for i, c in enumerate(self.read.selected_columns)))
+        )
 
 
 def seance_started(seance: SeanceInfo, now: datetime) -> bool:
@@ -392,6 +473,8 @@ class AnswerBatch:
         self._newcomer_id = _NEWCOMER
         #: SQLite: the id a member created by this batch gets (read under the write lock).
         self._next_membre: int | None = None
+        #: PostgreSQL: the connection on which this batch created the read function.
+        self._created: dict[str, Any] | None = None
 
     async def run(
         self, atelier_id: int, answers: Sequence[Answer]
@@ -440,6 +523,12 @@ class AnswerBatch:
         ]
         await self._mark(answers, results)
         return results
+
+    def committed(self) -> None:
+        """Tell the batch its transaction committed: a read function it created stays on its
+        connection (after a rollback it would be gone, and the next batch creates it)."""
+        if self._created is not None:
+            self._created[_Function.NAME] = True
 
     async def _offers(self, atelier: AtelierInfo, outcome: Sequence[_Decided | UserError]) -> None:
         """Offers (``offres``): whoever answered the whole atelier holds no offer any more (a
@@ -636,9 +725,14 @@ class AnswerBatch:
         began, before the transaction it waited for had committed (READ COMMITTED), so the
         counts are read by the next statement."""
         params = {"atelier_id": atelier_id, "users": list({a.user_id for a in answers})}
-        if self._sql.lock is not None:
-            await self._execute(self._sql.lock, params)
-        rows = (await self._execute(self._sql.read, params)).all()
+        function = self._sql.locked_read
+        if function is None:  # SQLite: locked since ``BEGIN IMMEDIATE``
+            rows = (await self._execute(self._sql.read, params)).all()
+        else:
+            if self._conn is None:
+                self._conn = await self.session.connection()
+            self._created = await function.ensure(self._conn)
+            rows = (await self._execute(function.call, params)).all()
         if not rows:
             return None, {}
         seances: dict[int, SeanceInfo] = {}

@@ -104,6 +104,7 @@ class InscriptionService:
                 session, self.clock.now(), self._guilds, offer_hours=self.offer_hours
             )
             results = await batch.run(atelier_id, answers)
+        batch.committed()
         self._guilds |= batch.guilds_ensured
         for a, r in zip(answers, results, strict=True):
             if isinstance(r, AnswerResult):

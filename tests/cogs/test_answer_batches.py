@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import ManualClock
 from bot.errors import UserError
 from cogs.ateliers.service import AtelierDraft
-from cogs.inscriptions.batch import Answer, AnswerResult
+from cogs.inscriptions.batch import Answer, AnswerBatch, AnswerResult
 from cogs.inscriptions.service import InscriptionService
 from db.models import EtatInscription, Inscription, Membre, Reponse
 from tests.cogs.helpers import GUILD, ateliers_service, seance, user
@@ -157,15 +157,14 @@ async def test_an_answer_is_a_few_statements_and_a_batch_costs_the_same(
         )
     with counting(engine) as known:  # the last in line leaves it (nobody moves up)
         await rsvp.answer_many(atelier_id, [Answer(GUILD, user(51), Reponse.NON, locale="fr")])
-    postgresql = engine.dialect.name == "postgresql"
     # The atelier locked and read with its séances, its counts and the members known with their
-    # inscriptions (PostgreSQL: the lock first, alone); then one write: a newcomer's member row
-    # goes with their inscription (SQLite: through the view ``reponse_nouveau_membre``;
-    # PostgreSQL: a data-modifying WITH).
-    assert len(_sql(one)) == (3 if postgresql else 2), one
-    assert len(_sql(known)) == len(_sql(one)), known
+    # inscriptions (PostgreSQL: the lock and the read in one call, ``_Function``); then one
+    # write: a newcomer's member row goes with their inscription (SQLite: through the view
+    # ``reponse_nouveau_membre``; PostgreSQL: a data-modifying WITH).
+    assert len(_sql(one)) == 2, one
+    assert len(_sql(known)) == 2, known
     # Fifty newcomers: the same, with the members and their inscriptions one statement each.
-    assert len(_sql(fifty)) == (4 if postgresql else 3), fifty
+    assert len(_sql(fifty)) == 3, fifty
     assert not [s for s in one if s.startswith("INSERT INTO GUILD")]  # once per process
     places = [
         r for r in result if isinstance(r, AnswerResult) and r.etat == EtatInscription.INSCRIT
@@ -206,3 +205,29 @@ async def test_a_newcomer_answering_alone_gets_their_member_row_with_the_inscrip
     assert isinstance(refused[0], UserError)
     async with sessions() as s:
         assert (await s.execute(select(Membre).where(Membre.user_id == user(3)))).first() is None
+
+
+async def test_the_read_function_survives_a_rolled_back_transaction(
+    engine, sessions, clock
+) -> None:
+    """PostgreSQL: the lock-and-read function lives on its connection; a transaction that
+    created it and rolled back took it away, and the next answer creates it again."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the lock-and-read function is PostgreSQL's (SQLite locks at BEGIN)")
+    await engine.dispose()  # fresh connections: none has the function yet
+    rsvp = InscriptionService(sessions, clock)
+    atelier_id, _ = await _atelier(sessions, clock, capacite=2)
+    with pytest.raises(RuntimeError):
+        async with sessions.begin() as session:
+            batch = AnswerBatch(session, clock.now(), set())
+            (result,) = await batch.run(atelier_id, [Answer(GUILD, user(1), Reponse.OUI)])
+            assert isinstance(result, AnswerResult)
+            raise RuntimeError("rolled back")
+    with counting(engine) as statements:
+        first = await rsvp.answer(GUILD, atelier_id, user(1), Reponse.OUI)
+    assert first.etat == EtatInscription.INSCRIT  # the rolled-back answer left nothing
+    assert sum(s.startswith("CREATE OR REPLACE FUNCTION") for s in statements) == 1
+    with counting(engine) as statements:
+        second = await rsvp.answer(GUILD, atelier_id, user(2), Reponse.OUI)
+    assert second.etat == EtatInscription.INSCRIT
+    assert not [s for s in statements if s.startswith("CREATE")]  # kept on its connection
