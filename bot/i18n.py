@@ -369,8 +369,24 @@ def source_translations() -> Translations:
     return Translations(SOURCE_LOCALE, gettext.NullTranslations())
 
 
+#: Catalogs already read in this process, by file and version: a process that builds several
+#: bots (the tests) reads each ``.po`` once. A changed file is read again.
+_CATALOGS: dict[tuple[Path, str, int, int], Translations] = {}
+
+
 def _read_catalog(path: Path, locale: str) -> Translations:
     """Read a ``.po``, compile it in memory and wrap it; any problem raises CatalogError."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise CatalogError(f"cannot load message catalog {path}: {exc}") from exc
+    key = (path.resolve(), locale, stat.st_mtime_ns, stat.st_size)
+    if key not in _CATALOGS:
+        _CATALOGS[key] = _compile_catalog(path, locale)
+    return _CATALOGS[key]
+
+
+def _compile_catalog(path: Path, locale: str) -> Translations:
     try:
         with path.open("rb") as f:
             catalog = read_po(f, locale=_BABEL_LOCALES[locale], domain=DOMAIN, abort_invalid=True)

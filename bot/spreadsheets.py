@@ -12,10 +12,6 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 Cell = str | int | None
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -46,6 +42,12 @@ def xlsx_bytes(
 ) -> bytes:
     """One sheet: a bold, frozen header; ``text_columns`` (0-based) stored and formatted as
     text, so that an id keeps all its digits."""
+    # openpyxl (and numpy, which it imports) takes a quarter of a second to import: loaded
+    # when a spreadsheet is first asked for, not at every start of the bot.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     ws = book.active
     assert ws is not None

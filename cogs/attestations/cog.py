@@ -16,7 +16,6 @@ from discord.ext import commands
 from bot.choices import atelier_choices, parse_atelier_id
 from bot.command_text import p_
 from bot.interactions import PartageModal, bot_of, reply, tr_of
-from cogs.attestations.pdf import attestation_pdf
 from cogs.attestations.service import NOM_MAX
 from cogs.chantiers.service import slugify
 
@@ -54,6 +53,10 @@ class NameModal(PartageModal):
             interaction.guild_id or 0, self.atelier_id, interaction.user.id, self.nom.value
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
+        # fpdf2 (with fontTools) takes over a third of a second to import: loaded on the first
+        # attestation, not at every start of the bot.
+        from cogs.attestations.pdf import attestation_pdf
+
         data = await asyncio.to_thread(attestation_pdf, tr, attestation)
         await reply(
             interaction,

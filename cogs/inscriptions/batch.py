@@ -3,15 +3,16 @@
 transaction: the places, the ranks and the counts are kept in memory from one query at the
 start, so a batch of fifty answers costs about the statements of one:
 
-1. lock the atelier and read, in the same query, its séances, its counts and last rank, and the
-   answering members with their inscriptions;
-2. create the members seen for the first time (upsert with RETURNING, one statement);
+1. lock the atelier and read, in the same round trip, its séances, its counts and last rank,
+   and the answering members with their inscriptions (PostgreSQL: ``_Function``);
+2. create the members seen for the first time (one statement);
 3. decide every answer in memory;
 4. write the inscriptions that changed (one executemany per kind: new rows, changed rows), the
    outbox rows, and mark the saved clicks applied (one executemany).
 
-A single answer by a member already known is then two statements (read, write) between
-``BEGIN`` and ``COMMIT``; a newcomer's is three.
+A single answer is then two statements (read, write) between ``BEGIN`` and ``COMMIT``, from a
+member already known or from a newcomer, whose member row is written with their inscription
+(``_Sql.create_with_inscription``).
 
 A rarer answer that needs more of the database (someone in line kept their rank, a place freed
 for the next in line, a per-séance answer that counts attendance) first writes what was decided
@@ -138,7 +139,13 @@ def _sql(dialect: str) -> _Sql:
     the compiled form of ``ON CONFLICT`` statements, and compiling one costs more than running
     it: one newcomer takes the upsert written as text, which is cached; several (a burst) take
     the multi-row construct, compiled once for the batch. Everything else is a plain statement
-    compiled once."""
+    compiled once.
+
+    A newcomer answering alone (the common case: one click) gets their member row and their
+    inscription in one statement, ``create_with_inscription``: on PostgreSQL a data-modifying
+    ``WITH``; on SQLite an insert into the view ``reponse_nouveau_membre`` (its ``INSTEAD OF``
+    trigger writes both rows; ``db.models.ateliers``), with the member's id read under the
+    write lock by ``read`` (``next``)."""
     create = insert_for_dialect(dialect, MEMBRE)
     create = create.on_conflict_do_update(
         index_elements=["guild_id", "user_id"],

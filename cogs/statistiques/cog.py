@@ -23,7 +23,6 @@ from cogs.questions.suivi import PollResult
 from cogs.statistiques.cells import SMALL, SMALL_TEXT, masked
 from cogs.statistiques.chart import TOP_MUNICIPALITES, ChartLabels, chart_png
 from cogs.statistiques.service import Stats
-from cogs.statistiques.workbook import stats_xlsx
 from db.models import Region
 
 if TYPE_CHECKING:
@@ -249,6 +248,9 @@ class StatistiquesCog(commands.Cog):
         )
         files = [discord.File(io.BytesIO(png), filename=CHART_FILE)]
         if fichier == "xlsx":
+            # openpyxl is imported on first use (not at every start of the bot).
+            from cogs.statistiques.workbook import stats_xlsx
+
             book = await asyncio.to_thread(
                 stats_xlsx, tr, stats, labels, period_text(tr, start, end)
             )
