@@ -469,10 +469,14 @@ class PartageTranslator(app_commands.Translator):
     def __init__(self, english: Translations) -> None:
         self._english = english
 
+    #: Discord's English locales (asked for each string in every one of Discord's ~30
+    #: locales at each sync: a set lookup, not :func:`locale_for`, for the others).
+    _ENGLISH = frozenset(locale for locale in Locale if locale_for(locale) == "en")
+
     async def translate(
         self, string: locale_str, locale: Locale, context: TranslationContextTypes
     ) -> str | None:
-        if locale_for(locale) != "en":
+        if locale not in self._ENGLISH:
             return None
         message_context = _COMMAND_CONTEXTS.get(context.location)
         if message_context is None:
