@@ -126,34 +126,50 @@ async def start_once(fake: FakeDiscord, server: Server, url: str, log: Path) -> 
     return scheduled, ready, peak
 
 
-async def startup(backend: str, seances: int) -> None:
-    print(f"\n1. Start-up of `python -m bot run` ({backend})")
-    print(
-        f"{'database':<44}{'rows':>8}{'scheduled s':>13}{'÷ empty':>9}{'ready s':>9}{'peak MB':>9}"
+def spread(values: list[float], digits: int = 2) -> str:
+    """median (min–max)"""
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f}–{max(values):.{digits}f})"
     )
+
+
+async def startup(backend: str, seances: int, repeat: int) -> None:
+    """Each run: fresh databases, an empty start (the reference, in the same run), a first start
+    that plans everything, a restart; then median (min–max) of the runs."""
+    print(f"\n1. Start-up of `python -m bot run` ({backend}), {repeat} runs: median (min–max)")
+    print(f"{'database':<44}{'rows':>8}{'scheduled s':>20}{'÷ empty':>20}{'ready s':>20}{'MB':>7}")
+    labels = [
+        "empty",
+        f"{seances} séances, first start (plans all)",
+        f"{seances} séances, restart (plan in step)",
+    ]
+    runs: list[list[tuple[float, float, float, float, int]]] = []
     async with FakeDiscord() as fake:
         server = build_server(fake)
-        with tempfile.TemporaryDirectory() as tmp:
-            async with database_url(backend) as empty, database_url(backend) as full:
-                await asyncio.to_thread(upgrade, empty)
-                await asyncio.to_thread(upgrade, full)
-                await write_seances(full, server.guild.id, seances, planned=False)
-                cases = [
-                    ("empty", empty),
-                    (f"{seances} séances, first start (plans all)", full),
-                    (f"{seances} séances, restart (plan in step)", full),
-                ]
-                reference = None
-                for n, (label, url) in enumerate(cases):
-                    scheduled, ready, peak = await start_once(
-                        fake, server, url, Path(tmp) / f"bot{n}.log"
-                    )
-                    reference = reference or scheduled  # the empty start, in the same run
-                    rows = await count_rows(url)
-                    print(
-                        f"{label:<44}{rows:>8}{scheduled:>13.2f}{scheduled / reference:>9.2f}"
-                        f"{ready:>9.2f}{peak:>9.0f}"
-                    )
+        for _ in range(repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                async with database_url(backend) as empty, database_url(backend) as full:
+                    await asyncio.to_thread(upgrade, empty)
+                    await asyncio.to_thread(upgrade, full)
+                    await write_seances(full, server.guild.id, seances, planned=False)
+                    run: list[tuple[float, float, float, float, int]] = []
+                    reference = None
+                    for n, url in enumerate([empty, full, full]):
+                        scheduled, ready, peak = await start_once(
+                            fake, server, url, Path(tmp) / f"bot{n}.log"
+                        )
+                        reference = reference or scheduled  # the empty start, same run
+                        rows = await count_rows(url)
+                        run.append((scheduled, scheduled / reference, ready, peak, rows))
+                    runs.append(run)
+    for n, label in enumerate(labels):
+        cases = [run[n] for run in runs]
+        print(
+            f"{label:<44}{cases[0][4]:>8}{spread([c[0] for c in cases]):>20}"
+            f"{spread([c[1] for c in cases]):>20}{spread([c[2] for c in cases]):>20}"
+            f"{max(c[3] for c in cases):>7.0f}"
+        )
 
 
 async def count_rows(url: str) -> int:
@@ -288,6 +304,7 @@ async def main() -> None:
     parser.add_argument("--seances", type=int, default=10_000)
     parser.add_argument("--burst", type=int, default=1_000)
     parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3, help="start-up runs")
     parser.add_argument(
         "--parts",
         nargs="+",
@@ -298,7 +315,7 @@ async def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     if "startup" in args.parts:
         for backend in backends():
-            await startup(backend, args.seances)
+            await startup(backend, args.seances, args.repeat)
     if "lateness" in args.parts:
         await lateness_table(args)
     if "fanout" in args.parts:
