@@ -29,21 +29,29 @@ class CalendarFiles(Protocol):
     place). None when the atelier is gone."""
 
     async def atelier_file(
-        self, guild_id: int, atelier_id: int, locale: str, *, lien: bool
+        self, guild_id: int, atelier_id: int, locale: str, *, lien: bool, version: int | None
     ) -> discord.File | None: ...
 
 
 async def calendar_file(
-    ports: Ports, guild_id: int, atelier_id: int, locale: str, *, user_id: int
+    ports: Ports,
+    guild_id: int,
+    atelier_id: int,
+    locale: str,
+    *,
+    user_id: int,
+    version: int | None = None,
 ) -> discord.File | None:
     """The atelier's ``.ics`` with its meeting link for a member who holds a place, when the
     calendars feature is loaded; None otherwise, or when the file cannot be made (the message
-    it rides on goes out without it)."""
+    it rides on goes out without it). ``version``: the atelier's version as the caller just
+    read it; the same file may then be served again without reading the atelier (a burst of
+    answers to one atelier renders it once)."""
     files = ports.find(CalendarFiles)
     if files is None:
         return None
     try:
-        return await files.atelier_file(guild_id, atelier_id, locale, lien=True)
+        return await files.atelier_file(guild_id, atelier_id, locale, lien=True, version=version)
     except Exception:
         log.exception("atelier %s: no .ics for user %s", atelier_id, user_id)
         return None

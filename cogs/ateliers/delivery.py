@@ -252,6 +252,7 @@ class AtelierDelivery:
                     info.id,
                     str(p.get("locale") or SERVER_LOCALE),
                     user_id=user_id,
+                    version=info.version,
                 )
                 if p["what"] == notices.PROMOTION
                 else None

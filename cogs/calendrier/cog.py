@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -14,9 +15,13 @@ from bot.command_text import command, p_
 from bot.i18n import Translations
 from bot.interactions import locale_of, reply, tr_of
 from bot.ports import CalendarFiles
+from cogs.calendrier.cache import EventCache
 from cogs.calendrier.service import Address, Feed
 from cogs.calendrier.text import subscribe_help
 from cogs.calendrier.web import Site
+
+#: How long an attached ``.ics`` is served again for the same atelier version.
+FILE_SECONDS = 60
 
 if TYPE_CHECKING:
     from bot.core import PartageBot
@@ -70,21 +75,32 @@ class CalendrierCog(commands.Cog):
         if bot.web is not None:
             bot.web.add_routes(self.site.routes())
         bot.ports.provide(CalendarFiles, self)
+        #: Attached files by atelier, version, language and link, for ``FILE_SECONDS``: a
+        #: burst of answers to one atelier reads and renders it once, not once per answer.
+        self._files: EventCache = EventCache(256)
 
     async def _prefix(self, guild_id: int) -> str:
         """``/s/<guild id>`` in the site's addresses, unless it is the default server."""
         return "" if await self.service.default_guild() == guild_id else f"/s/{guild_id}"
 
     async def atelier_file(
-        self, guild_id: int, atelier_id: int, locale: str, *, lien: bool
+        self, guild_id: int, atelier_id: int, locale: str, *, lien: bool, version: int | None
     ) -> discord.File | None:
         """The atelier's ``.ics`` (``bot.ports.CalendarFiles``), attached to a registration's
-        confirmation and to a promotion's message."""
-        atelier = await self.service.atelier(guild_id, atelier_id, private=lien, counts=False)
-        if atelier is None:
-            return None
-        prefix = await self._prefix(guild_id)
-        data = self.site.render(Feed(atelier.titre, (atelier,)), locale, prefix=prefix)
+        confirmation and to a promotion's message. Given the atelier's ``version`` as just
+        read, a file made for that version less than ``FILE_SECONDS`` ago is served again
+        (what changes an atelier's events changes its version; the bound covers the rest, a
+        chantier renamed for instance)."""
+        key = (guild_id, atelier_id, locale, lien, version, int(time.monotonic() // FILE_SECONDS))
+        data = self._files.get(key) if version is not None else None
+        if data is None:
+            atelier = await self.service.atelier(guild_id, atelier_id, private=lien, counts=False)
+            if atelier is None:
+                return None
+            prefix = await self._prefix(guild_id)
+            data = self.site.render(Feed(atelier.titre, (atelier,)), locale, prefix=prefix)
+            if version is not None and atelier.version == version:
+                self._files.put(key, data)
         return discord.File(io.BytesIO(data), filename=f"atelier-{atelier_id}.ics")
 
     @app_commands.command(

@@ -249,7 +249,12 @@ class InscriptionsCog(commands.Cog):
         ):
             return None
         return await calendar_file(
-            self.bot.ports, click.guild_id, click.atelier_id, click.locale, user_id=click.user_id
+            self.bot.ports,
+            click.guild_id,
+            click.atelier_id,
+            click.locale,
+            user_id=click.user_id,
+            version=result.atelier.version,
         )
 
     def _text(self, tr: Translations, result: AnswerResult) -> str:

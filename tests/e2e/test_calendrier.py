@@ -397,3 +397,44 @@ async def test_the_atelier_page_lists_its_documents(
         status, body, _ = await get(bot, f"/ateliers/{other_id}?lang=en")
         assert status == 200 and "https://example.org/autre.pdf" in body.decode()
         assert "guide.pdf" not in body.decode()
+
+
+async def test_a_burst_of_confirmations_reads_and_renders_the_atelier_file_once(
+    fake_discord: FakeDiscord, server: Server, settings
+) -> None:
+    """Each confirmation carries the atelier's file: for the same atelier version it is made
+    once (not read and rendered per answer); a change makes a new one at once."""
+    fake = fake_discord
+    carol = fake.add_member(server.guild, "carol")
+    async with partage(fake, settings) as bot:
+        _, created = await create_atelier(fake, server, lien=LIEN, capacite=5)
+        atelier_id = atelier_id_of(created)
+        await settle(fake, bot)
+        [message] = announcements(fake, chantier_channel(fake, server))
+        reads: list[int] = []
+        read = bot.services.calendrier.atelier
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            reads.append(1)
+            return await read(*args, **kwargs)
+
+        bot.services.calendrier.atelier = counted  # type: ignore[method-assign]
+        first = await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=server.alice))
+        second = await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=server.bob))
+        assert len(reads) == 1
+        assert first.attachments[0].data == second.attachments[0].data
+        changed = await text_of(
+            fake.slash(
+                "atelier modifier",
+                user=server.staff,
+                channel=server.general,
+                options={"atelier": str(atelier_id), "lieu": "Salle du conseil"},
+                locale="fr",
+            )
+        )
+        assert "modifié" in changed, changed
+        third = await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=carol))
+        assert len(reads) == 2
+    [attached] = third.attachments
+    assert problems(attached.data) == [] and b"Salle du conseil" in attached.data
+    assert {str(e.sequence.value) for e in events(attached.data).values()} == {"1"}
