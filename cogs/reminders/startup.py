@@ -8,9 +8,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, Boolean, DateTime, Integer, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -25,6 +26,42 @@ log = logging.getLogger(__name__)
 CHECK_BATCH = 100  # ateliers compared with their plan per query
 #: Rows inserted per transaction by the bulk plan (a few statements each: insertmanyvalues).
 BULK_ROWS = 5000
+
+#: PostgreSQL: rows of a plan as one statement over arrays (one parse and one plan for
+#: thousands of rows; a multi-row VALUES of 1,000 rows is 6,000 parameters to bind and plan).
+_UNNEST_PLAN = text(
+    "INSERT INTO rappel (seance_id, kind, offset_seconds, due_at, status, late)"
+    " SELECT * FROM unnest(CAST(:seance_id AS integer[]), CAST(:kind AS varchar[]),"
+    " CAST(:offset_seconds AS integer[]), CAST(:due_at AS timestamptz[]),"
+    " CAST(:status AS varchar[]), CAST(:late AS boolean[]))"
+    " ON CONFLICT (seance_id, kind, offset_seconds) DO NOTHING"
+).bindparams(
+    bindparam("seance_id", type_=ARRAY(Integer)),
+    bindparam("kind", type_=ARRAY(String)),
+    bindparam("offset_seconds", type_=ARRAY(Integer)),
+    bindparam("due_at", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("status", type_=ARRAY(String)),
+    bindparam("late", type_=ARRAY(Boolean)),
+)
+
+
+async def _insert_plan(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert reminder rows, keeping those already there (``ON CONFLICT DO NOTHING``)."""
+    if s.bind.dialect.name != "postgresql":
+        stmt = insert_into(s, Rappel).on_conflict_do_nothing(
+            index_elements=["seance_id", "kind", "offset_seconds"]
+        )
+        await s.execute(stmt, rows)
+        return
+    columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+    for row in rows:
+        for name in _COLUMNS:
+            value = row[name]
+            columns[name].append(value.value if isinstance(value, Enum) else value)
+    await s.execute(_UNNEST_PLAN, columns)
+
+
+_COLUMNS = ("seance_id", "kind", "offset_seconds", "due_at", "status", "late")
 
 
 class StartupSteps:
@@ -69,10 +106,7 @@ class StartupSteps:
         ]
         for i in range(0, len(rows), BULK_ROWS):
             async with self.sessions.begin() as s:
-                stmt = insert_into(s, Rappel).on_conflict_do_nothing(
-                    index_elements=["seance_id", "kind", "offset_seconds"]
-                )
-                await s.execute(stmt, rows[i : i + BULK_ROWS])
+                await _insert_plan(s, rows[i : i + BULK_ROWS])
         if rows:
             log.info("planned %d reminder rows for %d ateliers in bulk", len(rows), len(times))
         return len(rows)
