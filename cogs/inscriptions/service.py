@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -33,6 +33,9 @@ from db.models import (
 
 log = logging.getLogger(__name__)
 
+#: Saved clicks, their ids back (``InscriptionService.receive``).
+_INTAKE = Intake.__table__
+_SAVE_CLICKS = insert(_INTAKE).returning(_INTAKE.c.id, _INTAKE.c.interaction_id)
 #: Answers to one atelier applied in one transaction (a burst of 2,000: forty batches).
 APPLY_BATCH = 50
 #: A saved « Toute la série » click's ``result``: the ateliers to answer, and each one's
@@ -249,29 +252,31 @@ class InscriptionService:
                 select(Intake.interaction_id, Intake.id).where(Intake.interaction_id.in_(ids))
             )
             known: dict[int, int] = {interaction_id: row_id for interaction_id, row_id in rows}
-            fresh = [
-                Intake(
-                    interaction_id=c.interaction_id,
-                    application_id=c.application_id,
-                    token=c.token,
-                    guild_id=c.guild_id,
-                    user_id=c.user_id,
-                    atelier_id=c.atelier_id,
-                    seance_id=c.seance_id,
-                    reponse=c.reponse.value,
-                    display_name=(c.display_name or "")[:100] or None,
-                    locale=c.locale,
-                    status=IntakeStatus.RECEIVED,
+            fresh = {
+                c.interaction_id: {
+                    "interaction_id": c.interaction_id,
+                    "application_id": c.application_id,
+                    "token": c.token,
+                    "guild_id": c.guild_id,
+                    "user_id": c.user_id,
+                    "atelier_id": c.atelier_id,
+                    "seance_id": c.seance_id,
+                    "reponse": c.reponse.value,
+                    "display_name": (c.display_name or "")[:100] or None,
+                    "locale": c.locale,
+                    "status": IntakeStatus.RECEIVED,
                     # « Toute la série »: the ateliers answered, fixed at the click.
-                    result={SERIE: list(c.serie), DONE: {}} if c.serie else None,
-                    received_at=now,
-                )
+                    "result": {SERIE: list(c.serie), DONE: {}} if c.serie else None,
+                    "received_at": now,
+                }
                 for c in clicks
                 if c.interaction_id not in known
-            ]
-            session.add_all(fresh)
-            await session.flush()
-            known.update({row.interaction_id: row.id for row in fresh})
+            }
+            if fresh:
+                # Core, not the ORM's unit of work: under a burst this is on the way to every
+                # acknowledgement (one multi-row INSERT … RETURNING per batch).
+                rows = await session.execute(_SAVE_CLICKS, list(fresh.values()))
+                known.update({interaction_id: row_id for row_id, interaction_id in rows})
         return [known[c.interaction_id] for c in clicks]
 
     async def answered_many(self, marks: Sequence[tuple[int, bool]]) -> list[None]:
