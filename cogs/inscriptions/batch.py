@@ -130,6 +130,32 @@ class _Sql:
     applied: Any
 
 
+#: One new member, their id back (PostgreSQL: another transaction may create them meanwhile).
+_UPSERT_MEMBRE = (
+    "INSERT INTO membre (guild_id, user_id, display_name, locale, dm_reminders, created_at)"
+    " VALUES (:guild_id, :user_id, :display_name, :locale, :dm_reminders, :created_at)"
+    " ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name ="
+    " coalesce(excluded.display_name, membre.display_name), locale = excluded.locale"
+    " RETURNING id"
+)
+#: The parameters of the statements written as text whose type is not the driver's default.
+_TYPES = {
+    "user_id": MEMBRE.c.user_id.type,
+    "dm_reminders": MEMBRE.c.dm_reminders.type,
+    "created_at": MEMBRE.c.created_at.type,
+    "etat": INSCRIPTION.c.etat.type,
+    "rang_attente": INSCRIPTION.c.rang_attente.type,
+    "inscrit_at": INSCRIPTION.c.inscrit_at.type,
+}
+
+
+def _typed(sql: str) -> Any:
+    """A statement written as text, its parameters typed as the columns they fill."""
+    return text(sql).bindparams(
+        *(bindparam(name, type_=type_) for name, type_ in _TYPES.items() if f":{name}" in sql)
+    )
+
+
 @cache
 def _sql(dialect: str) -> _Sql:
     """Members seen for the first time. On SQLite the batch holds the database's write lock
@@ -154,58 +180,22 @@ def _sql(dialect: str) -> _Sql:
             "locale": create.excluded.locale,
         },
     ).returning(MEMBRE.c.id, MEMBRE.c.user_id)
-    create_one: Any = (
-        text(
-            "INSERT INTO membre (guild_id, user_id, display_name, locale, dm_reminders,"
-            " created_at) VALUES (:guild_id, :user_id, :display_name, :locale, :dm_reminders,"
-            " :created_at) ON CONFLICT (guild_id, user_id) DO UPDATE SET display_name ="
-            " coalesce(excluded.display_name, membre.display_name), locale = excluded.locale"
-            " RETURNING id"
-        )
-        .bindparams(
-            bindparam("user_id", type_=MEMBRE.c.user_id.type),
-            bindparam("dm_reminders", type_=MEMBRE.c.dm_reminders.type),
-            bindparam("created_at", type_=MEMBRE.c.created_at.type),
-        )
-        .columns(MEMBRE.c.id)
-    )
-    create_with_inscription: Any = (
-        text(
-            "WITH m AS (INSERT INTO membre (guild_id, user_id, display_name, locale,"
-            " dm_reminders, created_at) VALUES (:guild_id, :user_id, :display_name, :locale,"
-            " :dm_reminders, :created_at) ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-            " display_name = coalesce(excluded.display_name, membre.display_name),"
-            " locale = excluded.locale RETURNING id)"
-            " INSERT INTO inscription (atelier_id, membre_id, etat, rang_attente, inscrit_at,"
-            " created_at, updated_at) SELECT :atelier_id, m.id, :etat, :rang_attente,"
-            " :inscrit_at, :created_at, :created_at FROM m RETURNING id, membre_id"
-        )
-        .bindparams(
-            bindparam("user_id", type_=MEMBRE.c.user_id.type),
-            bindparam("dm_reminders", type_=MEMBRE.c.dm_reminders.type),
-            bindparam("created_at", type_=MEMBRE.c.created_at.type),
-            bindparam("etat", type_=INSCRIPTION.c.etat.type),
-            bindparam("rang_attente", type_=INSCRIPTION.c.rang_attente.type),
-            bindparam("inscrit_at", type_=INSCRIPTION.c.inscrit_at.type),
-        )
-        .columns(INSCRIPTION.c.id, INSCRIPTION.c.membre_id)
-    )
+    create_one: Any = _typed(_UPSERT_MEMBRE).columns(MEMBRE.c.id)
+    create_with_inscription: Any = _typed(
+        f"WITH m AS ({_UPSERT_MEMBRE})"
+        " INSERT INTO inscription (atelier_id, membre_id, etat, rang_attente, inscrit_at,"
+        " created_at, updated_at) SELECT :atelier_id, m.id, :etat, :rang_attente,"
+        " :inscrit_at, :created_at, :created_at FROM m RETURNING id, membre_id"
+    ).columns(INSCRIPTION.c.id, INSCRIPTION.c.membre_id)
     #: SQLite: the member's id is given (the batch holds the write lock and read the next id).
     next_membre: list[Any] = []
     if dialect == "sqlite":
         create, create_one = insert(MEMBRE).returning(MEMBRE.c.id, MEMBRE.c.user_id), insert(MEMBRE)
-        create_with_inscription = text(
+        create_with_inscription = _typed(
             "INSERT INTO reponse_nouveau_membre (membre_id, guild_id, user_id, display_name,"
             " locale, dm_reminders, created_at, atelier_id, etat, rang_attente, inscrit_at)"
             " VALUES (:membre_id, :guild_id, :user_id, :display_name, :locale, :dm_reminders,"
             " :created_at, :atelier_id, :etat, :rang_attente, :inscrit_at)"
-        ).bindparams(
-            bindparam("user_id", type_=MEMBRE.c.user_id.type),
-            bindparam("dm_reminders", type_=MEMBRE.c.dm_reminders.type),
-            bindparam("created_at", type_=MEMBRE.c.created_at.type),
-            bindparam("etat", type_=INSCRIPTION.c.etat.type),
-            bindparam("rang_attente", type_=INSCRIPTION.c.rang_attente.type),
-            bindparam("inscrit_at", type_=INSCRIPTION.c.inscrit_at.type),
         )
         next_membre = [
             select(func.coalesce(func.max(MEMBRE.c.id), 0) + 1).scalar_subquery().label("next")
@@ -714,9 +704,12 @@ class AnswerBatch:
 
     async def _execute(self, statement: Any, params: Any) -> Any:
         """A Core statement on the session's connection (no ORM on the hot path)."""
+        return await (await self._connection()).execute(statement, params)
+
+    async def _connection(self) -> AsyncConnection:
         if self._conn is None:
             self._conn = await self.session.connection()
-        return await self._conn.execute(statement, params)
+        return self._conn
 
     async def _read(
         self, atelier_id: int, answers: Sequence[Answer]
@@ -736,9 +729,7 @@ class AnswerBatch:
         if function is None:  # SQLite: locked since ``BEGIN IMMEDIATE``
             rows = (await self._execute(self._sql.read, params)).all()
         else:
-            if self._conn is None:
-                self._conn = await self.session.connection()
-            self._created = await function.ensure(self._conn)
+            self._created = await function.ensure(await self._connection())
             rows = (await self._execute(function.call, params)).all()
         if not rows:
             return None, {}
