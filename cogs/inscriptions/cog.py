@@ -120,17 +120,8 @@ class InscriptionsCog(commands.Cog):
             display_name=interaction.user.display_name,
             locale=locale_of(interaction),
         )
-        self._unacked += 1
-        self._all_acked.clear()
-        try:
-            intake_id = await self.intake.submit(click)
-            acknowledged = await self._acknowledge(interaction)
-        finally:
-            self._unacked -= 1
-            if self._unacked == 0:
-                self._all_acked.set()
-        if not acknowledged:
-            await self._told.submit((intake_id, True))
+        intake_id = await self._save_then_acknowledge(interaction, click)
+        if intake_id is None:
             return
 
         async def tell(text: str, file: discord.File | None) -> None:
@@ -142,6 +133,25 @@ class InscriptionsCog(commands.Cog):
                 )
 
         await self._apply(click, intake_id, tell)
+
+    async def _save_then_acknowledge(
+        self, interaction: discord.Interaction, click: Click
+    ) -> int | None:
+        """Save the click, then acknowledge it: its intake id, or None when Discord no longer
+        took no acknowledgement in time (the saved click is then marked expired)."""
+        self._unacked += 1
+        self._all_acked.clear()
+        try:
+            intake_id = await self.intake.submit(click)
+            acknowledged = await self._acknowledge(interaction)
+        finally:
+            self._unacked -= 1
+            if self._unacked == 0:
+                self._all_acked.set()
+        if not acknowledged:
+            await self._told.submit((intake_id, True))
+            return None
+        return intake_id
 
     async def answer_series(self, interaction: discord.Interaction, atelier_id: int) -> None:
         """« Toute la série »: « oui » to this atelier and the later ones of its series, saved
@@ -162,17 +172,8 @@ class InscriptionsCog(commands.Cog):
             locale=locale_of(interaction),
             serie=tuple(ids),
         )
-        self._unacked += 1
-        self._all_acked.clear()
-        try:
-            intake_id = await self.intake.submit(click)
-            acknowledged = await self._acknowledge(interaction)
-        finally:
-            self._unacked -= 1
-            if self._unacked == 0:
-                self._all_acked.set()
-        if not acknowledged:
-            await self._told.submit((intake_id, True))
+        intake_id = await self._save_then_acknowledge(interaction, click)
+        if intake_id is None:
             return
 
         async def tell(text: str) -> None:
