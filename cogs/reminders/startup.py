@@ -45,6 +45,10 @@ _UNNEST_PLAN = text(
 )
 
 
+#: The arrays of ``_UNNEST_PLAN``, in its order.
+_COLUMNS = ("seance_id", "kind", "offset_seconds", "due_at", "status", "late")
+
+
 async def _insert_plan(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert reminder rows, keeping those already there (``ON CONFLICT DO NOTHING``)."""
     if s.bind.dialect.name != "postgresql":
@@ -59,9 +63,6 @@ async def _insert_plan(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
             value = row[name]
             columns[name].append(value.value if isinstance(value, Enum) else value)
     await s.execute(_UNNEST_PLAN, columns)
-
-
-_COLUMNS = ("seance_id", "kind", "offset_seconds", "due_at", "status", "late")
 
 
 class StartupSteps:
