@@ -9,11 +9,13 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 POSTGRES_ENV = "PARTAGE_TEST_POSTGRES_URL"
 POSTGRES_SKIP_REASON = (
@@ -151,3 +153,28 @@ async def copy_of_template(
         pytest.skip(POSTGRES_SKIP_REASON)
     async with fresh_postgres_database(base, template=postgres) as url:
         yield url
+
+
+# --- what a piece of code sent to the database --------------------------------------------------
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every statement the engine sends meanwhile, on one line, upper case (the transaction's
+    own BEGIN and COMMIT and SQLite's PRAGMAs included: see ``queries``)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()).upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def queries(seen: list[str], *verbs: str) -> list[str]:
+    """The statements that read or write (or only those beginning with one of ``verbs``)."""
+    wanted = verbs or ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+    return [s for s in seen if s.split(None, 1)[0] in wanted]

@@ -149,15 +149,23 @@ class RemindersCog(commands.Cog):
         )
         self._changes = asyncio.Lock()  # one scheduler update at a time, in order
         self._started = False
+        self._sweep_waiting = False  # a sweep for committed plans waits for ``_changes``
         bot.sessions.on_commit(REMINDERS, self._plan_committed)
 
     async def cog_load(self) -> None:
         self.bot.tasks.spawn(self.start_up(), name="reminders:start-up")
 
     def _plan_committed(self) -> None:
-        """An atelier's change committed a new plan: bring the scheduler in step."""
-        if self._started:
-            self.bot.tasks.spawn(self.sweep(), name="reminders:plan-changed")
+        """An atelier's change committed a new plan: bring the scheduler in step. Commits in a
+        row share one sweep: one that has not begun yet will read them all."""
+        if self._started and not self._sweep_waiting:
+            self._sweep_waiting = True
+            self.bot.tasks.spawn(self._sweep_committed(), name="reminders:plan-changed")
+
+    async def _sweep_committed(self) -> None:
+        async with self._changes:
+            self._sweep_waiting = False  # a commit from now on needs a sweep after this one
+            await self.sender.sync()
 
     async def cog_unload(self) -> None:
         for job in (SWEEP_JOB, DIGEST_JOB):

@@ -30,18 +30,16 @@ from db.outbox import backoff
 log = logging.getLogger(__name__)
 
 
-# A delivery waiting to be sent, and one a sender holds.
-async def _add_deliveries(s: AsyncSession, row: Rappel, now: datetime) -> None:
-    """The channel post and a DM per recipient, created once (``on conflict do nothing``); a
-    waiting DM to someone no longer expected is closed."""
-    seance = await s.get(Seance, row.seance_id)
-    assert seance is not None
+async def add_deliveries(
+    s: AsyncSession, row: Rappel, now: datetime, expected: list[Membre], *, thread: bool
+) -> None:
+    """The channel post (and, for a séance's start in an atelier with a thread, the « Je suis
+    là » post) and a DM to each ``expected`` member with DM reminders on, created once (``on
+    conflict do nothing``); a waiting DM to someone no longer expected is closed."""
     targets: dict[str, int | None] = {CHANNEL: None}
-    if row.kind == RappelKind.DEBUT:
-        atelier = await s.get(Atelier, seance.atelier_id)
-        if atelier is not None and atelier.thread_id is not None:
-            targets[THREAD] = None  # « Je suis là » in the atelier's thread (attendance)
-    for m in await repo.expected_members(s, seance.atelier_id, seance.id):
+    if row.kind == RappelKind.DEBUT and thread:
+        targets[THREAD] = None  # « Je suis là » in the atelier's thread (attendance)
+    for m in expected:
         if m.dm_reminders and m.user_id is not None:
             targets[f"dm:{m.id}"] = m.id
     values = [
@@ -64,7 +62,7 @@ async def _add_deliveries(s: AsyncSession, row: Rappel, now: datetime) -> None:
     )
 
 
-async def _deliveries_of(s: AsyncSession, rappel_id: int) -> list[Delivery]:
+async def deliveries_of(s: AsyncSession, rappel_id: int) -> list[Delivery]:
     rows = await s.execute(
         select(Livraison, Membre)
         .outerjoin(Membre, Membre.id == Livraison.membre_id)
@@ -111,12 +109,20 @@ class DeliverySteps:
         whose ``to_send`` is true, each after ``claim_delivery``."""
         now = self.clock.now()
         async with self.sessions.begin() as s:
-            row = await s.get(Rappel, rappel_id)
+            found = await s.execute(
+                select(Rappel, Seance, Atelier.thread_id)
+                .join(Seance, Seance.id == Rappel.seance_id)
+                .join(Atelier, Atelier.id == Seance.atelier_id)
+                .where(Rappel.id == rappel_id)
+            )
+            row = found.tuples().first()
             if row is None:
                 return []
-            if row.status == RappelStatus.CLAIMED:
-                await _add_deliveries(s, row, now)
-            return await _deliveries_of(s, rappel_id)
+            rappel, seance, thread_id = row
+            if rappel.status == RappelStatus.CLAIMED:
+                expected = await repo.expected_members(s, seance.atelier_id, seance.id)
+                await add_deliveries(s, rappel, now, expected, thread=thread_id is not None)
+            return await deliveries_of(s, rappel_id)
 
     async def claim_delivery(self, delivery_id: int) -> bool:
         """Take one delivery for sending: only the holder of its rappel may, once at a time, up
@@ -130,35 +136,64 @@ class DeliverySteps:
                 s, Rappel, *self._held(rappel_id), claimed_at=now
             ):
                 return False
-            return bool(
-                await update_ids(
-                    s,
-                    Livraison,
-                    Livraison.id == delivery_id,
-                    *WAITING,
-                    Livraison.attempts < self.max_attempts,
-                    attempts=Livraison.attempts + 1,
-                    status=DeliveryStatus.SENDING,
-                    error=None,
-                )
-            )
+            return bool(await self._take(s, Livraison.id == delivery_id))
 
-    async def delivery_sent(self, delivery_id: int, message_id: int | None) -> bool:
-        """Record a sent delivery (always: it was sent, even if since taken over)."""
+    async def _take(self, s: AsyncSession, *which: ColumnElement[bool]) -> list[int]:
+        """Mark waiting deliveries as held by this sender, one attempt more (their rappel's
+        claim is checked by the caller)."""
+        return await update_ids(
+            s,
+            Livraison,
+            *which,
+            *WAITING,
+            Livraison.attempts < self.max_attempts,
+            attempts=Livraison.attempts + 1,
+            status=DeliveryStatus.SENDING,
+            error=None,
+        )
+
+    async def delivery_sent(
+        self, delivery_id: int, message_id: int | None, *, last_of: int | None = None
+    ) -> bool:
+        """Record a sent delivery (always: it was sent, even if since taken over). With
+        ``last_of`` (its rappel's id), the rappel's last delivery to send: the rappel is closed
+        as sent in the same transaction (``finish``)."""
         now = self.clock.now()
         async with self.sessions.begin() as s:
-            return bool(
-                await update_ids(
-                    s,
-                    Livraison,
-                    Livraison.id == delivery_id,
-                    Livraison.status != DeliveryStatus.SENT,
-                    status=DeliveryStatus.SENT,
-                    message_id=message_id,
-                    sent_at=now,
-                    error=None,
-                )
+            recorded = await update_ids(
+                s,
+                Livraison,
+                Livraison.id == delivery_id,
+                Livraison.status != DeliveryStatus.SENT,
+                status=DeliveryStatus.SENT,
+                message_id=message_id,
+                sent_at=now,
+                error=None,
             )
+            if last_of is not None:
+                await self._finish_in(s, last_of, RappelStatus.SENT, None, now)
+        return bool(recorded)
+
+    async def _finish_in(
+        self,
+        s: AsyncSession,
+        rappel_id: int,
+        status: RappelStatus,
+        error: str | None,
+        now: datetime,
+    ) -> bool:
+        if status not in (RappelStatus.SENT, RappelStatus.FAILED, RappelStatus.MISSED):
+            raise ValueError(f"a claimed rappel cannot finish as {status}")
+        done = await update_ids(
+            s,
+            Rappel,
+            *self._held(rappel_id),
+            status=status,
+            sent_at=now if status == RappelStatus.SENT else None,
+            error=error[:ERROR_MAX] if error else None,
+        )
+        log.info("rappel %s finished as %s (ours: %s)", rappel_id, status.value, bool(done))
+        return bool(done)
 
     async def delivery_failed(
         self, delivery_id: int, error: str, *, permanent: bool, until: datetime | None = None

@@ -111,6 +111,16 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Round:
+    """A rappel as ``RappelService.start`` leaves it: claimed, its deliveries created, and its
+    channel post (``taken``, when it was waiting) already claimed for sending."""
+
+    claimed: ClaimedRappel
+    deliveries: tuple[Delivery, ...]
+    taken: int | None  # the delivery claimed with the row: send it without ``claim_delivery``
+
+
+@dataclass(frozen=True)
 class Unfinished:
     """A claimed row; ``claim`` may take it over from ``reclaimable_at``."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cogs.reminders import plan
@@ -47,7 +47,19 @@ async def rows_of(s: AsyncSession, atelier_id: int) -> list[Rappel]:
     return list(rows.scalars())
 
 
-def planned_of(row: Rappel, atelier_id: int) -> PlannedRappel:
+#: A planned row's columns, for reads of many rows without ORM objects (``planned_of`` takes
+#: either).
+PLANNED_COLUMNS = (
+    Rappel.id,
+    Rappel.seance_id,
+    Rappel.kind,
+    Rappel.offset_seconds,
+    Rappel.due_at,
+    Rappel.late,
+)
+
+
+def planned_of(row: Rappel | Row[Any], atelier_id: int) -> PlannedRappel:
     return PlannedRappel(
         id=row.id,
         atelier_id=atelier_id,

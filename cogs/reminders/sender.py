@@ -4,7 +4,8 @@ The database is the truth and the scheduler a cache (STYLE.md rules 6 and 7). Th
 a job ``reminder:<id>`` for each planned row due within ``HORIZON``; ``sync`` (at start-up, then
 every ``SWEEP_EVERY``) brings it in step with the table, so rows planned or moved by another
 process, and rows a stopped process left claimed, are picked up. Every job goes through
-``RappelService.claim``: of several processes firing the same row, one sends it.
+``RappelService.start`` (the claim, the deliveries and the channel post's own claim, in one
+transaction): of several processes firing the same row, one sends it.
 
 No Discord here: the cog gives a :class:`Transport` that posts and DMs, and turns Discord's errors
 into :class:`SendFailed` (transient: retried with back-off; permanent: recorded).
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -140,15 +141,16 @@ class Sender:
         self.tasks.spawn(self._retry(rappel_id), name=f"reminder-retry:{rappel_id}")
 
     async def run(self, rappel_id: int) -> None:
-        """Claim the row, then send its deliveries."""
+        """Claim the row (with its channel post: one transaction), then send its deliveries."""
         async with self._rounds:
-            claimed = await self.service.claim(rappel_id, due_only=True)
-            if claimed is None:
+            started = await self.service.start(rappel_id, due_only=True)
+            if started is None:
                 moved = await self.service.planned(rappel_id)
                 if moved is not None and moved.due_at > self.clock.now():
                     log.info("rappel %s: moved to %s elsewhere", rappel_id, moved.due_at)
                     self.schedule([moved])
                 return
+            claimed = started.claimed
             log.info(
                 "rappel %s (%s, atelier %s, séance %s) claimed %.3f s after its due time%s",
                 rappel_id,
@@ -158,7 +160,7 @@ class Sender:
                 (self.clock.now() - claimed.due_at).total_seconds(),
                 " (late)" if claimed.late else "",
             )
-            await self._round(claimed)
+            await self._round(claimed, started.deliveries, started.taken)
 
     async def _retry(self, rappel_id: int) -> None:
         claimed = self._held.get(rappel_id)
@@ -166,19 +168,32 @@ class Sender:
             async with self._rounds:
                 await self._round(claimed)
 
-    async def _round(self, claimed: ClaimedRappel) -> None:
-        """Send every delivery waiting; schedule a retry for the transient failures, or close
-        the row when none is left."""
+    async def _round(
+        self,
+        claimed: ClaimedRappel,
+        every: Sequence[Delivery] | None = None,
+        taken: int | None = None,
+    ) -> None:
+        """Send every delivery waiting (``every``: as ``start`` read them, with ``taken``
+        already claimed; None: read them again); schedule a retry for the transient failures,
+        or close the row when none is left. When one delivery is all there is to send, its
+        record closes the row in the same transaction."""
         self._held[claimed.id] = claimed
         try:
-            every = await self.service.deliveries(claimed.id)
-            todo = [d for d in every if d.to_send]
-            outcomes = [await self._send(claimed, d) for d in todo if d.target == CHANNEL]
+            if every is None:
+                every = await self.service.deliveries(claimed.id)
+            todo = [d for d in every if d.to_send or d.id == taken]
+            last = todo[0].id if len(todo) == 1 else None
+            outcomes = [
+                await self._send(claimed, d, taken=d.id == taken, last=d.id == last)
+                for d in todo
+                if d.target == CHANNEL
+            ]
             gate = asyncio.Semaphore(self.dm_concurrency)
 
             async def one(d: Delivery) -> Outcome:
                 async with gate:
-                    return await self._send(claimed, d)
+                    return await self._send(claimed, d, taken=d.id == taken, last=d.id == last)
 
             outcomes += await asyncio.gather(*(one(d) for d in todo if d.target != CHANNEL))
         except BaseException:
@@ -191,7 +206,9 @@ class Sender:
             return
         self._held.pop(claimed.id, None)
         sent = sum(o.sent for o in outcomes) + sum(d.status == DeliveryStatus.SENT for d in every)
-        if sent or not every:
+        if last is not None and outcomes[0].sent:
+            pass  # the record of its one delivery closed the row
+        elif sent or not every:
             await self.service.finish(claimed.id, RappelStatus.SENT)
         else:
             errors = [o.error for o in outcomes if o.error] + [d.error for d in every if d.error]
@@ -200,9 +217,12 @@ class Sender:
             )
         log.info("rappel %s done: %d of %d deliveries sent", claimed.id, sent, len(every))
 
-    async def _send(self, claimed: ClaimedRappel, d: Delivery) -> Outcome:
-        """One delivery: claim it, send it, record the outcome."""
-        if not await self.service.claim_delivery(d.id):
+    async def _send(
+        self, claimed: ClaimedRappel, d: Delivery, *, taken: bool = False, last: bool = False
+    ) -> Outcome:
+        """One delivery: claim it (unless ``taken`` already), send it, record the outcome (with
+        ``last``, a success closes the rappel too)."""
+        if not taken and not await self.service.claim_delivery(d.id):
             log.info("rappel %s: delivery %s not ours (any more)", claimed.id, d.id)
             return Outcome()
         try:
@@ -216,7 +236,7 @@ class Sender:
         except Exception as exc:  # a bug: retrying would not help
             log.exception("rappel %s: delivery %s raised", claimed.id, d.id)
             return await self._failed(claimed, d, SendFailed(repr(exc), permanent=True))
-        await self.service.delivery_sent(d.id, message_id)
+        await self.service.delivery_sent(d.id, message_id, last_of=claimed.id if last else None)
         log.info(
             "rappel %s: delivery %s (%s) sent as message %s", claimed.id, d.id, d.target, message_id
         )

@@ -25,7 +25,10 @@ Policies:
   ``stale_after`` (5 min) is taken over by the next ``claim``: deliveries already ``sent`` are
   never sent again, and the one in flight when its sender stopped is closed as ``failed``
   (``INTERRUPTED``), not resent: whether Discord got it is unknown, and Discord's nonce check
-  only covers a few minutes.
+  only covers a few minutes. The sender's first transaction (``start``) claims the row, creates
+  its deliveries and takes the channel post; recording a rappel's only delivery closes the row
+  in the same transaction (``delivery_sent(last_of=…)``): a reminder posted in its channel
+  alone costs two commits.
 * **Retries.** A transient failure goes back to ``pending``; ``delivery_failed`` says when to
   retry (1 s, then every 2 s, so a reminder arrives within seconds of a fault ending), up to
   ``max_attempts`` and never at or after the reminder's deadline, then ``failed``. A permanent
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -47,12 +51,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from cogs.ateliers.info import load_info, seance_info
 from cogs.reminders import plan
-from cogs.reminders.deliveries import DeliverySteps
+from cogs.reminders.deliveries import DeliverySteps, add_deliveries, deliveries_of
 from cogs.reminders.digest import DigestSteps
 from cogs.reminders.plan import (
     CHANNEL,
     DM_CLOSED,
-    ERROR_MAX,
     INTERRUPTED,
     LIVE,
     MAX_ATTEMPTS,
@@ -65,10 +68,12 @@ from cogs.reminders.plan import (
     OverdueResult,
     PlannedRappel,
     ReplanResult,
+    Round,
     Unfinished,
 )
 from cogs.reminders.queries import (
     HELD,
+    PLANNED_COLUMNS,
     WAITING,
     of_atelier,
     planned_of,
@@ -83,6 +88,7 @@ from db.models import (
     DeliveryStatus,
     EtatAtelier,
     Livraison,
+    Membre,
     Rappel,
     RappelKind,
     RappelStatus,
@@ -105,6 +111,7 @@ __all__ = [
     "PlannedRappel",
     "RappelService",
     "ReplanResult",
+    "Round",
     "Unfinished",
 ]
 
@@ -113,6 +120,16 @@ log = logging.getLogger(__name__)
 #: The topic a transaction names when it changed the plan: the scheduler syncs after the commit.
 REMINDERS = "reminders"
 DUE_SLACK = timedelta(seconds=1)  # a job may fire a hair before its row's due time
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A claim, with what its transaction read that the deliveries need."""
+
+    claimed: ClaimedRappel
+    row: Rappel
+    expected: list[Membre]
+    thread: bool  # the atelier has a thread (a séance's start posts « Je suis là » there)
 
 
 class RappelService(DeliverySteps, DigestSteps, StartupSteps):
@@ -205,15 +222,14 @@ class RappelService(DeliverySteps, DigestSteps, StartupSteps):
         scheduler holds."""
         async with self.sessions() as s:
             stmt = (
-                select(Rappel, Seance.atelier_id)
+                select(*PLANNED_COLUMNS, Seance.atelier_id)
                 .join(Seance, Seance.id == Rappel.seance_id)
                 .where(Rappel.status == RappelStatus.PLANNED)
                 .order_by(Rappel.due_at, Rappel.id)
             )
             if until is not None:
                 stmt = stmt.where(Rappel.due_at < until)
-            rows = await s.execute(stmt)
-            return [planned_of(r, a) for r, a in rows.tuples()]
+            return [planned_of(r, r.atelier_id) for r in await s.execute(stmt)]
 
     async def planned(self, rappel_id: int) -> PlannedRappel | None:
         """One row, if it is still planned (to reschedule a job that fired before its time)."""
@@ -233,47 +249,69 @@ class RappelService(DeliverySteps, DigestSteps, StartupSteps):
         else has it, or it was withdrawn, or it is too late (then it becomes missed). With
         ``due_only``, a planned row is taken only once due (a job scheduled for an old due time,
         by a process that missed a re-plan, must not send early: see ``planned``)."""
+        async with self.sessions.begin() as s:
+            taken = await self._claim_in(s, rappel_id, self.clock.now(), due_only=due_only)
+        return taken.claimed if taken else None
+
+    async def start(self, rappel_id: int, *, due_only: bool = False) -> Round | None:
+        """What a reminder's sending begins with, in one transaction: ``claim``, then
+        ``deliveries``, then ``claim_delivery`` of the channel post (sent first, at once). None
+        as for ``claim``."""
         now = self.clock.now()
+        async with self.sessions.begin() as s:
+            taken = await self._claim_in(s, rappel_id, now, due_only=due_only)
+            if taken is None:
+                return None
+            await add_deliveries(s, taken.row, now, taken.expected, thread=taken.thread)
+            channel = await self._take(
+                s, Livraison.rappel_id == rappel_id, Livraison.target == CHANNEL
+            )
+            every = await deliveries_of(s, rappel_id)
+        return Round(taken.claimed, tuple(every), channel[0] if channel else None)
+
+    async def _claim_in(
+        self, s: AsyncSession, rappel_id: int, now: datetime, *, due_only: bool
+    ) -> _Claimed | None:
         mine = {"status": RappelStatus.CLAIMED, "claimed_by": self.worker, "claimed_at": now}
         this = Rappel.id == rappel_id
         due = (Rappel.due_at <= now + DUE_SLACK,) if due_only else ()
-        async with self.sessions.begin() as s:
-            resumed = not await update_ids(
-                s, Rappel, this, Rappel.status == RappelStatus.PLANNED, *due, **mine
+        resumed = not await update_ids(
+            s, Rappel, this, Rappel.status == RappelStatus.PLANNED, *due, **mine
+        )
+        if resumed:
+            stale = (
+                Rappel.status == RappelStatus.CLAIMED,
+                Rappel.claimed_at < now - self.stale_after,
             )
-            if resumed:
-                stale = (
-                    Rappel.status == RappelStatus.CLAIMED,
-                    Rappel.claimed_at < now - self.stale_after,
-                )
-                if not await update_ids(s, Rappel, this, *stale, **mine):
-                    return None
-                interrupted = await update_ids(
-                    s,
-                    Livraison,
-                    Livraison.rappel_id == rappel_id,
-                    *HELD,
-                    status=DeliveryStatus.FAILED,
-                    error=INTERRUPTED,
-                )
-                log.warning(
-                    "rappel %s taken over; deliveries %s interrupted", rappel_id, interrupted
-                )
-            row = await s.get(Rappel, rappel_id)
-            seance = await s.get(Seance, row.seance_id) if row else None
-            atelier = await s.get(Atelier, seance.atelier_id) if seance else None
-            assert row is not None and seance is not None and atelier is not None
-            if atelier.etat != EtatAtelier.PLANIFIE:
-                row.status, row.claimed_by, row.claimed_at = RappelStatus.WITHDRAWN, None, None
+            if not await update_ids(s, Rappel, this, *stale, **mine):
                 return None
-            if now >= plan.deadline(RappelKind(row.kind), seance.starts_at, row.due_at):
-                row.status, row.error = RappelStatus.MISSED, TOO_LATE
-                log.info("rappel %s missed: séance %s has begun", rappel_id, seance.id)
-                return None
-            info = await load_info(s, atelier)
-            attending = len(await repo.expected_members(s, atelier.id, seance.id))
+            interrupted = await update_ids(
+                s,
+                Livraison,
+                Livraison.rappel_id == rappel_id,
+                *HELD,
+                status=DeliveryStatus.FAILED,
+                error=INTERRUPTED,
+            )
+            log.warning("rappel %s taken over; deliveries %s interrupted", rappel_id, interrupted)
+        found = await s.execute(
+            select(Rappel, Seance, Atelier)
+            .join(Seance, Seance.id == Rappel.seance_id)
+            .join(Atelier, Atelier.id == Seance.atelier_id)
+            .where(this)
+        )
+        row, seance, atelier = found.tuples().one()
+        if atelier.etat != EtatAtelier.PLANIFIE:
+            row.status, row.claimed_by, row.claimed_at = RappelStatus.WITHDRAWN, None, None
+            return None
+        if now >= plan.deadline(RappelKind(row.kind), seance.starts_at, row.due_at):
+            row.status, row.error = RappelStatus.MISSED, TOO_LATE
+            log.info("rappel %s missed: séance %s has begun", rappel_id, seance.id)
+            return None
+        info = await load_info(s, atelier)
+        expected = await repo.expected_members(s, atelier.id, seance.id)
         log.info("rappel %s claimed by %s (resumed: %s)", rappel_id, self.worker, resumed)
-        return ClaimedRappel(
+        claimed = ClaimedRappel(
             id=rappel_id,
             kind=RappelKind(row.kind),
             offset=timedelta(seconds=row.offset_seconds),
@@ -283,8 +321,9 @@ class RappelService(DeliverySteps, DigestSteps, StartupSteps):
             atelier=info,
             seance=seance_info(seance),
             seance_number=1 + [x.id for x in info.seances].index(seance.id),
-            attending=attending,
+            attending=len(expected),
         )
+        return _Claimed(claimed, row, expected, thread=atelier.thread_id is not None)
 
     async def release(self, rappel_id: int) -> bool:
         """Give back a claim that could not even start: the row is planned again."""
@@ -303,20 +342,8 @@ class RappelService(DeliverySteps, DigestSteps, StartupSteps):
     async def finish(self, rappel_id: int, status: RappelStatus, error: str | None = None) -> bool:
         """Close a claimed row as ``sent``, ``failed`` or ``missed``; False if it is not ours any
         more (withdrawn, moved, or taken over)."""
-        if status not in (RappelStatus.SENT, RappelStatus.FAILED, RappelStatus.MISSED):
-            raise ValueError(f"a claimed rappel cannot finish as {status}")
-        now = self.clock.now()
         async with self.sessions.begin() as s:
-            done = await update_ids(
-                s,
-                Rappel,
-                *self._held(rappel_id),
-                status=status,
-                sent_at=now if status == RappelStatus.SENT else None,
-                error=error[:ERROR_MAX] if error else None,
-            )
-        log.info("rappel %s finished as %s (ours: %s)", rappel_id, status.value, bool(done))
-        return bool(done)
+            return await self._finish_in(s, rappel_id, status, error, self.clock.now())
 
     # --- internals -----------------------------------------------------------------------------
 

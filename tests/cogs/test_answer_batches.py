@@ -4,12 +4,10 @@ would have given, and cost the statements of one answer."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
@@ -19,6 +17,7 @@ from cogs.inscriptions.batch import Answer, AnswerBatch, AnswerResult
 from cogs.inscriptions.service import InscriptionService
 from db.models import EtatInscription, Inscription, Membre, Reponse
 from tests.cogs.helpers import GUILD, ateliers_service, seance, user
+from tests.dbutil import queries, statements
 
 REPONSES = [Reponse.OUI, Reponse.OUI, Reponse.OUI, Reponse.NON, Reponse.PEUT_ETRE]
 
@@ -119,29 +118,6 @@ async def test_batches_decide_exactly_as_answers_one_by_one(
     assert not waiting or (capacite is not None and len(registered) == capacite)
 
 
-@contextmanager
-def counting(engine: AsyncEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(" ".join(statement.split()).upper())
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
-
-
-def _sql(statements: list[str]) -> list[str]:
-    """Leave out the transaction's own statements (BEGIN, COMMIT, SQLite's PRAGMAs)."""
-    return [
-        s
-        for s in statements
-        if s.split(None, 1)[0] in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
-    ]
-
-
 async def test_an_answer_is_a_few_statements_and_a_batch_costs_the_same(
     engine: AsyncEngine, sessions, clock: ManualClock
 ) -> None:
@@ -149,22 +125,22 @@ async def test_an_answer_is_a_few_statements_and_a_batch_costs_the_same(
     atelier_id, _ = await _atelier(sessions, clock, capacite=30)
     await rsvp.answer(GUILD, atelier_id, user(0), Reponse.OUI, locale="fr")  # the guild's row
 
-    with counting(engine) as one:
+    with statements(engine) as one:
         await rsvp.answer_many(atelier_id, [Answer(GUILD, user(1), Reponse.OUI, locale="fr")])
-    with counting(engine) as fifty:
+    with statements(engine) as fifty:
         result = await rsvp.answer_many(
             atelier_id, [Answer(GUILD, user(n), Reponse.OUI, locale="fr") for n in range(2, 52)]
         )
-    with counting(engine) as known:  # the last in line leaves it (nobody moves up)
+    with statements(engine) as known:  # the last in line leaves it (nobody moves up)
         await rsvp.answer_many(atelier_id, [Answer(GUILD, user(51), Reponse.NON, locale="fr")])
     # The atelier locked and read with its séances, its counts and the members known with their
     # inscriptions (PostgreSQL: the lock and the read in one call, ``_Function``); then one
     # write: a newcomer's member row goes with their inscription (SQLite: through the view
     # ``reponse_nouveau_membre``; PostgreSQL: a data-modifying WITH).
-    assert len(_sql(one)) == 2, one
-    assert len(_sql(known)) == 2, known
+    assert len(queries(one)) == 2, one
+    assert len(queries(known)) == 2, known
     # Fifty newcomers: the same, with the members and their inscriptions one statement each.
-    assert len(_sql(fifty)) == 3, fifty
+    assert len(queries(fifty)) == 3, fifty
     assert not [s for s in one if s.startswith("INSERT INTO GUILD")]  # once per process
     places = [
         r for r in result if isinstance(r, AnswerResult) and r.etat == EtatInscription.INSCRIT
@@ -223,11 +199,11 @@ async def test_the_read_function_survives_a_rolled_back_transaction(
             (result,) = await batch.run(atelier_id, [Answer(GUILD, user(1), Reponse.OUI)])
             assert isinstance(result, AnswerResult)
             raise RuntimeError("rolled back")
-    with counting(engine) as statements:
+    with statements(engine) as sent:
         first = await rsvp.answer(GUILD, atelier_id, user(1), Reponse.OUI)
     assert first.etat == EtatInscription.INSCRIT  # the rolled-back answer left nothing
-    assert sum(s.startswith("CREATE OR REPLACE FUNCTION") for s in statements) == 1
-    with counting(engine) as statements:
+    assert sum(s.startswith("CREATE OR REPLACE FUNCTION") for s in sent) == 1
+    with statements(engine) as sent:
         second = await rsvp.answer(GUILD, atelier_id, user(2), Reponse.OUI)
     assert second.etat == EtatInscription.INSCRIT
-    assert not [s for s in statements if s.startswith("CREATE")]  # kept on its connection
+    assert not [s for s in sent if s.startswith("CREATE")]  # kept on its connection

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from cogs.ateliers.service import AtelierChanges, AtelierDraft, AtelierService
@@ -15,6 +15,7 @@ from cogs.inscriptions.service import InscriptionService
 from db import repositories as repo
 from db.models import CalendrierJeton, Chantier, Reponse
 from tests.cogs.helpers import GUILD, ateliers_service, seance, user
+from tests.dbutil import queries, statements
 
 LIEN = "https://meet.example.org/abc"
 
@@ -61,14 +62,7 @@ async def test_reading_pages_and_feeds_never_writes(
     await InscriptionService(sessions, clock).answer(GUILD, atelier_id, user(1), Reponse.OUI)
     token = (await calendriers.address(GUILD, user(1))).token
     assert token is not None
-    writes: list[str] = []
-
-    def spy(conn, cursor, statement: str, *args) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
-            writes.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", spy)
-    try:
+    with statements(engine) as seen:
         assert await calendriers.chantier_feed(GUILD, "gouvernance") is not None
         assert await calendriers.chantier_stamp(GUILD, "gouvernance") is not None
         assert await calendriers.atelier(GUILD, atelier_id) is not None
@@ -78,9 +72,7 @@ async def test_reading_pages_and_feeds_never_writes(
         assert await calendriers.member_feed(GUILD, "x" * 43) is None
         assert await calendriers.upcoming(GUILD)
         assert await calendriers.chantiers(GUILD)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", spy)
-    assert writes == []
+    assert queries(seen, "INSERT", "UPDATE", "DELETE") == []
 
 
 async def test_the_private_feed_holds_the_members_places_only(

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
 from bot.delivery import SendFailed
@@ -26,6 +27,7 @@ from cogs.reminders.service import RappelService
 from db.models import DeliveryStatus, Livraison, Membre, Rappel, RappelKind, RappelStatus, Reponse
 from db.session import Sessions
 from tests.cogs.helpers import GUILD, ateliers_service, seance, set_dm_reminders, user
+from tests.dbutil import queries, statements
 
 OFFSETS = (timedelta(days=7), timedelta(days=1), timedelta(hours=1))
 D1, H1 = int(timedelta(days=1).total_seconds()), int(timedelta(hours=1).total_seconds())
@@ -248,6 +250,35 @@ async def test_a_reminder_goes_out_at_its_due_time_and_not_before(harness: Harne
     assert h.scheduler.job_ids("reminder:") == []
     await h.advance_to(D1_DUE + seconds(60), step=seconds(5))
     assert len(h.transport.calls) == 2
+
+
+async def test_a_reminder_with_its_channel_post_only_is_two_transactions(
+    harness: Harness, engine: AsyncEngine
+) -> None:
+    """Claim, create the deliveries and take the channel post in one transaction; record the
+    post and close the row in a second (the burst of a minute's reminders is bound by these)."""
+    h = harness
+    await plan_atelier(h, D1_DUE - seconds(10), dm_off=1)
+    rappel_id = await h.planned_id(RappelKind.RAPPEL, D1)
+    await h.start_up()
+    await h.advance_to(D1_DUE - STEP)
+    commits: list[object] = []
+    commit = commits.append
+    event.listen(engine.sync_engine, "commit", commit)
+    try:
+        with statements(engine) as seen:
+            await h.advance_to(D1_DUE)
+    finally:
+        event.remove(engine.sync_engine, "commit", commit)
+    assert [c.target for c in h.transport.calls] == [CHANNEL]
+    assert (await h.rappel(rappel_id)).status == RappelStatus.SENT
+    ((channel,),) = [await h.livraisons(rappel_id)]
+    assert (channel.status, channel.attempts) == (DeliveryStatus.SENT, 1)
+    # The claim; the séance, atelier and rappel; the atelier's séances and counts; who is
+    # expected; the deliveries written, closed, taken and read. Then the post and the row.
+    assert len(queries(seen)) == 12, seen
+    assert [s.split(None, 1)[0] for s in queries(seen)[-2:]] == ["UPDATE", "UPDATE"]
+    assert len(commits) == 2
 
 
 # --- transient failures ------------------------------------------------------------------------

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.core import PartageBot
 from cogs.ateliers.service import AtelierDraft
 from db.models import Membre, Reponse
 from tests.cogs.helpers import seance
+from tests.dbutil import statements
 from tests.e2e.harness import Server, partage, settle
 from tests.e2e.test_ateliers_support import (
     announcements,
@@ -119,20 +120,13 @@ async def test_rappels_turns_direct_message_reminders_on_and_off(
 @contextmanager
 def statements_about_ateliers(bot: PartageBot) -> Iterator[list[str]]:
     """The statements that read ateliers, séances, inscriptions or members (the outbox's and
-    the scheduler's own polling, which may run meanwhile, are left out)."""
-    seen: list[str] = []
+    the scheduler's own polling, which may run meanwhile, are left out), filled in when the
+    block ends."""
     tables = ("ATELIER", "SEANCE", "INSCRIPTION", "MEMBRE")
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        text = " ".join(statement.split()).upper()
-        if any(f"FROM {t}" in text for t in tables):
-            seen.append(text)
-
-    event.listen(bot.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(bot.engine.sync_engine, "before_cursor_execute", count)
+    with statements(bot.engine) as seen:
+        about: list[str] = []
+        yield about
+    about += [text for text in seen if any(f"FROM {t}" in text for t in tables)]
 
 
 async def test_chantiers_and_mes_inscriptions_cost_the_same_with_3_or_15_ateliers(

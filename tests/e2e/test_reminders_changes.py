@@ -135,3 +135,34 @@ async def test_weekly_digest_in_the_channel_staff_chose_once_per_week(
         assert weekly is not None
         local = weekly.astimezone(ZoneInfo("America/Toronto"))
         assert (local.weekday(), local.hour, local.minute) == (0, 8, 30)
+
+
+async def test_plans_committed_in_a_row_share_one_sweep(
+    fake_discord: FakeDiscord, server: Server, db_url: str
+) -> None:
+    """Each atelier's commit asks for a sweep of the scheduler; those that come while one is
+    waiting are read by it (a burst of 1,000 ateliers is not 1,000 reads of the whole plan)."""
+    fake = fake_discord
+    async with partage(fake, reminder_settings(fake, server, db_url, "1h")) as bot:
+        await settle(fake, bot)
+        cog = bot.get_cog("RemindersCog")
+        syncs: list[int] = []
+        sync = cog.sender.sync
+
+        async def counted() -> None:
+            syncs.append(len(bot.scheduler.job_ids("reminder:")))
+            await sync()
+
+        cog.sender.sync = counted
+        start = bot.clock.now().replace(microsecond=0) + timedelta(minutes=30)
+        async with cog._changes:  # a sweep is under way meanwhile
+            for n in range(10):
+                await new_atelier(bot, server, start + timedelta(minutes=n))
+        await settle(fake, bot)
+        assert syncs == [0]  # one sweep for the ten
+        # Each has its « ça commence » within the hour; its 1h reminder was past, so missed.
+        assert len(bot.scheduler.job_ids("reminder:")) == 10
+        await new_atelier(bot, server, start)
+        await settle(fake, bot)
+        assert syncs == [0, 10]
+        assert len(bot.scheduler.job_ids("reminder:")) == 11
