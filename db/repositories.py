@@ -3,7 +3,7 @@ that calls them owns the transaction (STYLE.md rule 3)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,30 +58,54 @@ async def upsert_membre(
 ) -> Membre:
     """The member row for a Discord user, created on first sight. Name and locale are refreshed
     when given, so later messages (reminders, promotions) use the member's language."""
+    found = await upsert_membres(session, guild_id, {user_id: display_name}, now, locale=locale)
+    return found[user_id]
+
+
+async def upsert_membres(
+    session: AsyncSession,
+    guild_id: int,
+    names: Mapping[int, str | None],
+    now: datetime,
+    *,
+    locale: str | None = None,
+) -> dict[int, Membre]:
+    """``upsert_membre`` for several Discord users at once (``names``: user id → display name
+    or None), by user id: one insert and one read, however many."""
+    if not names:
+        return {}
     await ensure_guild(session, guild_id, now)
     stmt = (
         insert_for(session, Membre)
         .values(
-            guild_id=guild_id,
-            user_id=user_id,
-            display_name=display_name[:100] if display_name else None,
-            locale=locale or "fr",
-            dm_reminders=False,
-            created_at=now,
+            [
+                dict(
+                    guild_id=guild_id,
+                    user_id=user_id,
+                    display_name=name[:100] if name else None,
+                    locale=locale or "fr",
+                    dm_reminders=False,
+                    created_at=now,
+                )
+                for user_id, name in names.items()
+            ]
         )
         .on_conflict_do_nothing(index_elements=["guild_id", "user_id"])
     )
     await session.execute(stmt)
-    membre = (
-        await session.execute(
-            select(Membre).where(Membre.guild_id == guild_id, Membre.user_id == user_id)
-        )
-    ).scalar_one()
-    if display_name and membre.display_name != display_name[:100]:
-        membre.display_name = display_name[:100]
-    if locale and membre.locale != locale:
-        membre.locale = locale
-    return membre
+    rows = await session.scalars(
+        select(Membre).where(Membre.guild_id == guild_id, Membre.user_id.in_(list(names)))
+    )
+    found: dict[int, Membre] = {}
+    for membre in rows:
+        assert membre.user_id is not None  # selected by it
+        found[membre.user_id] = membre
+        name = names[membre.user_id]
+        if name and membre.display_name != name[:100]:
+            membre.display_name = name[:100]
+        if locale and membre.locale != locale:
+            membre.locale = locale
+    return found
 
 
 async def find_membre(session: AsyncSession, guild_id: int, user_id: int) -> Membre | None:

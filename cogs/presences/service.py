@@ -174,21 +174,12 @@ class PresenceService:
             notify_after_commit(session, PRESENCES)
             seance, atelier = await _seance(session, guild_id, seance_id)
             expected = {m.id for m in await queries.expected(session, atelier.id, seance.id)}
-            added = 0
-            for membre_id in sorted(wanted):
-                membre = await session.get(Membre, membre_id)
-                if membre is None or membre.guild_id != guild_id:
-                    continue
-                already, _ = await _mark(
-                    session,
-                    guild_id,
-                    seance.id,
-                    membre_id,
-                    membre_id in expected,
-                    actor_user_id,
-                    now,
-                )
-                added += not already
+            ours = await session.scalars(
+                select(Membre.id).where(Membre.id.in_(sorted(wanted)), Membre.guild_id == guild_id)
+            )
+            added = await _mark_many(
+                session, guild_id, seance.id, {m: m in expected for m in ours}, actor_user_id, now
+            )
             removed = (
                 await session.execute(
                     delete(Presence).where(
@@ -233,21 +224,15 @@ class PresenceService:
             notify_after_commit(session, PRESENCES)
             seance, atelier = await _seance(session, guild_id, seance_id)
             expected = {m.id for m in await queries.expected(session, atelier.id, seance.id)}
-            added = 0
-            for user_id, name in people:
-                membre = await repo.upsert_membre(
-                    session, guild_id, user_id, now, display_name=name
-                )
-                already, _ = await _mark(
-                    session,
-                    guild_id,
-                    seance.id,
-                    membre.id,
-                    membre.id in expected,
-                    actor_user_id,
-                    now,
-                )
-                added += not already
+            membres = await repo.upsert_membres(session, guild_id, dict(people), now)
+            added = await _mark_many(
+                session,
+                guild_id,
+                seance.id,
+                {m.id: m.id in expected for m in membres.values()},
+                actor_user_id,
+                now,
+            )
             if added:
                 await repo.audit(
                     session,
@@ -307,6 +292,39 @@ async def _mark(
     return True, bool(row)
 
 
+async def _mark_many(
+    session: AsyncSession,
+    guild_id: int,
+    seance_id: int,
+    inscrits: dict[int, bool],
+    marked_by: int,
+    now: datetime,
+) -> int:
+    """Record several presences (membre id → registered), each once: one statement. Returns
+    how many were new."""
+    if not inscrits:
+        return 0
+    stmt = (
+        repo.insert_for(session, Presence)
+        .values(
+            [
+                dict(
+                    guild_id=guild_id,
+                    seance_id=seance_id,
+                    membre_id=membre_id,
+                    inscrit=inscrit,
+                    marked_by_user_id=marked_by,
+                    at=now,
+                )
+                for membre_id, inscrit in inscrits.items()
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["seance_id", "membre_id"])
+        .returning(Presence.membre_id)
+    )
+    return len((await session.execute(stmt)).all())
+
+
 def _default_seance(seances: list[Seance], atelier: Atelier, now: datetime) -> Seance:
     for s in seances:
         opens, closes = queries.window(s, atelier)
@@ -324,13 +342,13 @@ async def _checklist(
     here = {p.membre_id for p in presences}
     expected_ids = {m.id for m in expected}
     rows = [ChecklistRow(m.id, m.user_id, m.display_name, True, m.id in here) for m in expected]
-    walk_ins = []
-    for p in presences:
-        if p.membre_id in expected_ids:
-            continue
-        m = await session.get(Membre, p.membre_id)
-        if m is not None:
-            walk_ins.append(ChecklistRow(m.id, m.user_id, m.display_name, False, True))
+    others = [p.membre_id for p in presences if p.membre_id not in expected_ids]
+    walk_ins = [
+        ChecklistRow(m.id, m.user_id, m.display_name, False, True)
+        for m in (
+            await session.scalars(select(Membre).where(Membre.id.in_(others))) if others else ()
+        )
+    ]
     walk_ins.sort(key=lambda r: ((r.name or "").casefold(), r.membre_id))
     rows += walk_ins
     pages = max(1, -(-len(rows) // PAGE_SIZE))

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import ManualClock
 from bot.errors import Conflict, NotFound
@@ -15,6 +16,7 @@ from cogs.inscriptions.service import InscriptionService
 from cogs.presences.service import PAGE_SIZE, PresenceService
 from db.models import AuditLog, Coanimateur, Membre, Presence, Reponse
 from tests.cogs.helpers import GUILD, ateliers_service, seance, user
+from tests.dbutil import queries, statements
 
 DAYS = [date(2026, 12, 3), date(2026, 12, 10)]
 
@@ -175,3 +177,31 @@ async def test_attendance_in_the_participants_export(sessions, clock, presences)
     assert by_name["Alice"][column] == "2026-12-03 13:30"
     assert by_name["Bruno"][column] == ""
     assert by_name["Chloé"][2] == "venu·e sans inscription"
+
+
+async def test_the_checklist_costs_the_same_for_two_people_or_a_page(
+    engine: AsyncEngine, sessions, clock, presences
+) -> None:
+    """Ticking, adding walk-ins and reading the checklist: as many statements for a page of
+    members as for two (no statement per person)."""
+    info = await _atelier(sessions, clock)
+    rsvp = InscriptionService(sessions, clock)
+    for n in range(PAGE_SIZE):
+        await rsvp.answer(GUILD, info.id, user(n), Reponse.OUI, display_name=f"membre{n:02}")
+    first = info.seances[0]
+    clock.set(first.starts_at + timedelta(minutes=5))
+    shown = [r.membre_id for r in (await presences.checklist(GUILD, info.id)).rows]
+    await presences.add_walk_ins(GUILD, first.id, [(user(499), "Visiteuse")], actor_user_id=1)
+    costs = []
+    for ticked, walk_ins in ((shown[:2], 2), (shown, PAGE_SIZE)):
+        people = [(user(500 + n + len(costs) * 100), f"Visiteur {n}") for n in range(walk_ins)]
+        with statements(engine) as ticking:
+            await presences.record_page(GUILD, first.id, shown, ticked, actor_user_id=user(900))
+        with statements(engine) as adding:
+            last = await presences.add_walk_ins(GUILD, first.id, people, actor_user_id=user(900))
+        with statements(engine) as reading:
+            await presences.checklist(GUILD, info.id, first.id, page=last.page)
+        costs.append((len(queries(ticking)), len(queries(adding)), len(queries(reading))))
+    assert costs[0] == costs[1], costs
+    final = await presences.checklist(GUILD, info.id, first.id)
+    assert (final.present, final.walk_ins) == (1 + PAGE_SIZE + 2 + PAGE_SIZE, 1 + 2 + PAGE_SIZE)
