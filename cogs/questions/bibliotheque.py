@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -158,11 +158,13 @@ class BibliothequeService:
                 query = query.join(Chantier, Chantier.id == Atelier.chantier_id).where(
                     Chantier.id == chantier.id
                 )
-            rows = (await session.execute(query)).tuples().all()
-        found = [_info(d, a) for d, a in rows if all(w in d.recherche_cle for w in wanted)]
-        page = max(0, min(page, max(0, (len(found) - 1) // PAGE_SIZE)))
-        start = page * PAGE_SIZE
-        return LibraryPage(tuple(found[start : start + PAGE_SIZE]), len(found), page)
+            for w in wanted:  # ``recherche_cle`` is folded as ``wanted`` is
+                query = query.where(Document.recherche_cle.contains(w, autoescape=True))
+            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            page = max(0, min(page, max(0, ((total or 0) - 1) // PAGE_SIZE)))
+            rows = await session.execute(query.limit(PAGE_SIZE).offset(page * PAGE_SIZE))
+            found = tuple(_info(d, a) for d, a in rows.tuples())
+        return LibraryPage(found, total or 0, page)
 
 
 def _info(d: Document, a: Atelier) -> DocumentInfo:

@@ -298,8 +298,10 @@ class QuestionsCog(commands.Cog, name=QUESTIONS_COG):
                     pages=found.pages,
                 )
             ]
-            for item in found.items:
-                lines.append(await self.followups.faq_line(guild, item, tr))
+            # Each line reads its thread on Discord (the bot keeps no message): all at once.
+            lines += await asyncio.gather(
+                *(self.followups.faq_line(guild, item, tr) for item in found.items)
+            )
             return "\n\n".join(lines)[:MESSAGE_MAX], found.page, found.pages
 
         content, page, pages = await render(0)

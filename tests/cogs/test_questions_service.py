@@ -18,7 +18,7 @@ from cogs.chantiers.service import ChantierService
 from cogs.inscriptions.service import InscriptionService
 from cogs.membres.service import ConsentRequired, ProfilChanges, ProfilService
 from cogs.privacy.service import PrivacyService
-from cogs.questions.bibliotheque import BibliothequeService
+from cogs.questions.bibliotheque import PAGE_SIZE, BibliothequeService
 from cogs.questions.mots import stems
 from cogs.questions.service import QuestionService
 from cogs.questions.suivi import SuiviService
@@ -316,8 +316,16 @@ async def test_library_search_ignores_accents_and_filters_by_chantier(
     assert (await library.search(GUILD, None, accueil.slug)).total == 1
     assert (await library.search(GUILD, "diaporama", accueil.slug)).total == 0
     assert (await library.search(GUILD)).total == 2
+    assert (await library.search(GUILD, "%")).total == 0  # a word, not a LIKE pattern
+    assert (await library.search(GUILD, "_")).total == 0
     with pytest.raises(NotFound):
         await library.search(GUILD, None, "inconnu")
+    # Pages are cut in the database: the page past the last is the last.
+    for n in range(PAGE_SIZE + 2):
+        await library.add(GUILD, b.id, f"Compte rendu {n}", url=f"https://example.org/{n}")
+    last = await library.search(GUILD, "compte rendu", page=9)
+    assert (last.total, last.page, len(last.items)) == (PAGE_SIZE + 2, 1, 2)
+    assert [d.titre for d in last.items] == ["Compte rendu 1", "Compte rendu 0"]  # newest first
 
 
 async def test_nudge_goes_once_to_peut_etre_members_with_dm_reminders_on(
