@@ -202,9 +202,15 @@ async def seances_of_many(
 
 
 def still_running(now: datetime):  # type: ignore[no-untyped-def]
-    """A séance that has not ended: its end, or for a date without time its whole day."""
+    """A séance that has not ended: its end, or for a date without time its whole day (its
+    ``starts_at`` is that day's midnight). ``is_running`` is the same rule in Python."""
     end = func.coalesce(Seance.ends_at, Seance.starts_at)
     return (end > now) | ((Seance.ends_at.is_(None)) & (Seance.starts_at > now - timedelta(days=1)))
+
+
+def is_running(starts_at: datetime, ends_at: datetime | None, now: datetime) -> bool:
+    """``still_running`` for one séance already read."""
+    return (ends_at or starts_at) > now or (ends_at is None and starts_at > now - timedelta(days=1))
 
 
 async def upcoming_ateliers(

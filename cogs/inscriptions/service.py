@@ -10,7 +10,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -195,13 +194,7 @@ class InscriptionService:
             if membre is not None:
                 now = self.clock.now()
                 running = [
-                    s.id
-                    for s in info.seances
-                    if (s.ends_at or s.starts_at) > now
-                    or (
-                        s.local_time is None
-                        and s.local_date >= now.astimezone(ZoneInfo(s.zone)).date()
-                    )
+                    s.id for s in info.seances if repo.is_running(s.starts_at, s.ends_at, now)
                 ]
                 answers = await repo.seance_reponses(session, list(running), membre_id=membre.id)
                 seances_oui = tuple(a.seance_id for a in answers if a.reponse == Reponse.OUI)
