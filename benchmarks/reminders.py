@@ -1,6 +1,7 @@
 """Reminders: start-up with a large plan, lateness of a burst, a DM fan-out under rate limits.
 
     .venv/bin/python -m benchmarks.reminders [--seances 10000] [--burst 1000] [--members 500]
+        [--parts startup lateness fanout] [--repeat 3] [--spreads 60 0]
 
 1. **Start-up.** ``python -m bot run`` in a child process against the fake Discord (this
    process), on an empty database and on one holding ``--seances`` planned séances (1 atelier
