@@ -1,7 +1,18 @@
-"""End-to-end fixtures: the fake Discord, the server on it, settings for the real bot."""
+"""End-to-end fixtures: the fake Discord, the server on it, settings for the real bot.
+
+**Which database.** A test whose subject is the database itself (crashes and restarts, several
+processes, claims under concurrency, erasure) is marked ``both_databases`` and runs on SQLite
+and on PostgreSQL. Every other end-to-end test runs on one of the two, in turn (the first of a
+module on SQLite, the next on PostgreSQL, …): its flow goes through the same services whose own
+tests (``tests/cogs``, ``tests/db``) run on both, and running it twice doubled the suite's time.
+``PARTAGE_TEST_E2E_ALL_DATABASES=1`` runs every end-to-end test on both; without
+PostgreSQL, all run on SQLite.
+"""
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +29,38 @@ from tests.dbutil import (
 from tests.e2e.harness import Server, build_server, settings_for
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401
+
+ALL_DATABASES_ENV = "PARTAGE_TEST_E2E_ALL_DATABASES"
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the other database's variant of the tests not marked ``both_databases``."""
+    if os.environ.get(ALL_DATABASES_ENV):
+        return
+    postgres = postgres_url() is not None
+    turn: Counter[str] = Counter()  # tests met so far, by module
+    chosen: dict[str, str] = {}  # the database of each test (by its id without the database)
+    kept, left_out = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        database = callspec.params.get("db_url") if callspec else None
+        if (
+            database is None
+            or HERE not in item.path.parents
+            or item.get_closest_marker("both_databases")
+        ):
+            kept.append(item)
+            continue
+        test = item.nodeid.partition("[")[0] + callspec.id.replace(database, "")
+        if test not in chosen:
+            module = item.nodeid.partition("::")[0]
+            chosen[test] = DATABASES[turn[module] % 2] if postgres else DATABASES[0]
+            turn[module] += 1
+        (kept if database == chosen[test] else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.e2e.harness import Server, partage, settle
 from tests.e2e.test_ateliers_support import (
     announcements,
@@ -15,6 +17,9 @@ from tests.e2e.test_ateliers_support import (
 )
 from tests.fakediscord import FakeDiscord
 from tests.french import fr, frh
+
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 REGISTERED = "votre place est réservée"
 WAITING = re.compile(r"vous êtes n°\s(\d+) sur la liste d'attente")

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from db.models import EtatInscription, Inscription, Membre
@@ -23,6 +24,9 @@ from tests.e2e.test_ateliers_support import DATES, GOUVERNANCE, announcements, c
 from tests.fakediscord import FakeDiscord, InteractionHandle
 from tests.fakediscord.models import Message
 from tests.french import fr
+
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 CALLBACK = "/interactions/{interaction_id}/{token}/callback"
 REGISTERED = "votre place est réservée"

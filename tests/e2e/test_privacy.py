@@ -13,6 +13,7 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
@@ -28,6 +29,9 @@ from tests.e2e.harness import Server, partage, settle
 from tests.e2e.membres_world import give_profile
 from tests.fakediscord import FakeDiscord
 from tests.french import fr
+
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 START = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
 X_NAME = "Zéphyrine Quintal-Xanadu"

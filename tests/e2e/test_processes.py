@@ -14,6 +14,9 @@ from tests.e2e.harness import STAFF_ROLE, Server
 from tests.e2e.processes import BotProcess
 from tests.fakediscord import ChannelType, FakeDiscord
 
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 CHANNELS = "/guilds/{guild_id}/channels"
 ROLES = "/guilds/{guild_id}/roles"
 CALLBACK = "/interactions/{interaction_id}/{token}/callback"

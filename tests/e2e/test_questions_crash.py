@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from db.models import OutboxMessage, Question
@@ -20,6 +21,9 @@ from tests.e2e.test_ateliers_support import GOUVERNANCE
 from tests.e2e.test_between import _forum, _posts
 from tests.e2e.test_crash_writes import _bot, _restart
 from tests.fakediscord import FakeDiscord
+
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 TITRE = "Politique d'accueil : par où commencer ?"
 

@@ -20,6 +20,9 @@ from tests.fakediscord import FakeDiscord
 from tests.fakediscord.models import Message
 from tests.french import fr
 
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 ZONE = "America/Toronto"
 LIEN = "https://meet.example.org/partage-42"
 

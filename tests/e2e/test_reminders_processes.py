@@ -27,6 +27,9 @@ from tests.e2e.test_reminders import rappels, seance_at
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.models import Message
 
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 def _env(server: Server, db_url: str, offsets: str) -> dict[str, str]:
     return {

@@ -24,6 +24,9 @@ from tests.fakediscord import FakeDiscord
 from tests.fakediscord.models import Message
 from tests.french import fr
 
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 HEADER = fr("Votre réponse « oui » à toute la série :")
 REGISTERED = "Votre place est réservée."
 FIRST_IN_LINE = fr("Vous êtes n° 1 sur la liste d'attente.")

@@ -22,6 +22,9 @@ from tests.e2e.test_ateliers_support import (
 )
 from tests.fakediscord import FakeDiscord
 
+#: About the database itself: on SQLite and PostgreSQL (tests/e2e/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 HOLD = 3.2  # seconds the row stays locked: past the 2.4 s a command has to be ready
 
 
