@@ -177,8 +177,8 @@ class RemindersCog(commands.Cog):
         plan, send what came due while the bot was down (late) or give it up (missed)."""
         try:
             async with self._changes:
-                await self.service.plan_unplanned()
-                replan, withdraw = await self.service.out_of_step()
+                planned = await self.service.plan_unplanned()
+                replan, withdraw = await self.service.out_of_step(known=planned.ateliers)
                 for atelier_id in replan:
                     self.sender.apply(await self.service.replan_atelier(atelier_id))
                 for atelier_id in withdraw:

@@ -67,6 +67,15 @@ class ReplanResult:
 
 
 @dataclass(frozen=True)
+class BulkPlanned:
+    """What ``plan_unplanned`` did: the ateliers it planned (in step with their plan since)
+    and the rows it inserted."""
+
+    ateliers: frozenset[int]
+    rows: int
+
+
+@dataclass(frozen=True)
 class OverdueResult:
     late: tuple[PlannedRappel, ...]  # send now (each one still goes through ``claim``)
     missed: tuple[int, ...]  # never sent

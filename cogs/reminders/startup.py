@@ -5,7 +5,7 @@ left claimed. Mixed into ``RappelService``; the policies are described in ``serv
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from enum import Enum
@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from cogs.reminders import plan
-from cogs.reminders.plan import LIVE, TOO_LATE, OverdueResult, PlannedRappel, Unfinished
+from cogs.reminders.plan import (
+    LIVE,
+    TOO_LATE,
+    BulkPlanned,
+    OverdueResult,
+    PlannedRappel,
+    Unfinished,
+)
 from cogs.reminders.queries import insert_into, planned_of, update_ids
 from db import repositories as repo
 from db.models import Atelier, EtatAtelier, Rappel, RappelKind, RappelStatus, Seance
@@ -52,10 +59,12 @@ _COLUMNS = ("seance_id", "kind", "offset_seconds", "due_at", "status", "late")
 async def _insert_plan(s: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Insert reminder rows, keeping those already there (``ON CONFLICT DO NOTHING``)."""
     if s.bind.dialect.name != "postgresql":
-        stmt = insert_into(s, Rappel).on_conflict_do_nothing(
+        # On the table, not the mapped class: Core's executemany, without the ORM's bulk
+        # bookkeeping per row (a third of the first start's planning).
+        stmt = insert_into(s, Rappel.__table__).on_conflict_do_nothing(
             index_elements=["seance_id", "kind", "offset_seconds"]
         )
-        await s.execute(stmt, rows)
+        await (await s.connection()).execute(stmt, rows)
         return
     columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
     for row in rows:
@@ -73,12 +82,13 @@ class StartupSteps:
     offsets: Sequence[timedelta]
     stale_after: timedelta
 
-    async def plan_unplanned(self) -> int:
+    async def plan_unplanned(self) -> BulkPlanned:
         """Ateliers planned, with a séance not over and no reminder row at all (a first start
         on an existing database, a restore, ateliers written by another tool) get their whole
         plan in bulk: their séances read in one query, the rows inserted a few thousand per
         transaction. An atelier planned meanwhile by its own change keeps its rows (``ON
-        CONFLICT DO NOTHING``). Returns the rows inserted."""
+        CONFLICT DO NOTHING``). Returns those ateliers (in step with their plan now: see
+        ``out_of_step``) and the rows inserted."""
         now = self.clock.now()
         has_rows = (
             select(Rappel.id)
@@ -110,24 +120,27 @@ class StartupSteps:
                 await _insert_plan(s, rows[i : i + BULK_ROWS])
         if rows:
             log.info("planned %d reminder rows for %d ateliers in bulk", len(rows), len(times))
-        return len(rows)
+        return BulkPlanned(frozenset(times), len(rows))
 
-    async def out_of_step(self) -> tuple[list[int], list[int]]:
+    async def out_of_step(self, known: Collection[int] = ()) -> tuple[list[int], list[int]]:
         """Ateliers whose rows do not match their plan: planned ones with a séance not over
         whose rows are missing, moved or no longer wanted (``replan_atelier`` them), and
         cancelled ones with rows still live (``withdraw_atelier`` them). Bulk reads, by batches
         of ateliers, so that start-up can check every atelier cheaply (a crash between a change
-        and its hook loses nothing)."""
+        and its hook loses nothing). ``known``: planned ateliers known to be in step (just
+        planned by ``plan_unplanned``), not read again."""
         now = self.clock.now()
         upcoming = select(Seance.atelier_id).where(repo.still_running(now))
         async with self.sessions() as s:
-            ids = list(
-                await s.scalars(
+            ids = [
+                i
+                for i in await s.scalars(
                     select(Atelier.id)
                     .where(Atelier.etat == EtatAtelier.PLANIFIE, Atelier.id.in_(upcoming))
                     .order_by(Atelier.id)
                 )
-            )
+                if i not in known
+            ]
             stale: list[int] = []
             for i in range(0, len(ids), CHECK_BATCH):
                 stale += await self._stale_among(s, ids[i : i + CHECK_BATCH])

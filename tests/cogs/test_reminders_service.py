@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.clock import ManualClock
 from cogs.ateliers.service import AtelierChanges, AtelierDraft
 from cogs.inscriptions.service import InscriptionService
 from cogs.reminders import plan
+from cogs.reminders.plan import BulkPlanned
 from cogs.reminders.service import (
     DM_CLOSED,
     INTERRUPTED,
@@ -633,8 +634,10 @@ async def test_bulk_plan_gives_unplanned_ateliers_exactly_their_plan(
     )
     await rappels.plan_atelier(reference)  # already planned: left alone
 
-    assert await rappels.plan_unplanned() == 2 * (3 + 1) + 1 + (3 + 1)
-    assert await rappels.plan_unplanned() == 0
+    planned = await rappels.plan_unplanned()
+    assert planned.rows == 2 * (3 + 1) + 1 + (3 + 1)
+    assert planned.ateliers == set(ids)  # the one planned by its own change is not among them
+    assert await rappels.plan_unplanned() == BulkPlanned(frozenset(), 0)
     assert await rappels.out_of_step() == ([], [])
     got = await _rows(sessions, ids[0])
     want = await _rows(sessions, reference)
@@ -644,3 +647,13 @@ async def test_bulk_plan_gives_unplanned_ateliers_exactly_their_plan(
     }
     assert sum(r.status == RappelStatus.MISSED for r in got.values()) == 1  # 7 days before
     assert len(await _rows(sessions, ids[1])) == 3 + 1  # a date without a time: no « debut »
+    # The start-up does not read again what it just planned: an atelier passed as known is
+    # left out of the comparison (here one whose rows went missing, to show it).
+    async with sessions.begin() as s:
+        await s.execute(
+            delete(Rappel).where(
+                Rappel.seance_id.in_(select(Seance.id).where(Seance.atelier_id == ids[0]))
+            )
+        )
+    assert await rappels.out_of_step() == ([ids[0]], [])
+    assert await rappels.out_of_step(known=planned.ateliers) == ([], [])
