@@ -160,7 +160,7 @@ class StartupSteps:
         """Of these planned ateliers, those whose rows differ from their plan."""
         times, duree = await _seance_times(s, Seance.atelier_id.in_(ids))
         wanted = {a: plan.plan(t, self.offsets, duree[a]) for a, t in times.items()}
-        rows = await s.execute(
+        rows = await (await s.connection()).execute(  # columns only: no ORM step per row
             select(
                 Seance.atelier_id,
                 Rappel.seance_id,
@@ -235,7 +235,7 @@ async def _seance_times(
 ) -> tuple[dict[int, list[plan.SeanceTimes]], dict[int, int]]:
     """The séances of the ateliers ``where`` selects, as the plan needs them (by atelier id),
     and each atelier's length in minutes: one query."""
-    rows = await s.execute(
+    rows = await (await s.connection()).execute(  # columns only: no ORM step per row
         select(
             Seance.id,
             Seance.atelier_id,
