@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import time
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 import discord
@@ -78,6 +80,7 @@ class CalendrierCog(commands.Cog):
         #: Attached files by atelier, version, language and link, for ``FILE_SECONDS``: a
         #: burst of answers to one atelier reads and renders it once, not once per answer.
         self._files: EventCache = EventCache(256)
+        self._making: dict[Hashable, asyncio.Task[bytes | None]] = {}
 
     async def _prefix(self, guild_id: int) -> str:
         """``/s/<guild id>`` in the site's addresses, unless it is the default server."""
@@ -90,18 +93,47 @@ class CalendrierCog(commands.Cog):
         confirmation and to a promotion's message. Given the atelier's ``version`` as just
         read, a file made for that version less than ``FILE_SECONDS`` ago is served again
         (what changes an atelier's events changes its version; the bound covers the rest, a
-        chantier renamed for instance)."""
-        key = (guild_id, atelier_id, locale, lien, version, int(time.monotonic() // FILE_SECONDS))
-        data = self._files.get(key) if version is not None else None
+        chantier renamed for instance); the confirmations of one batch of answers, asking at
+        the same moment, wait for the same making."""
+        if version is None:
+            data = await self._make_file(guild_id, atelier_id, locale, lien)
+        else:
+            bucket = int(time.monotonic() // FILE_SECONDS)
+            key = (guild_id, atelier_id, locale, lien, version, bucket)
+            data = self._files.get(key)
+            if data is None:
+                making = self._making.get(key)
+                if making is None:
+                    making = self.bot.tasks.spawn(
+                        self._make_file(guild_id, atelier_id, locale, lien, keep=(key, version)),
+                        name=f"ics:{atelier_id}",
+                    )
+                    self._making[key] = making
+                    making.add_done_callback(lambda _: self._making.pop(key, None))
+                data = await asyncio.shield(making)  # one waiter cancelled: not the others
         if data is None:
-            atelier = await self.service.atelier(guild_id, atelier_id, private=lien, counts=False)
-            if atelier is None:
-                return None
-            prefix = await self._prefix(guild_id)
-            data = self.site.render(Feed(atelier.titre, (atelier,)), locale, prefix=prefix)
-            if version is not None and atelier.version == version:
-                self._files.put(key, data)
+            return None
         return discord.File(io.BytesIO(data), filename=f"atelier-{atelier_id}.ics")
+
+    async def _make_file(
+        self,
+        guild_id: int,
+        atelier_id: int,
+        locale: str,
+        lien: bool,
+        *,
+        keep: tuple[Hashable, int] | None = None,
+    ) -> bytes | None:
+        """Read and render the atelier; with ``keep`` (a key and a version), kept under that
+        key if the atelier read still has that version."""
+        atelier = await self.service.atelier(guild_id, atelier_id, private=lien, counts=False)
+        if atelier is None:
+            return None
+        prefix = await self._prefix(guild_id)
+        data = self.site.render(Feed(atelier.titre, (atelier,)), locale, prefix=prefix)
+        if keep is not None and atelier.version == keep[1]:
+            self._files.put(keep[0], data)
+        return data
 
     @app_commands.command(
         name=p_("command-name", "calendrier"),

@@ -3,6 +3,7 @@ server fetched over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -435,6 +436,18 @@ async def test_a_burst_of_confirmations_reads_and_renders_the_atelier_file_once(
         assert "modifié" in changed, changed
         third = await answered(fake.click(message, f"rsvp:{atelier_id}:oui", user=carol))
         assert len(reads) == 2
+        # The confirmations of one batch ask at the same moment: they wait for one making.
+        cog = bot.get_cog("CalendrierCog")
+        version = (await bot.services.calendrier.atelier(server.guild.id, atelier_id)).version
+        reads.clear()
+        files = await asyncio.gather(
+            *(
+                cog.atelier_file(server.guild.id, atelier_id, "fr", lien=True, version=version)
+                for _ in range(4)
+            )
+        )
+        assert len(reads) == 1  # in French: not made yet for this version (clicks are in English)
+        assert len({f.fp.read() for f in files}) == 1
     [attached] = third.attachments
     assert problems(attached.data) == [] and b"Salle du conseil" in attached.data
     assert {str(e.sequence.value) for e in events(attached.data).values()} == {"1"}
