@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
@@ -79,7 +78,7 @@ class CalendrierCog(commands.Cog):
         bot.ports.provide(CalendarFiles, self)
         #: Attached files by atelier, version, language and link, for ``FILE_SECONDS``: a
         #: burst of answers to one atelier reads and renders it once, not once per answer.
-        self._files: EventCache = EventCache(256)
+        self._files = EventCache(256, max_age=FILE_SECONDS)
         self._making: dict[Hashable, asyncio.Task[bytes | None]] = {}
 
     async def _prefix(self, guild_id: int) -> str:
@@ -98,8 +97,7 @@ class CalendrierCog(commands.Cog):
         if version is None:
             data = await self._make_file(guild_id, atelier_id, locale, lien)
         else:
-            bucket = int(time.monotonic() // FILE_SECONDS)
-            key = (guild_id, atelier_id, locale, lien, version, bucket)
+            key = (guild_id, atelier_id, locale, lien, version)
             data = self._files.get(key)
             if data is None:
                 making = self._making.get(key)
