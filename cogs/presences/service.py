@@ -268,21 +268,8 @@ async def _mark(
     marked_by: int | None,
     now: datetime,
 ) -> tuple[bool, bool]:
-    """Record one presence once (``on conflict do nothing``). Returns (already, inscrit)."""
-    stmt = (
-        repo.insert_for(session, Presence)
-        .values(
-            guild_id=guild_id,
-            seance_id=seance_id,
-            membre_id=membre_id,
-            inscrit=inscrit,
-            marked_by_user_id=marked_by,
-            at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["seance_id", "membre_id"])
-    )
-    done = (await session.execute(stmt)).rowcount or 0
-    if done:
+    """Record one presence once. Returns (already, inscrit as recorded)."""
+    if await _mark_many(session, guild_id, seance_id, {membre_id: inscrit}, marked_by, now):
         return False, inscrit
     row = await session.scalar(
         select(Presence.inscrit).where(
@@ -297,7 +284,7 @@ async def _mark_many(
     guild_id: int,
     seance_id: int,
     inscrits: dict[int, bool],
-    marked_by: int,
+    marked_by: int | None,
     now: datetime,
 ) -> int:
     """Record several presences (membre id → registered), each once: one statement. Returns
