@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.errors import N_, Conflict, NotFound
-from cogs.ateliers.info import AtelierInfo, SeanceInfo, load_info
+from cogs.ateliers.info import AtelierInfo, SeanceInfo, atelier_info
 from cogs.presences import queries
 from db import repositories as repo
 from db.models import Atelier, Coanimateur, EtatAtelier, Membre, Presence, Seance
@@ -173,7 +173,8 @@ class PresenceService:
         async with self.sessions.begin() as session:
             notify_after_commit(session, PRESENCES)
             seance, atelier = await _seance(session, guild_id, seance_id)
-            expected = {m.id for m in await queries.expected(session, atelier.id, seance.id)}
+            attending = await queries.expected(session, atelier.id, seance.id)
+            expected = {m.id for m in attending}
             ours = await session.scalars(
                 select(Membre.id).where(Membre.id.in_(sorted(wanted)), Membre.guild_id == guild_id)
             )
@@ -199,7 +200,7 @@ class PresenceService:
                     at=now,
                 )
             seances = list(await repo.seances_of(session, atelier.id))
-            result = await _checklist(session, atelier, seances, seance, page)
+            result = await _checklist(session, atelier, seances, seance, page, attending)
         log.info(
             "séance %s: attendance by %s, %d marked present, %d unmarked",
             seance_id,
@@ -223,7 +224,8 @@ class PresenceService:
         async with self.sessions.begin() as session:
             notify_after_commit(session, PRESENCES)
             seance, atelier = await _seance(session, guild_id, seance_id)
-            expected = {m.id for m in await queries.expected(session, atelier.id, seance.id)}
+            attending = await queries.expected(session, atelier.id, seance.id)
+            expected = {m.id for m in attending}
             membres = await repo.upsert_membres(session, guild_id, dict(people), now)
             added = await _mark_many(
                 session,
@@ -244,7 +246,7 @@ class PresenceService:
                     at=now,
                 )
             seances = list(await repo.seances_of(session, atelier.id))
-            result = await _checklist(session, atelier, seances, seance, 10**6)
+            result = await _checklist(session, atelier, seances, seance, 10**6, attending)
         log.info("séance %s: %d added present by %s", seance_id, added, actor_user_id)
         return result
 
@@ -322,9 +324,17 @@ def _default_seance(seances: list[Seance], atelier: Atelier, now: datetime) -> S
 
 
 async def _checklist(
-    session: AsyncSession, atelier: Atelier, seances: list[Seance], seance: Seance, page: int
+    session: AsyncSession,
+    atelier: Atelier,
+    seances: list[Seance],
+    seance: Seance,
+    page: int,
+    expected: Sequence[Membre] | None = None,
 ) -> Checklist:
-    expected = await queries.expected(session, atelier.id, seance.id)
+    """The checklist's page; ``seances`` and ``expected`` as the caller's transaction just read
+    them (``expected`` is read here when not given)."""
+    if expected is None:
+        expected = await queries.expected(session, atelier.id, seance.id)
     presences = await queries.presences_of(session, [seance.id])
     here = {p.membre_id for p in presences}
     expected_ids = {m.id for m in expected}
@@ -340,7 +350,7 @@ async def _checklist(
     rows += walk_ins
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    info = await load_info(session, atelier)
+    info = atelier_info(atelier, seances, await repo.etat_counts(session, atelier.id))
     number = next(i for i, s in enumerate(seances, 1) if s.id == seance.id)
     return Checklist(
         atelier=info,
