@@ -138,7 +138,7 @@ class InscriptionsCog(commands.Cog):
         self, interaction: discord.Interaction, click: Click
     ) -> int | None:
         """Save the click, then acknowledge it: its intake id, or None when Discord no longer
-        took no acknowledgement in time (the saved click is then marked expired)."""
+        takes an acknowledgement (the saved click is then marked expired)."""
         self._unacked += 1
         self._all_acked.clear()
         try:

@@ -25,4 +25,3 @@ def test_an_entry_is_served_for_max_age_seconds_after_it_was_put() -> None:
     assert files.get("atelier") is None
     files.put("atelier", b"v2")
     assert files.get("atelier") == b"v2"
-    assert EventCache(8).get("atelier") is None
